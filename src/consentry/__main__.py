@@ -1,0 +1,5 @@
+"""``python -m consentry`` runs the CLI."""
+
+from consentry.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""Composition root: the one place that picks adapters and builds a ``Ledger``."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+
+from consentry.addresses import Addresses
+from consentry.channels import ChannelPolicy, parse_channel
+from consentry.clock import SystemClock
+from consentry.ledger import Ledger
+from consentry.ports import Clock
+from consentry.settings import Settings
+from consentry.store import SqlStore, open_store
+
+ADDRESS_KEY = "address_key"
+
+
+def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Ledger:
+    """A ledger on the settings' database, its schema brought up to date."""
+    store = open_store(settings.database_url, migrate=migrate)
+    key = settings.address_key or stored_secret(store, ADDRESS_KEY)
+    policy = ChannelPolicy()
+    if settings.channels:
+        enabled = frozenset(parse_channel(c) for c in settings.channels)
+        policy = replace(policy, enabled=enabled)
+    return Ledger(
+        store=store,
+        clock=clock or SystemClock(),
+        addresses=Addresses(bytes.fromhex(key), settings.default_region),
+        policy=policy,
+        confirmation_ttl=timedelta(days=settings.confirmation_days),
+    )
+
+
+def stored_secret(store: SqlStore, name: str) -> str:
+    """A random secret kept in the database, made on first use (zero set-up)."""
+    with store.transaction() as tx:
+        value = tx.get_meta(name)
+        if value is None:
+            value = secrets.token_hex(32)
+            tx.set_meta(name, value)
+            tx.commit()
+        return value
+
+
+def open_ledger(url: str | None = None, clock: Clock | None = None) -> Ledger:
+    """Open the ledger at a database URL (``sqlite:///path.db`` or ``postgresql://…``)."""
+    settings = Settings.from_env()
+    if url is not None:
+        settings = replace(settings, database_url=url)
+    return build(settings, clock)

@@ -1,0 +1,142 @@
+"""The ledger's hash chain: tamper evidence that survives erasure (SPEC §2, §7).
+
+Each contact has its own chain, so writers to different contacts never wait on each other::
+
+    genesis(contact) ─► e1 ─► e2 ─► … ─► head            (per contact)
+    hash(eN) = SHA-256( canonical( fields of eN, commitment(evidence), hash(eN-1) ) )
+    digest   = SHA-256( sorted lines "contact_id seq head_hash" )   (all chains at once)
+
+Personal data never enters a hash directly. The evidence is covered by a *commitment*,
+SHA-256(salt ‖ evidence), with a random salt stored beside it; erasing the evidence and the salt
+leaves the commitment, and the chain, intact and verifiable, while the erased data cannot be
+guessed back from the commitment.
+
+``Verifier`` streams events in (contact, seq) order and names the first event that was
+altered, inserted or deleted; comparing with the stored chain heads finds a truncated tail,
+and comparing with an earlier exported digest finds a rewrite of the heads themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+VERSION = "consentry/v1"
+
+
+def genesis(contact_id: str) -> str:
+    """The hash a contact's chain starts from; binds the chain to its contact."""
+    return hashlib.sha256(f"{VERSION}/genesis/{contact_id}".encode()).hexdigest()
+
+
+def commitment(salt: str | None, evidence: str | None) -> str:
+    """A hiding commitment to the evidence text (empty string when there is none)."""
+    if evidence is None:
+        return ""
+    return hashlib.sha256(f"{salt or ''}\x00{evidence}".encode()).hexdigest()
+
+
+ChainFields = tuple[str | int | None, ...]
+#: (contact_id, seq) → the stored hash of that event, or None.
+LookupHash = Callable[[str, int], str | None]
+
+
+def link(prev_hash: str, fields: ChainFields) -> str:
+    """The hash of one event given its chained fields and the previous hash."""
+    payload = json.dumps([VERSION, prev_hash, *fields], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
+    """One digest of every chain head, given as (contact_id, seq, hash) in contact order."""
+    h = hashlib.sha256(VERSION.encode())
+    for contact_id, seq, head in heads:
+        h.update(f"\n{contact_id} {seq} {head}".encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    """What verification reads of one stored event."""
+
+    event_id: str
+    contact_id: str
+    group_id: str
+    seq: int
+    prev_hash: str
+    hash: str
+    fields: ChainFields
+    evidence: str | None
+    evidence_salt: str | None
+    evidence_commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of verification, naming the event (or the place) it is about."""
+
+    kind: str
+    contact_id: str
+    group_id: str | None
+    seq: int
+    event_id: str | None
+    detail: str
+
+
+@dataclass(slots=True)
+class Verifier:
+    """Checks chains row by row; feed rows ordered by (contact_id, seq)."""
+
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _contact: str | None = None
+    _seq: int = 0
+    _hash: str = ""
+
+    def feed(self, rows: Iterable[ChainRow]) -> None:
+        """Check a stream of rows, recording every problem found."""
+        for row in rows:
+            self._check(row)
+
+    def _check(self, row: ChainRow) -> None:
+        if row.contact_id != self._contact:
+            self._start(row.contact_id)
+        self.checked += 1
+        expected_seq = self._seq + 1
+        if row.seq != expected_seq:
+            kind = "deleted" if row.seq > expected_seq else "inserted"
+            self._report(kind, row, f"expected event number {expected_seq}, found {row.seq}")
+        elif row.prev_hash != self._hash:
+            self._report("inserted", row, "does not link to the event before it")
+        elif commitment(row.evidence_salt, row.evidence) != row.evidence_commitment and (
+            row.evidence is not None
+        ):
+            self._report("altered", row, "evidence does not match its commitment")
+        elif link(row.prev_hash, row.fields) != row.hash:
+            self._report("altered", row, "event fields do not match its hash")
+        self._seq, self._hash = row.seq, row.hash
+        self.heads[row.contact_id] = (row.seq, row.hash)
+
+    def _start(self, contact_id: str) -> None:
+        self._contact, self._seq, self._hash = contact_id, 0, genesis(contact_id)
+
+    def _report(self, kind: str, row: ChainRow, detail: str) -> None:
+        self.problems.append(Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail))
+
+    def compare_heads(self, stored: Iterable[tuple[str, int, str]]) -> None:
+        """Compare recomputed chain ends with the stored heads (finds a truncated tail)."""
+        for contact_id, seq, head in stored:
+            found = self.heads.get(contact_id, (0, genesis(contact_id)))
+            if found != (seq, head):
+                detail = f"chain ends at event {found[0]} but its head says event {seq}"
+                self.problems.append(Problem("deleted", contact_id, None, seq, None, detail))
+
+    def compare_digest(self, earlier: Iterable[tuple[str, int, str]], lookup: LookupHash) -> None:
+        """Every head in an earlier digest must still be in the chain, unchanged."""
+        for contact_id, seq, head in earlier:
+            if lookup(contact_id, seq) != head:
+                detail = "differs from the exported digest"
+                self.problems.append(Problem("altered", contact_id, None, seq, None, detail))

@@ -1,0 +1,221 @@
+"""Refusals: every command Consentry will not carry out raises one of these.
+
+Answers are values (an eligibility check that says "no" returns a ``Decision``); a refused
+*command* is an exception. Every class carries a stable ``code`` that programs act on; the
+codes are listed in ``docs/errors.md`` and never renamed (add, never rename or remove).
+
+::
+
+    ConsentryError                         code
+    ├── NotFound                           not_found
+    │   ├── ContactNotFound                contact_not_found
+    │   ├── ScopeNotFound                  scope_not_found
+    │   └── EventNotFound                  event_not_found
+    ├── Invalid                            invalid
+    │   ├── InvalidEmail                   invalid_email
+    │   ├── InvalidMobile                  invalid_mobile
+    │   ├── InvalidChannel                 invalid_channel
+    │   ├── InvalidScope                   invalid_scope
+    │   ├── InvalidEvidence                invalid_evidence
+    │   └── InvalidTransition              invalid_transition
+    ├── Conflict                           conflict
+    │   ├── ContactExists                  contact_exists
+    │   ├── ScopeExists                    scope_exists
+    │   └── ContactErased                  contact_erased
+    ├── Refused                            refused
+    │   ├── EvidenceRequired               evidence_required
+    │   ├── HardOptOutLocked               hard_opt_out_locked
+    │   ├── OptedOut                       opted_out
+    │   ├── ReasonRequired                 reason_required
+    │   ├── Forbidden                      forbidden
+    │   └── OutOfScope                     out_of_scope
+    ├── LinkInvalid                        link_invalid
+    ├── LinkExpired                        link_expired
+    ├── Unavailable                        unavailable
+    └── LedgerTampered                     ledger_tampered
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConsentryError(Exception):
+    """Base of every refusal; ``code`` is stable and documented."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class NotFound(ConsentryError):
+    """The thing named does not exist, or is not visible to the caller's group."""
+
+    code = "not_found"
+
+
+class ContactNotFound(NotFound):
+    """No contact with that id, email or mobile in the caller's group."""
+
+    code = "contact_not_found"
+
+
+class ScopeNotFound(NotFound):
+    """No scope with that id in the caller's group."""
+
+    code = "scope_not_found"
+
+
+class EventNotFound(NotFound):
+    """No ledger event with that id."""
+
+    code = "event_not_found"
+
+
+class Invalid(ConsentryError):
+    """The input is malformed; nothing was written."""
+
+    code = "invalid"
+
+
+class InvalidEmail(Invalid):
+    """The email address is not a valid address."""
+
+    code = "invalid_email"
+
+
+class InvalidMobile(Invalid):
+    """The mobile number cannot be read as a possible phone number."""
+
+    code = "invalid_mobile"
+
+
+class InvalidChannel(Invalid):
+    """The channel is not one of the eight channels, or not enabled in this deployment."""
+
+    code = "invalid_channel"
+
+
+class InvalidScope(Invalid):
+    """A scope id is malformed, or its parent is of the wrong kind."""
+
+    code = "invalid_scope"
+
+
+class InvalidEvidence(Invalid):
+    """The evidence given cannot be stored (not a mapping of text, too large)."""
+
+    code = "invalid_evidence"
+
+
+class InvalidTransition(Invalid):
+    """The command does not apply to the current status (e.g. re-subscribe someone opted in)."""
+
+    code = "invalid_transition"
+
+
+class Conflict(ConsentryError):
+    """The command clashes with what is already stored."""
+
+    code = "conflict"
+
+
+class ContactExists(Conflict):
+    """Another contact in the group already has that email address or mobile number."""
+
+    code = "contact_exists"
+
+
+class ScopeExists(Conflict):
+    """A scope with that id already exists."""
+
+    code = "scope_exists"
+
+
+class ContactErased(Conflict):
+    """The contact's personal data was erased; the address stays suppressed."""
+
+    code = "contact_erased"
+
+
+class Refused(ConsentryError):
+    """A consent rule forbids this change."""
+
+    code = "refused"
+
+
+class EvidenceRequired(Refused):
+    """Staff or admin opt-in without evidence of written permission (seeds/000)."""
+
+    code = "evidence_required"
+
+
+class HardOptOutLocked(Refused):
+    """Only the contact can reverse their own opt-out (seeds/001, 002)."""
+
+    code = "hard_opt_out_locked"
+
+
+class OptedOut(Refused):
+    """The contact opted out; signing up again needs their confirmed opt-back-in (seeds/003)."""
+
+    code = "opted_out"
+
+
+class ReasonRequired(Refused):
+    """Re-subscribing needs a reason: mistaken unsubscribe, or the contact asked (seeds/002)."""
+
+    code = "reason_required"
+
+
+class Forbidden(Refused):
+    """The caller's role may not do this at all (e.g. staff changing subscription status)."""
+
+    code = "forbidden"
+
+
+class OutOfScope(Refused):
+    """The caller's role may do this, but not at that scope (seeds/004)."""
+
+    code = "out_of_scope"
+
+
+class LinkInvalid(ConsentryError):
+    """A signed link was altered, or signed with an unknown key."""
+
+    code = "link_invalid"
+
+
+class LinkExpired(ConsentryError):
+    """A signed link is genuine but past its expiry."""
+
+    code = "link_expired"
+
+
+class Unavailable(ConsentryError):
+    """The store could not be reached or kept failing; retrying later is safe."""
+
+    code = "unavailable"
+
+
+class LedgerTampered(ConsentryError):
+    """Verification found an altered, inserted or deleted event."""
+
+    code = "ledger_tampered"
+
+
+def all_error_classes() -> list[type[ConsentryError]]:
+    """Every error class, depth first, for documentation checks."""
+    found: list[type[ConsentryError]] = [ConsentryError]
+    stack = list(ConsentryError.__subclasses__())
+    while stack:
+        cls = stack.pop(0)
+        found.append(cls)
+        stack[0:0] = cls.__subclasses__()
+    return found

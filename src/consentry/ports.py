@@ -1,0 +1,184 @@
+"""Ports: what the use cases need from the world, as Protocols (STYLE §2).
+
+The store is also the unit of work: ``with store.transaction() as tx: …; tx.commit()``; leaving
+the block without ``commit()`` rolls everything back. A write transaction takes the contact's
+chain lock first (``lock_chain``), so the event append and the projection update of one contact
+are serialised and land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from consentry.chain import ChainRow
+from consentry.channels import AddressKind, Channel
+from consentry.contacts import Contact
+from consentry.eligibility import Reason, Situation
+from consentry.events import ConsentEvent
+from consentry.scopes import Scope
+from consentry.status import Consent, Suppression
+
+
+class Clock(Protocol):
+    """Where time comes from (tests use a fixed clock)."""
+
+    def now(self) -> datetime:
+        """The current moment, timezone-aware UTC."""
+        ...
+
+
+class Addresses(Protocol):
+    """Normalises addresses and derives their keyed hashes (the address adapter)."""
+
+    def email(self, value: str) -> str:
+        """A valid email address, lower-cased; raises ``InvalidEmail``."""
+        ...
+
+    def mobile(self, value: str, region: str | None = None) -> str:
+        """A mobile number in E.164; raises ``InvalidMobile``."""
+        ...
+
+    def digest(self, kind: AddressKind, value: str) -> str:
+        """A keyed hash of a normalised address: the lookup key that outlives erasure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The end of a contact's chain: the last event number and its hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Who a broadcast is for, before consent: all contacts, ids, addresses, a list, an attribute.
+
+    The fields narrow each other (AND); an empty segment means every contact of the group.
+    """
+
+    contact_ids: Sequence[str] | None = None
+    emails: Sequence[str] | None = None
+    mobiles: Sequence[str] | None = None
+    list_name: str | None = None
+    attribute: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceQuery:
+    """A set-based eligibility question for the store."""
+
+    group_id: str
+    channel: Channel
+    path: tuple[str, ...]
+    now: datetime
+    transactional_bypass: bool
+    confirmation_only: bool
+    segment: Segment = field(default_factory=Segment)
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceRow:
+    """One contact of a segment with the eligibility reason the store computed."""
+
+    contact_id: str
+    reason: Reason
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    """Filters for listing contacts (all optional, combined with AND)."""
+
+    email: str | None = None
+    mobile: str | None = None
+    external_id: str | None = None
+    list_name: str | None = None
+    opted_out_channel: Channel | None = None
+    after: str | None = None
+    limit: int = 100
+
+
+class Tx(Protocol):
+    """One transaction on the store."""
+
+    def commit(self) -> None:
+        """Make everything done in this transaction permanent."""
+        ...
+
+    # ── scopes ──
+    def get_scope(self, scope_id: str) -> Scope | None: ...
+    def add_scope(self, scope: Scope, created_at: datetime) -> None: ...
+    def list_scopes(self, under: str) -> list[Scope]: ...
+
+    # ── contacts ──
+    def add_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None: ...
+    def update_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None: ...
+    def get_contact(self, group_id: str, contact_id: str) -> Contact | None: ...
+    def find_contact_id(self, group_id: str, kind: AddressKind, digest: str) -> str | None: ...
+    def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]: ...
+
+    # ── ledger ──
+    def lock_chain(self, contact_id: str) -> ChainHead: ...
+    def consents(
+        self, contact_id: str, channel: Channel, scope_ids: Sequence[str]
+    ) -> dict[str, Consent]: ...
+    def suppression(self, contact_id: str, channel: Channel) -> Suppression | None: ...
+    def situation(
+        self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
+    ) -> Situation | None: ...
+    def append(
+        self,
+        event: ConsentEvent,
+        consent: Consent | None,
+        suppression: tuple[Suppression | None] | None,
+    ) -> None: ...
+    def events(
+        self,
+        contact_id: str,
+        channel: Channel | None = None,
+        scope_ids: Sequence[str] | None = None,
+        recorded_until: datetime | None = None,
+    ) -> list[ConsentEvent]: ...
+    def consent_rows(self, contact_id: str) -> list[tuple[Channel, str, Consent]]: ...
+    def suppression_rows(self, contact_id: str) -> list[tuple[Channel, Suppression]]: ...
+
+    # ── meta ──
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Store(Protocol):
+    """The SQL store: transactions plus the set-based read paths."""
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[Tx]:
+        """A unit of work; rolls back unless ``commit()`` is called."""
+        ...
+
+    def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
+        """Every contact of the segment with its eligibility reason, streamed in id order."""
+        ...
+
+    def chain_rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, ordered by (contact_id, seq)."""
+        ...
+
+    def chain_heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head (contact_id, seq, hash), ordered by contact_id."""
+        ...
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event, or None."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        ...
+
+
+JSON = dict[str, Any]

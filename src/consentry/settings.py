@@ -1,0 +1,48 @@
+"""Settings: the one reader of ``os.environ``.
+
+==========================  ==============================================  =====================
+variable                    meaning                                         default
+==========================  ==============================================  =====================
+CONSENTRY_DATABASE_URL      sqlite:///path.db or postgresql://…             sqlite:///consentry.db
+CONSENTRY_ADDRESS_KEY       key for the keyed hash of addresses (hex)       generated, kept in DB
+CONSENTRY_SECRET_KEYS       link-signing keys, ``kid:hex,kid:hex`` newest   generated, kept in DB
+                            first
+CONSENTRY_DEFAULT_REGION    region for numbers typed without +, e.g. GB     none (E.164 needed)
+CONSENTRY_CHANNELS          enabled channels, comma-separated               all eight
+CONSENTRY_CONFIRMATION_DAYS how long a confirmation request stays open      7
+==========================  ==============================================  =====================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_URL = "sqlite:///consentry.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Deployment configuration."""
+
+    database_url: str = DEFAULT_URL
+    address_key: str | None = None
+    secret_keys: str | None = None
+    default_region: str | None = None
+    channels: tuple[str, ...] | None = None
+    confirmation_days: int = 7
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment (or the mapping given)."""
+        env = os.environ if environ is None else environ
+        channels = env.get("CONSENTRY_CHANNELS")
+        return cls(
+            database_url=env.get("CONSENTRY_DATABASE_URL", DEFAULT_URL),
+            address_key=env.get("CONSENTRY_ADDRESS_KEY") or None,
+            secret_keys=env.get("CONSENTRY_SECRET_KEYS") or None,
+            default_region=env.get("CONSENTRY_DEFAULT_REGION") or None,
+            channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
+            confirmation_days=int(env.get("CONSENTRY_CONFIRMATION_DAYS", "7")),
+        )

@@ -1,0 +1,69 @@
+"""The SQL store: SQLite by default, PostgreSQL by URL (the adapter behind ``ports.Store``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from sqlalchemy import Engine
+
+from consentry.chain import ChainRow
+from consentry.ports import AudienceQuery, AudienceRow
+from consentry.store import reads
+from consentry.store.engine import make_engine, unit_of_work
+from consentry.store.migrate import upgrade
+from consentry.store.sql import SqlTx
+
+__all__ = ["SqlStore", "open_store"]
+
+
+class SqlStore:
+    """Transactions and read streams on one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[SqlTx]:
+        """A unit of work; rolls back unless ``commit()`` is called."""
+        return unit_of_work(self.engine, write)
+
+    def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
+        """Every contact of the segment with its reason, in one consistent snapshot."""
+        with self._snapshot() as tx:
+            yield from reads.stream_audience(tx.conn, query, batch_size)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[SqlTx]:
+        with self.transaction(write=False) as tx:
+            if self.dialect == "postgresql":
+                tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield tx
+
+    def chain_rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, in (contact, seq) order."""
+        return reads.stream_chain(self.engine)
+
+    def chain_heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head, in contact order."""
+        return reads.stream_heads(self.engine)
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event."""
+        return reads.event_hash(self.engine, contact_id, seq)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate: bool = True) -> SqlStore:
+    """Connect to the database at ``url``, bringing its schema up to date unless told not to."""
+    engine = make_engine(url)
+    if migrate:
+        upgrade(engine)
+    return SqlStore(engine)

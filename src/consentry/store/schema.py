@@ -1,0 +1,157 @@
+"""The schema, in one sitting: SQLAlchemy Core tables (no ORM mapping of core classes).
+
+Every table of contact data carries ``contact_id`` in its primary key, so a distributed
+PostgreSQL can shard all of them by contact. Times are integer microseconds since the epoch
+(UTC): exact, portable between SQLite and PostgreSQL, and what the hash chain covers.
+Enum columns hold the stable string values of the core enums.
+
+    scopes          group → client → user, the id is the path
+    contacts        personal data (erasable)
+    contact_keys    keyed hash of each address → contact (survives erasure)
+    contact_lists   lists a contact joined
+    events          the ledger: append-only, hash-chained per contact
+    chain_heads     the end of each contact's chain (the lock writers take)
+    consents        projection: status per (contact, channel, scope)
+    suppressions    projection: bounced / complained per (contact, channel)
+    meta            deployment settings kept in the database (address-hash key)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 64  # ids are short strings; scope ids are paths of up to three 63-char slugs
+SCOPE_ID = 200
+
+scopes = Table(
+    "scopes",
+    metadata,
+    Column("id", String(SCOPE_ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("email", String(320)),
+    Column("mobile", String(20)),
+    Column("external_id", String(200)),
+    Column("name", String(200)),
+    Column("locale", String(35)),
+    Column("postal_address", Text),
+    Column("push_token", Text),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("erased_at", BigInteger),
+    Index("ix_contacts_group_id_id", "group_id", "id"),
+    Index("ix_contacts_group_id_external_id", "group_id", "external_id"),
+)
+
+contact_keys = Table(
+    "contact_keys",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("contact_id", String(ID), nullable=False),
+    Index("ix_contact_keys_contact_id", "contact_id"),
+)
+
+contact_lists = Table(
+    "contact_lists",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("list_name", String(200), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Index("ix_contact_lists_group_list", "group_id", "list_name", "contact_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("id", String(ID), nullable=False),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("strength", String(8), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(200), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("reason", String(64)),
+    Column("evidence", Text),
+    Column("evidence_salt", String(64)),
+    Column("evidence_commitment", String(64), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_events_id", "id"),
+    Index("ix_events_group_id_recorded_at", "group_id", "recorded_at"),
+)
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("scope_id", String(SCOPE_ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("event_id", String(ID)),
+    Column("confirm_until", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_consents_group_channel_status", "group_id", "channel", "status"),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("suppression", String(16), nullable=False),
+    Column("event_id", String(ID), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,111 @@
+"""Small on purpose: a ledger fixture over SQLite (a tmp file) and PostgreSQL (its own database).
+
+PostgreSQL: ``CONSENTRY_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is the
+server; the suite creates a database of its own, drops it at the end, and empties the tables
+between tests. Without a server the PostgreSQL half is skipped with a reason, except in CI
+(``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from consentry.bootstrap import build
+from consentry.clock import FixedClock
+from consentry.ledger import Ledger
+from consentry.settings import Settings
+from consentry.store.engine import make_engine
+from consentry.store.migrate import upgrade
+from consentry.store.schema import metadata
+from tests.factories import T0, make_scopes
+
+PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADDRESS_KEY = "ab" * 32
+
+
+def _server_engine():  # type: ignore[no-untyped-def]
+    return create_engine(
+        "postgresql+psycopg://" + PG_SERVER.split("://", 1)[1], isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database for this test session, migrated, dropped at the end."""
+    name = f"consentry_t_{uuid.uuid4().hex[:12]}"
+    try:
+        server = _server_engine()
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is not there
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}")
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _empty(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names}")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated, empty database URL on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "consentry.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_database")
+    _empty(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock the test moves by hand."""
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Settings for a test deployment on ``db_url``."""
+    return Settings(database_url=db_url, address_key=ADDRESS_KEY)
+
+
+@pytest.fixture
+def ledger(settings: Settings, clock: FixedClock) -> Iterator[Ledger]:
+    """A ledger on a fresh database, with the acme and globex scope trees."""
+    built = build(settings, clock)
+    make_scopes(built)
+    yield built
+    built.close()
