@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from consentry import chain
+from consentry.channels import Channel
 from consentry.contacts import Contact, ContactDetails
+from consentry.events import Action, Actor, ActorKind, ConsentEvent, Source, Strength, chain_fields
 from consentry.ledger import Ledger
 from consentry.permissions import Principal, Role
 
@@ -72,3 +76,61 @@ def make_contact(
     """Add a contact to a group."""
     details = ContactDetails(email=email, mobile=mobile, **more)
     return ledger.add_contact(staff(group), details)
+
+
+def make_event(
+    action: Action,
+    actor: ActorKind = ActorKind.ADMIN,
+    *,
+    seq: int = 1,
+    event_id: str | None = None,
+    contact_id: str = "ct_ada",
+    scope_id: str = "acme",
+    channel: Channel = Channel.SMS,
+    source: Source = Source.API,
+    expires_at: datetime | None = None,
+    evidence: str | None = None,
+    salt: str | None = None,
+    prev_hash: str | None = None,
+) -> ConsentEvent:
+    """A hand-built event (chained onto ``prev_hash``, or the contact's genesis)."""
+    strength = Strength.HARD if actor is ActorKind.CONTACT else Strength.SOFT
+    prev = prev_hash if prev_hash is not None else chain.genesis(contact_id)
+    draft = ConsentEvent(
+        id=event_id or f"ev_{seq}",
+        contact_id=contact_id,
+        group_id="acme",
+        seq=seq,
+        channel=channel,
+        scope_id=scope_id,
+        action=action,
+        strength=strength,
+        actor=Actor(actor, "someone"),
+        recorded_by="someone",
+        source=source,
+        reason=None,
+        evidence=evidence,
+        evidence_salt=salt,
+        evidence_commitment=chain.commitment(salt, evidence),
+        occurred_at=T0 + timedelta(minutes=seq),
+        recorded_at=T0 + timedelta(minutes=seq),
+        expires_at=expires_at,
+        prev_hash=prev,
+        hash="",
+    )
+    return replace(draft, hash=chain.link(prev, chain_fields(draft)))
+
+
+def make_chain(actions: list[tuple[Action, ActorKind]], contact_id: str = "ct_ada") -> list[ConsentEvent]:
+    """A valid hash chain of hand-built events for one contact."""
+    events: list[ConsentEvent] = []
+    prev = chain.genesis(contact_id)
+    for n, (action, actor) in enumerate(actions, start=1):
+        evidence = '{"note":"n%d"}' % n if n % 2 else None
+        salt = f"salt{n}" if evidence else None
+        event = make_event(
+            action, actor, seq=n, contact_id=contact_id, evidence=evidence, salt=salt, prev_hash=prev
+        )
+        events.append(event)
+        prev = event.hash
+    return events

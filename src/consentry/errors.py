@@ -10,18 +10,22 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     ├── NotFound                           not_found
     │   ├── ContactNotFound                contact_not_found
     │   ├── ScopeNotFound                  scope_not_found
-    │   └── EventNotFound                  event_not_found
+    │   ├── EventNotFound                  event_not_found
+    │   └── ApiKeyNotFound                 api_key_not_found
     ├── Invalid                            invalid
     │   ├── InvalidEmail                   invalid_email
     │   ├── InvalidMobile                  invalid_mobile
     │   ├── InvalidChannel                 invalid_channel
     │   ├── InvalidScope                   invalid_scope
     │   ├── InvalidEvidence                invalid_evidence
-    │   └── InvalidTransition              invalid_transition
+    │   ├── InvalidTransition              invalid_transition
+    │   └── BatchTooLarge                  batch_too_large
     ├── Conflict                           conflict
     │   ├── ContactExists                  contact_exists
     │   ├── ScopeExists                    scope_exists
-    │   └── ContactErased                  contact_erased
+    │   ├── ContactErased                  contact_erased
+    │   ├── IdempotencyConflict            idempotency_conflict
+    │   └── IdempotencyInProgress          idempotency_in_progress
     ├── Refused                            refused
     │   ├── EvidenceRequired               evidence_required
     │   ├── HardOptOutLocked               hard_opt_out_locked
@@ -32,7 +36,11 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     ├── LinkInvalid                        link_invalid
     ├── LinkExpired                        link_expired
     ├── Unavailable                        unavailable
-    └── LedgerTampered                     ledger_tampered
+    ├── LedgerTampered                     ledger_tampered
+    ├── Unauthenticated                    unauthenticated
+    ├── MethodNotAllowed                   method_not_allowed
+    ├── PayloadTooLarge                    payload_too_large
+    └── InternalError                      internal_error
 """
 
 from __future__ import annotations
@@ -208,6 +216,57 @@ class LedgerTampered(ConsentryError):
     """Verification found an altered, inserted or deleted event."""
 
     code = "ledger_tampered"
+
+
+# ── the API's refusals (issue 4) ─────────────────────────────────────────────
+
+
+class ApiKeyNotFound(NotFound):
+    """No API key with that id within the caller's scope."""
+
+    code = "api_key_not_found"
+
+
+class BatchTooLarge(Invalid):
+    """A batch or uploaded set holds more items than one call accepts."""
+
+    code = "batch_too_large"
+
+
+class IdempotencyConflict(Conflict):
+    """The Idempotency-Key was already used for a different request (method, path or body)."""
+
+    code = "idempotency_conflict"
+
+
+class IdempotencyInProgress(Conflict):
+    """A request with this Idempotency-Key is still running; retry after a moment."""
+
+    code = "idempotency_in_progress"
+
+
+class Unauthenticated(ConsentryError):
+    """No API key was given, or it is unknown, malformed or revoked."""
+
+    code = "unauthenticated"
+
+
+class MethodNotAllowed(ConsentryError):
+    """The resource exists but does not answer to that HTTP method."""
+
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(ConsentryError):
+    """The request body is larger than the server accepts."""
+
+    code = "payload_too_large"
+
+
+class InternalError(ConsentryError):
+    """An unexpected failure; nothing half-done was kept, and retrying is safe."""
+
+    code = "internal_error"
 
 
 def all_error_classes() -> list[type[ConsentryError]]:

@@ -6,7 +6,8 @@ role lacks (``forbidden``) or a target outside the principal's scope (``out_of_s
 ==========  ================================================================================
 role        may
 ==========  ================================================================================
-admin       everything, within its scope; the only role that opts out or re-subscribes
+admin       everything within its scope but speak for the contact; the only role that opts
+            out or re-subscribes
 staff       view and add contacts, opt in **with evidence**, request confirmation, build
             audiences; never change an existing subscription status
 viewer      view and check (read only)
@@ -64,7 +65,9 @@ class Capability(StrEnum):
 _ALL = frozenset(Capability) - {Capability.OWN_PREFERENCES}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.ADMIN: _ALL,
+    # An admin never delivers the contact's own messages: that would let staff record a
+    # STOP/START or a confirmation click "as the contact" and so reverse a hard opt-out.
+    Role.ADMIN: _ALL - {Capability.DELIVER_INBOUND},
     Role.SYSTEM: _ALL,
     Role.STAFF: frozenset(
         {

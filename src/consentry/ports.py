@@ -31,6 +31,29 @@ class Clock(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message Consentry itself sends: a keyword reply, help text, an opt-in confirmation."""
+
+    group_id: str
+    contact_id: str
+    channel: Channel
+    to: str
+    body: str
+    category: str
+    subject: str | None = None
+    sender: str | None = None
+    reply_to_message_id: str | None = None
+
+
+class Outbox(Protocol):
+    """Where outgoing messages go: a table the sending service reads, SMTP, or a provider."""
+
+    def send(self, message: OutboundMessage) -> None:
+        """Hand one message over for delivery (must not raise for a delivery failure)."""
+        ...
+
+
 class Addresses(Protocol):
     """Normalises addresses and derives their keyed hashes (the address adapter)."""
 
@@ -152,6 +175,20 @@ class Tx(Protocol):
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
 
+    # ── API keys and idempotency keys (issue 4; store/keys_sql.py) ──
+    def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
+    def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
+    def list_api_keys(self, group_id: str) -> list[ApiKey]: ...
+    def revoke_api_key(self, key_id: str, revoked_at: datetime) -> None: ...
+    def claim_idempotency(
+        self, claim: IdempotencyClaim, stale_before: datetime
+    ) -> IdempotencyRecord | None: ...
+    def finish_idempotency(
+        self, owner: str, key: str, status: int, body: str
+    ) -> None: ...
+    def release_idempotency(self, owner: str, key: str) -> None: ...
+    def prune_idempotency(self, before: datetime) -> int: ...
+
 
 class Store(Protocol):
     """The SQL store: transactions plus the set-based read paths."""
@@ -179,6 +216,43 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection pool."""
         ...
+
+
+# ── API keys and idempotency keys (issue 4) ─────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key's public part: who it speaks for. The secret is kept only as a hash."""
+
+    id: str
+    group_id: str
+    role: str
+    scope_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A request asking to run once under ``(owner, key)``; ``fingerprint`` names its content."""
+
+    owner: str
+    key: str
+    fingerprint: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What is stored under an idempotency key: running, or done with its saved response."""
+
+    fingerprint: str
+    state: str
+    status: int | None
+    body: str | None
+    created_at: datetime
 
 
 JSON = dict[str, Any]

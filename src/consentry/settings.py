@@ -10,6 +10,10 @@ CONSENTRY_SECRET_KEYS       link-signing keys, ``kid:hex,kid:hex`` newest   gene
 CONSENTRY_DEFAULT_REGION    region for numbers typed without +, e.g. GB     none (E.164 needed)
 CONSENTRY_CHANNELS          enabled channels, comma-separated               all eight
 CONSENTRY_CONFIRMATION_DAYS how long a confirmation request stays open      7
+CONSENTRY_PUBLIC_URL        the public base URL of links in messages        http://127.0.0.1:8000
+CONSENTRY_SMTP_HOST         SMTP server for confirmation emails             none (outbox table)
+CONSENTRY_SMTP_PORT         its port                                        25
+CONSENTRY_MAIL_FROM         the From address of Consentry's own emails      no-reply@example.com
 ==========================  ==============================================  =====================
 """
 
@@ -32,6 +36,10 @@ class Settings:
     default_region: str | None = None
     channels: tuple[str, ...] | None = None
     confirmation_days: int = 7
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "no-reply@example.com"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +53,8 @@ class Settings:
             default_region=env.get("CONSENTRY_DEFAULT_REGION") or None,
             channels=tuple(c.strip() for c in channels.split(",")) if channels else None,
             confirmation_days=int(env.get("CONSENTRY_CONFIRMATION_DAYS", "7")),
+            public_url=env.get("CONSENTRY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=env.get("CONSENTRY_SMTP_HOST") or None,
+            smtp_port=int(env.get("CONSENTRY_SMTP_PORT", "25")),
+            mail_from=env.get("CONSENTRY_MAIL_FROM", "no-reply@example.com"),
         )

@@ -25,7 +25,7 @@ from consentry.events import (
     chain_fields,
 )
 from consentry.permissions import Capability, Principal, Role, authorise, authorise_contact
-from consentry.ports import Addresses, ChainHead, Clock, Store, Tx
+from consentry.ports import Addresses, ChainHead, Clock, Outbox, Store, Tx
 from consentry.scopes import Scope, group_of, parse_scope_id
 from consentry.status import SUPPRESSION_ACTIONS, Consent, Suppression, apply, apply_suppression
 
@@ -59,12 +59,14 @@ class LedgerBase:
         addresses: Addresses,
         policy: ChannelPolicy | None = None,
         confirmation_ttl: timedelta = DEFAULT_CONFIRMATION_TTL,
+        outbox: Outbox | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.addresses = addresses
         self.policy = policy or ChannelPolicy()
         self.confirmation_ttl = confirmation_ttl
+        self.outbox = outbox
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -143,8 +145,3 @@ class LedgerBase:
             hash="",
         )
         return replace(draft, hash=link(head.hash, chain_fields(draft)))
-
-
-def suppression_of(value: Suppression | None) -> str | None:
-    """The stored value of a suppression."""
-    return value.value if value else None

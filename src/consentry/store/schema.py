@@ -155,3 +155,35 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# ── API keys and idempotency keys (migration 0002) ──────────────────────────
+# api_keys         who each key speaks for (role, scope); only a SHA-256 of the secret is kept
+# idempotency_keys one row per (key id, Idempotency-Key): the request's fingerprint and the
+#                  saved response, so a retried POST is answered without running again
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_api_keys_group_id", "group_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(SCOPE_ID), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

@@ -1,0 +1,76 @@
+"""Eligibility: walk the scope path; an opt-out anywhere wins (SPEC §1, §5; seeds/004)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consentry.channels import Channel, ChannelPolicy
+from consentry.eligibility import Category, Decision, Reason, Situation, decide, effective_status
+from consentry.scopes import path_to_root
+from consentry.status import Consent, Status, Suppression
+from tests.factories import T0
+
+LATER = T0 + timedelta(days=7)
+USER, CLIENT, GROUP = "acme/newsletters/ada", "acme/newsletters", "acme"
+PATH = path_to_root(USER)
+IN = Consent(Status.OPTED_IN, "e_in")
+SOFT = Consent(Status.SOFT_OPT_OUT, "e_soft")
+HARD = Consent(Status.HARD_OPT_OUT, "e_hard")
+PENDING = Consent(Status.PENDING, "e_pending", LATER)
+STALE = Consent(Status.PENDING, "e_stale", T0)
+HARD_ASKING = Consent(Status.HARD_OPT_OUT, "e_hard", LATER)
+MKT, TX, CONF = Category.MARKETING, Category.TRANSACTIONAL, Category.OPT_IN_CONFIRMATION
+
+
+def situation(consents, channel=Channel.EMAIL, address=True, suppression=None):
+    return Situation(channel, address, suppression, consents)
+
+
+@pytest.mark.parametrize(
+    ("consents", "category", "expected"),
+    [
+        ({}, MKT, Decision(False, Reason.NO_CONSENT)),
+        ({GROUP: IN}, MKT, Decision(True, Reason.OPTED_IN, GROUP, "e_in")),
+        ({USER: IN}, MKT, Decision(True, Reason.OPTED_IN, USER, "e_in")),
+        ({GROUP: SOFT, USER: IN}, MKT, Decision(False, Reason.SOFT_OPT_OUT, GROUP, "e_soft")),
+        ({CLIENT: HARD, USER: IN}, MKT, Decision(False, Reason.HARD_OPT_OUT, CLIENT, "e_hard")),
+        ({USER: SOFT, GROUP: HARD}, MKT, Decision(False, Reason.HARD_OPT_OUT, GROUP, "e_hard")),
+        ({USER: PENDING}, MKT, Decision(False, Reason.PENDING, USER, "e_pending")),
+        ({USER: STALE}, MKT, Decision(False, Reason.NO_CONSENT)),
+        ({USER: PENDING, GROUP: IN}, MKT, Decision(True, Reason.OPTED_IN, GROUP, "e_in")),
+        ({GROUP: HARD}, TX, Decision(True, Reason.TRANSACTIONAL)),
+        ({GROUP: HARD_ASKING}, CONF, Decision(True, Reason.OPT_IN_CONFIRMATION, GROUP, "e_hard")),
+        ({USER: PENDING}, CONF, Decision(True, Reason.OPT_IN_CONFIRMATION, USER, "e_pending")),
+        ({USER: STALE, GROUP: HARD}, CONF, Decision(False, Reason.NO_CONFIRMATION_REQUEST)),
+        ({"acme/events": HARD}, MKT, Decision(False, Reason.NO_CONSENT)),
+    ],
+)
+def test_decide_walks_the_path_and_an_opt_out_at_any_level_wins(consents, category, expected):
+    assert decide(situation(consents), PATH, category, T0) == expected
+
+
+def test_no_address_comes_before_everything():
+    found = situation({GROUP: IN}, address=False, suppression=Suppression.BOUNCED)
+    assert decide(found, PATH, TX, T0) == Decision(False, Reason.NO_ADDRESS)
+
+
+@pytest.mark.parametrize("suppression", list(Suppression))
+@pytest.mark.parametrize("category", list(Category))
+def test_a_bounce_or_complaint_is_never_bypassed(suppression, category):
+    found = situation({GROUP: IN}, suppression=suppression)
+    assert decide(found, PATH, category, T0) == Decision(False, Reason(suppression.value))
+
+
+def test_transactional_bypass_is_per_channel_policy():
+    found = situation({GROUP: HARD}, channel=Channel.SMS)
+    refused = Decision(False, Reason.HARD_OPT_OUT, GROUP, "e_hard")
+    assert decide(found, PATH, TX, T0) == refused
+    policy = ChannelPolicy(transactional_bypass=frozenset({Channel.SMS}))
+    assert decide(found, PATH, TX, T0, policy) == Decision(True, Reason.TRANSACTIONAL)
+
+
+def test_effective_status_names_the_scope_that_set_it():
+    assert effective_status({CLIENT: SOFT, USER: IN}, PATH, T0) == (Status.SOFT_OPT_OUT, CLIENT)
+    assert effective_status({}, PATH, T0) == (Status.NONE, None)

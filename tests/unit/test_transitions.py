@@ -1,0 +1,117 @@
+"""The rules that refuse consent commands, with their stable codes (SPEC §1, §3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consentry.errors import ConsentryError
+from consentry.events import Actor, ActorKind, Source
+from consentry.status import Consent, Status
+from consentry.transitions import (
+    check_confirm,
+    check_opt_in,
+    check_request_confirmation,
+    check_resubscribe,
+)
+from tests.factories import T0
+
+LATER = T0 + timedelta(days=7)
+CONTACT = Actor(ActorKind.CONTACT, "ct_ada")
+ADMIN = Actor(ActorKind.ADMIN, "admin@acme")
+STAFF = Actor(ActorKind.STAFF, "staff@acme")
+KEY = Actor(ActorKind.API_KEY, "key")
+
+NONE = Consent()
+PENDING = Consent(Status.PENDING, "e", LATER)
+IN = Consent(Status.OPTED_IN, "e")
+SOFT = Consent(Status.SOFT_OPT_OUT, "e")
+HARD = Consent(Status.HARD_OPT_OUT, "e")
+HARD_ASKING = Consent(Status.HARD_OPT_OUT, "e", LATER)
+
+
+def code_of(call) -> str | None:
+    try:
+        call()
+    except ConsentryError as exc:
+        return exc.code
+    return None
+
+
+@pytest.mark.parametrize(
+    ("consent", "actor", "source", "evidence", "code"),
+    [
+        (NONE, STAFF, Source.ADMIN_UI, False, "evidence_required"),
+        (NONE, ADMIN, Source.ADMIN_UI, False, "evidence_required"),
+        (NONE, CONTACT, Source.SMS_KEYWORD, False, "evidence_required"),
+        (NONE, STAFF, Source.ADMIN_UI, True, None),
+        (PENDING, KEY, Source.API, True, None),
+        (IN, ADMIN, Source.IMPORT, True, None),
+        (SOFT, ADMIN, Source.ADMIN_UI, True, "opted_out"),
+        (HARD, ADMIN, Source.ADMIN_UI, True, "hard_opt_out_locked"),
+        (HARD, STAFF, Source.ADMIN_UI, True, "hard_opt_out_locked"),
+        (HARD, KEY, Source.IMPORT, True, "hard_opt_out_locked"),
+        (HARD, CONTACT, Source.SMS_KEYWORD, True, None),
+        (HARD, CONTACT, Source.CONFIRMATION_LINK, True, None),
+        (HARD, CONTACT, Source.PREFERENCE_CENTRE, True, "opted_out"),
+        (SOFT, CONTACT, Source.PREFERENCE_CENTRE, True, None),
+    ],
+)
+def test_opt_in_is_refused_without_evidence_or_over_an_opt_out(
+    consent, actor, source, evidence, code
+):
+    assert code_of(lambda: check_opt_in(consent, actor, source, evidence)) == code
+
+
+@pytest.mark.parametrize(
+    ("consent", "reason", "evidence", "code"),
+    [
+        (SOFT, "mistaken_unsubscribe", True, None),
+        (SOFT, "contact_asked", True, None),
+        (SOFT, None, True, "reason_required"),
+        (SOFT, "felt_like_it", True, "reason_required"),
+        (SOFT, "contact_asked", False, "evidence_required"),
+        (HARD, "contact_asked", True, "hard_opt_out_locked"),
+        (IN, "contact_asked", True, "invalid_transition"),
+        (NONE, "contact_asked", True, "invalid_transition"),
+    ],
+)
+def test_only_a_soft_opt_out_can_be_resubscribed_with_reason_and_evidence(
+    consent, reason, evidence, code
+):
+    assert code_of(lambda: check_resubscribe(consent, reason, evidence)) == code
+
+
+@pytest.mark.parametrize(
+    ("consent", "actor", "now", "code"),
+    [
+        (NONE, STAFF, T0, None),
+        (PENDING, KEY, T0, None),
+        (Consent(Status.PENDING, "e", T0), KEY, T0, None),
+        (IN, KEY, T0, "invalid_transition"),
+        (SOFT, KEY, T0, "opted_out"),
+        (HARD, STAFF, T0, "opted_out"),
+        (HARD, ADMIN, T0, "opted_out"),
+        (HARD, CONTACT, T0, None),
+        (SOFT, CONTACT, T0, None),
+    ],
+)
+def test_a_signup_of_an_opted_out_contact_is_refused_unless_the_contact_asks(
+    consent, actor, now, code
+):
+    assert code_of(lambda: check_request_confirmation(consent, actor, now)) == code
+
+
+@pytest.mark.parametrize(
+    ("consent", "now", "code"),
+    [
+        (PENDING, T0, None),
+        (HARD_ASKING, T0, None),
+        (PENDING, LATER, "invalid_transition"),
+        (NONE, T0, "invalid_transition"),
+        (HARD, T0, "invalid_transition"),
+    ],
+)
+def test_a_confirmation_needs_an_open_request(consent, now, code):
+    assert code_of(lambda: check_confirm(consent, now)) == code
