@@ -134,3 +134,19 @@ def make_chain(actions: list[tuple[Action, ActorKind]], contact_id: str = "ct_ad
         events.append(event)
         prev = event.hash
     return events
+
+
+def count_rows(ledger: Ledger) -> dict[str, int]:
+    """How many rows each ledger table holds, read straight from the store."""
+    names = ("contacts", "contact_keys", "events", "chain_heads", "consents", "suppressions")
+    with ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        return {n: conn.exec_driver_sql(f"SELECT count(*) FROM {n}").scalar_one() for n in names}
+
+
+def sql(ledger: Ledger, statement: str, **params: Any) -> list[Any]:
+    """Run one SQL statement directly on the store (tamper tests), committing it."""
+    from sqlalchemy import text
+
+    with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        result = conn.execute(text(statement), params)
+        return list(result) if result.returns_rows else []

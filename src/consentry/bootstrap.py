@@ -10,11 +10,13 @@ from consentry.addresses import Addresses
 from consentry.channels import ChannelPolicy, parse_channel
 from consentry.clock import SystemClock
 from consentry.ledger import Ledger
+from consentry.links import LinkSigner, link_keys
 from consentry.ports import Clock
 from consentry.settings import Settings
 from consentry.store import SqlStore, open_store
 
 ADDRESS_KEY = "address_key"
+LINK_KEY = "link_key"
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Ledger:
@@ -31,7 +33,14 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
         addresses=Addresses(bytes.fromhex(key), settings.default_region),
         policy=policy,
         confirmation_ttl=timedelta(days=settings.confirmation_days),
+        signer=link_signer(settings, store),
     )
+
+
+def link_signer(settings: Settings, store: SqlStore) -> LinkSigner:
+    """The signer of the hosted pages' links: configured keys, or one kept in the database."""
+    stored = "" if settings.secret_keys else stored_secret(store, LINK_KEY)
+    return LinkSigner(link_keys(settings.secret_keys, stored), settings.public_url)
 
 
 def stored_secret(store: SqlStore, name: str) -> str:

@@ -92,6 +92,7 @@ class Verifier:
     checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    tails: dict[str, tuple[str, str]] = field(default_factory=dict)
     _contact: str | None = None
     _seq: int = 0
     _hash: str = ""
@@ -119,6 +120,7 @@ class Verifier:
             self._report("altered", row, "event fields do not match its hash")
         self._seq, self._hash = row.seq, row.hash
         self.heads[row.contact_id] = (row.seq, row.hash)
+        self.tails[row.contact_id] = (row.event_id, row.group_id)
 
     def _start(self, contact_id: str) -> None:
         self._contact, self._seq, self._hash = contact_id, 0, genesis(contact_id)
@@ -127,12 +129,28 @@ class Verifier:
         self.problems.append(Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail))
 
     def compare_heads(self, stored: Iterable[tuple[str, int, str]]) -> None:
-        """Compare recomputed chain ends with the stored heads (finds a truncated tail)."""
+        """Compare recomputed chain ends with the stored heads.
+
+        Finds a truncated tail (deleted), events past the head or of a contact with no head
+        at all (inserted), and a rewritten last event (altered).
+        """
+        unseen = dict(self.heads)
         for contact_id, seq, head in stored:
-            found = self.heads.get(contact_id, (0, genesis(contact_id)))
-            if found != (seq, head):
-                detail = f"chain ends at event {found[0]} but its head says event {seq}"
+            found_seq, found_hash = unseen.pop(contact_id, (0, genesis(contact_id)))
+            if found_seq > seq:
+                detail = f"chain runs to event {found_seq} past its head at event {seq}"
+                self._tail_problem("inserted", contact_id, found_seq, detail)
+            elif found_seq < seq:
+                detail = f"chain ends at event {found_seq} but its head says event {seq}"
                 self.problems.append(Problem("deleted", contact_id, None, seq, None, detail))
+            elif found_hash != head:
+                self._tail_problem("altered", contact_id, seq, "does not match its chain head")
+        for contact_id, (seq, _) in unseen.items():
+            self._tail_problem("inserted", contact_id, seq, "a chain with no chain head")
+
+    def _tail_problem(self, kind: str, contact_id: str, seq: int, detail: str) -> None:
+        event_id, group_id = self.tails[contact_id]
+        self.problems.append(Problem(kind, contact_id, group_id, seq, event_id, detail))
 
     def compare_digest(self, earlier: Iterable[tuple[str, int, str]], lookup: LookupHash) -> None:
         """Every head in an earlier digest must still be in the chain, unchanged."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from consentry.chain import ChainRow
@@ -181,13 +182,18 @@ class Tx(Protocol):
     def list_api_keys(self, group_id: str) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, revoked_at: datetime) -> None: ...
     def claim_idempotency(
-        self, claim: IdempotencyClaim, stale_before: datetime
+        self, claim: IdempotencyClaim, stale_before: datetime, expired_before: datetime
     ) -> IdempotencyRecord | None: ...
-    def finish_idempotency(
-        self, owner: str, key: str, status: int, body: str
-    ) -> None: ...
+    def finish_idempotency(self, owner: str, key: str, status: int, body: str) -> None: ...
     def release_idempotency(self, owner: str, key: str) -> None: ...
     def prune_idempotency(self, before: datetime) -> int: ...
+
+    # ── preferences: rate limits, confirmation sweep, look-up (issue 5; preferences_sql.py) ──
+    def hit_rate_limit(self, bucket: str, window_start: datetime) -> int: ...
+    def open_confirmations_before(
+        self, group_id: str, moment: datetime, limit: int
+    ) -> list[tuple[str, Channel, str]]: ...
+    def find_contacts_by_key(self, kind: AddressKind, digest: str) -> list[tuple[str, str]]: ...
 
 
 class Store(Protocol):
@@ -256,3 +262,41 @@ class IdempotencyRecord:
 
 
 JSON = dict[str, Any]
+
+
+# ── signed links (issue 5; links.py) ───────────────────────────────────────
+
+
+class LinkPurpose(StrEnum):
+    """What a signed link lets its holder do. Add, never rename or remove."""
+
+    UNSUBSCRIBE = "unsubscribe"
+    PREFERENCES = "preferences"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    """What a signed link says: for whom, at which scope, on which channels, until when."""
+
+    purpose: LinkPurpose
+    contact_id: str
+    scope_id: str
+    channels: tuple[Channel, ...]
+    expires_at: datetime
+
+
+class Signer(Protocol):
+    """Signs and verifies link tokens (``links.LinkSigner``)."""
+
+    def sign(self, claims: LinkClaims) -> str:
+        """A token carrying the claims."""
+        ...
+
+    def verify(self, token: str, now: datetime) -> LinkClaims:
+        """The claims of a genuine, unexpired token; raises ``LinkInvalid`` / ``LinkExpired``."""
+        ...
+
+    def url(self, claims: LinkClaims) -> str:
+        """The public URL of a new token for the claims (a hosted page)."""
+        ...

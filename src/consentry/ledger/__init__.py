@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from consentry.ledger.consent import ConsentCommands
 from consentry.ledger.contacts import ContactCommands
+from consentry.ledger.idempotency import IdempotencyKeys
 from consentry.ledger.integrity import Digest, Integrity, VerifyReport
+from consentry.ledger.keys import KeyCommands
 from consentry.ledger.reads import Audience, CheckRequest, Reads, StatusAt
 
 __all__ = ["Audience", "CheckRequest", "Digest", "Ledger", "StatusAt", "VerifyReport"]
 
 
-class Ledger(ContactCommands, ConsentCommands, Reads, Integrity):
+class Ledger(ContactCommands, ConsentCommands, Reads, Integrity, KeyCommands, IdempotencyKeys):
     """Consentry as a library: every use case as a method."""

@@ -25,7 +25,7 @@ from consentry.events import (
     chain_fields,
 )
 from consentry.permissions import Capability, Principal, Role, authorise, authorise_contact
-from consentry.ports import Addresses, ChainHead, Clock, Outbox, Store, Tx
+from consentry.ports import Addresses, ChainHead, Clock, Outbox, Signer, Store, Tx
 from consentry.scopes import Scope, group_of, parse_scope_id
 from consentry.status import SUPPRESSION_ACTIONS, Consent, Suppression, apply, apply_suppression
 
@@ -60,6 +60,7 @@ class LedgerBase:
         policy: ChannelPolicy | None = None,
         confirmation_ttl: timedelta = DEFAULT_CONFIRMATION_TTL,
         outbox: Outbox | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -67,6 +68,8 @@ class LedgerBase:
         self.policy = policy or ChannelPolicy()
         self.confirmation_ttl = confirmation_ttl
         self.outbox = outbox
+        self.signer = signer  # signed links of the hosted pages (issue 5)
+        self._scopes: dict[str, Scope] = {}  # scopes are never renamed or deleted
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -82,9 +85,12 @@ class LedgerBase:
 
     def _scope(self, tx: Tx, principal: Principal, scope_id: str) -> Scope:
         sid = parse_scope_id(scope_id)
-        scope = tx.get_scope(sid) if group_of(sid) == principal.group_id else None
+        if group_of(sid) != principal.group_id:
+            raise ScopeNotFound(f"no scope {sid!r}", scope=sid)
+        scope = self._scopes.get(sid) or tx.get_scope(sid)
         if scope is None:
             raise ScopeNotFound(f"no scope {sid!r}", scope=sid)
+        self._scopes[sid] = scope
         return scope
 
     def _acting(

@@ -30,7 +30,7 @@ class SqlStore:
 
     def transaction(self, write: bool = True) -> AbstractContextManager[SqlTx]:
         """A unit of work; rolls back unless ``commit()`` is called."""
-        return unit_of_work(self.engine, write)
+        return unit_of_work(self.engine, "write" if write else "read")
 
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
         """Every contact of the segment with its reason, in one consistent snapshot."""
@@ -39,7 +39,7 @@ class SqlStore:
 
     @contextmanager
     def _snapshot(self) -> Iterator[SqlTx]:
-        with self.transaction(write=False) as tx:
+        with unit_of_work(self.engine, "snapshot") as tx:
             if self.dialect == "postgresql":
                 tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield tx

@@ -57,18 +57,26 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("consentry_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        mode = conn.get_execution_options().get("consentry_mode", "read")
+        if mode == "write":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif mode == "snapshot":
+            conn.exec_driver_sql("BEGIN")
+        # a plain read runs each statement in its own implicit transaction
 
     return engine
 
 
 @contextmanager
-def unit_of_work(engine: Engine, write: bool) -> Iterator[SqlTx]:
-    """A transaction that rolls back unless committed; driver errors become ``Unavailable``."""
+def unit_of_work(engine: Engine, mode: str) -> Iterator[SqlTx]:
+    """A transaction that rolls back unless committed; driver errors become ``Unavailable``.
+
+    ``mode`` is ``write`` (takes SQLite's write lock at once), ``snapshot`` (one consistent read
+    of several statements) or ``read`` (single-statement reads; no BEGIN on SQLite).
+    """
     try:
         with engine.connect() as conn:  # closing an uncommitted connection rolls back
-            conn.execution_options(consentry_write=write)
+            conn.execution_options(consentry_mode=mode)
             yield SqlTx(conn)
     except OperationalError as exc:
         raise Unavailable(f"the database is unavailable: {exc.orig}") from exc

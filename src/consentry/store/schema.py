@@ -187,3 +187,19 @@ idempotency_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# ── preferences (issue 5; migration 0004) ──────────────────────────────────
+# rate_limits      one fixed-window counter per bucket (a keyed hash of an address or a client
+#                  IP), shared by every app server: the public preference-link form's limit
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(100), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("hits", Integer, nullable=False),
+)
+
+# The public look-up by address across groups, and the sweep of open confirmation requests.
+Index("ix_contact_keys_kind_digest", contact_keys.c.kind, contact_keys.c.digest)
+Index("ix_consents_group_id_confirm_until", consents.c.group_id, consents.c.confirm_until)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,8 @@ from consentry.ports import ChainHead, ContactFilter
 from consentry.scopes import Scope, group_of
 from consentry.status import Consent, Status, Suppression
 from consentry.store import schema as t
+from consentry.store.keys_sql import KeysSql
+from consentry.store.preferences_sql import PreferencesSql
 from consentry.store.rows import (
     consent_from_values,
     contact_from_row,
@@ -32,7 +35,7 @@ from consentry.store.rows import (
 )
 
 
-class SqlTx:
+class SqlTx(KeysSql, PreferencesSql):
     """One transaction on one connection; nothing is kept unless ``commit()`` is called."""
 
     def __init__(self, conn: Connection) -> None:
@@ -193,22 +196,15 @@ class SqlTx:
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None:
-        c, s, cs = t.contacts.c, t.suppressions.c, t.consents.c
-        address = getattr(c, channel.address_field)
-        query = (
-            select(address, c.erased_at, s.suppression, cs.scope_id, cs.status)
-            .add_columns(cs.event_id, cs.confirm_until)
-            .select_from(t.contacts)
-            .outerjoin(t.suppressions, and_(s.contact_id == c.id, s.channel == channel.value))
-            .outerjoin(
-                t.consents,
-                and_(
-                    cs.contact_id == c.id, cs.channel == channel.value, cs.scope_id.in_(path)
-                ),
-            )
-            .where(c.id == contact_id, c.group_id == group_id)
-        )
-        rows = self.conn.execute(query).all()
+        params: dict[str, Any] = {"cid": contact_id, "gid": group_id, "ch": channel.value}
+        params.update({f"s{n}": scope_id for n, scope_id in enumerate(path)})
+        sql = _situation_sql(self.conn.dialect.name, channel.address_field, len(path))
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         if not rows:
             return None
         first = rows[0]
@@ -312,3 +308,26 @@ class SqlTx:
 
     def set_meta(self, key: str, value: str) -> None:
         self._upsert(t.meta, {"key": key, "value": value}, ("key",))
+
+
+@lru_cache(maxsize=64)
+def _situation_sql(dialect: str, address_field: str, levels: int) -> str:
+    """The one-read eligibility lookup: contact, suppression and consents on the scope path.
+
+    The hot path of every send, so it runs on the driver's cursor with SQL built once per
+    (dialect, address column, path length): no statement construction or result wrapping per
+    call. The column name comes from ``Channel.address_field``, never from input.
+    """
+
+    def p(name: str) -> str:
+        return f"%({name})s" if dialect == "postgresql" else f":{name}"
+
+    scopes = ", ".join(p(f"s{n}") for n in range(levels))
+    return (
+        f"SELECT c.{address_field}, c.erased_at, s.suppression, cs.scope_id, cs.status, "
+        "cs.event_id, cs.confirm_until FROM contacts c "
+        f"LEFT JOIN suppressions s ON s.contact_id = c.id AND s.channel = {p('ch')} "
+        f"LEFT JOIN consents cs ON cs.contact_id = c.id AND cs.channel = {p('ch')} "
+        f"AND cs.scope_id IN ({scopes}) "
+        f"WHERE c.id = {p('cid')} AND c.group_id = {p('gid')}"
+    )

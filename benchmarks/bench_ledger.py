@@ -1,0 +1,204 @@
+"""Ledger hot paths against the bare database doing the minimum work, in the same run (SPEC §9).
+
+    .venv/bin/python benchmarks/bench_ledger.py --contacts 20000 [--db postgresql://…]
+
+Prints, for each hot path, Consentry's figure, the bare database's figure and their ratio:
+
+- eligibility check (library) vs one indexed SELECT of the projection rows on the scope path
+  plus the suppression lookup (p50 / p99);
+- a hard opt-out (lock, append, project, commit) vs a single-row INSERT + commit;
+- audience resolution (streamed, counted by reason) vs the bare SELECT of the same ids;
+- ledger verification vs a raw scan + SHA-256 of the same bytes.
+
+The data set is built through the use cases themselves (so it is slow to build; the figures are
+what matters). No assertion: benchmarks report, tests assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import text
+
+from consentry.bootstrap import build
+from consentry.contacts import ContactDetails
+from consentry.events import Source
+from consentry.ledger import Ledger
+from consentry.permissions import Principal, Role
+from consentry.ports import Segment
+from consentry.settings import Settings
+
+SYSTEM = Principal(Role.SYSTEM, "bench", "bench")
+SENDER = Principal(Role.SENDER, "bench", "bench-key", via_key=True)
+CLIENTS = [f"bench/c{n}" for n in range(10)]
+USERS = [f"{c}/u{n}" for c in CLIENTS for n in range(10)]
+EVIDENCE = {"written_permission": "benchmark import"}
+
+
+def build_data(ledger: Ledger, contacts: int, seed: int = 7) -> list[str]:
+    """Scopes, contacts and a realistic mix of consent events; returns the contact ids."""
+    rng = random.Random(seed)
+    for scope in ["bench", *CLIENTS, *USERS]:
+        ledger.add_scope(SYSTEM, scope)
+    ids = []
+    for n in range(contacts):
+        c = ledger.add_contact(
+            SYSTEM, ContactDetails(email=f"p{n}@example.com", mobile=f"+4477009{n % 100000:05d}")
+            if n < 100000 else ContactDetails(email=f"p{n}@example.com")
+        )
+        ids.append(c.id)
+        for channel in ("email", "sms"):
+            ledger.opt_in(SYSTEM, c.id, channel, "bench", EVIDENCE)
+        roll = rng.random()
+        if roll < 0.05:
+            ledger.opt_out(SENDER, c.id, "sms", rng.choice(CLIENTS), source=Source.SMS_KEYWORD)
+        elif roll < 0.08:
+            ledger.opt_out(SYSTEM, c.id, "email", rng.choice(USERS))
+        elif roll < 0.09:
+            ledger.record_bounce(SENDER, c.id, "email")
+    return ids
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-quantile of samples (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Seconds per call, for ``repeat`` calls."""
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def report(name: str, ours: float, bare: float, unit: str) -> None:
+    """One line: ours, bare, ratio."""
+    print(f"{name:<44} {ours:>12.1f} {unit:<6} bare {bare:>12.1f} {unit:<6} ratio {ours / bare:5.2f}x")
+
+
+def bench_check(ledger: Ledger, ids: list[str], n: int) -> None:
+    rng = random.Random(1)
+    picks = [(rng.choice(ids), rng.choice(USERS)) for _ in range(n)]
+    it = iter(picks * 2)
+
+    def ours() -> None:
+        cid, scope = next(it)
+        ledger.check(SENDER, cid, "sms", scope)
+
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    bare_sql = text(
+        "SELECT scope_id, status FROM consents WHERE contact_id = :c AND channel = 'sms' "
+        "AND scope_id IN (:u, :cl, 'bench'); "
+    )
+    supp_sql = text("SELECT suppression FROM suppressions WHERE contact_id = :c AND channel='sms'")
+    it2 = iter(picks * 2)
+    with engine.connect() as conn:
+
+        def bare() -> None:
+            cid, scope = next(it2)
+            conn.execute(bare_sql, {"c": cid, "u": scope, "cl": scope.rsplit("/", 1)[0]}).all()
+            conn.execute(supp_sql, {"c": cid}).all()
+
+        bare_t = timed(bare, n)
+    ours_t = timed(ours, n)
+    for q, label in ((0.5, "p50"), (0.99, "p99")):
+        report(f"eligibility check {label}", percentile(ours_t, q) * 1e6,
+               percentile(bare_t, q) * 1e6, "µs")
+
+
+def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
+    rng = random.Random(2)
+    targets = rng.sample(ids, min(n, len(ids)))
+    it = iter(targets)
+
+    def ours() -> None:
+        ledger.opt_out(SENDER, next(it), "voice", "bench/c1", source=Source.VOICE_KEYPAD)
+
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_bare (k VARCHAR(64) PRIMARY KEY)"))
+        conn.commit()
+        counter = iter(range(10**9))
+
+        def bare() -> None:
+            conn.execute(text("INSERT INTO bench_bare VALUES (:k)"), {"k": f"k{next(counter)}"})
+            conn.commit()
+
+        bare_t = timed(bare, len(targets))
+        conn.execute(text("DROP TABLE bench_bare"))
+        conn.commit()
+    ours_t = timed(ours, len(targets))
+    for q, label in ((0.5, "p50"), (0.99, "p99")):
+        report(f"hard opt-out (append+project+commit) {label}", percentile(ours_t, q) * 1e3,
+               percentile(bare_t, q) * 1e3, "ms")
+
+
+def bench_audience(ledger: Ledger, ids: list[str]) -> None:
+    start = time.perf_counter()
+    audience = ledger.resolve_audience(SENDER, Segment(), "sms", "bench/c3/u4")
+    eligible = sum(1 for _ in audience)
+    ours = time.perf_counter() - start
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.id FROM contacts c WHERE c.group_id = 'bench' AND NOT EXISTS ("
+            " SELECT 1 FROM consents s WHERE s.contact_id = c.id AND s.channel = 'sms'"
+            " AND s.scope_id IN ('bench/c3/u4','bench/c3','bench')"
+            " AND s.status IN ('soft_opt_out','hard_opt_out')) ORDER BY c.id"
+        )).all()
+    bare = time.perf_counter() - start
+    print(f"audience: {eligible} eligible of {len(ids)}, excluded {dict(audience.excluded)}; "
+          f"bare select {len(rows)} ids")
+    report("audience (contacts/s)", len(ids) / ours, len(ids) / bare, "/s")
+
+
+def bench_verify(ledger: Ledger) -> None:
+    start = time.perf_counter()
+    result = ledger.verify(SYSTEM)
+    ours = time.perf_counter() - start
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=20000).execute(
+            text("SELECT * FROM events ORDER BY contact_id, seq")
+        ):
+            hashlib.sha256(repr(tuple(row)).encode()).digest()
+    bare = time.perf_counter() - start
+    report(f"verify ({result.checked} events, ok={result.ok}) events/s",
+           result.checked / ours, result.checked / bare, "/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", type=int, default=5000)
+    parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
+    parser.add_argument("--checks", type=int, default=5000)
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'bench.db')}"
+    ledger = build(Settings(database_url=url, address_key="cd" * 32))
+    print(f"database {ledger.store.dialect}; building {args.contacts} contacts …")  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    ids = build_data(ledger, args.contacts)
+    print(f"built in {time.perf_counter() - start:.1f} s")
+    bench_check(ledger, ids, args.checks)
+    bench_stop(ledger, ids, min(1000, args.contacts))
+    bench_audience(ledger, ids)
+    bench_verify(ledger)
+    ledger.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""THE one mapping from ``ConsentryError`` to HTTP (STYLE §4).
+
+Every error response, including unknown routes, wrong methods and malformed requests, has one
+body: ``{"error": {"code", "message", "details"}}``. The status comes from the most specific
+class in the table below; the code is the error's stable code (``docs/errors.md``).
+
+==========================================  ======
+error                                       status
+==========================================  ======
+unauthenticated                             401
+forbidden, out_of_scope                     403
+not_found and its kinds                     404
+method_not_allowed                          405
+conflicts, opted_out, hard_opt_out_locked,  409
+invalid_transition, idempotency_*
+payload_too_large, batch_too_large          413
+invalid and its kinds, evidence_required,   422
+reason_required
+link_expired                                410
+link_invalid                                400
+unavailable                                 503
+internal_error, ledger_tampered             500
+==========================================  ======
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from consentry import errors as e
+
+STATUS: dict[type[e.ConsentryError], int] = {
+    e.Unauthenticated: 401,
+    e.Forbidden: 403,
+    e.OutOfScope: 403,
+    e.NotFound: 404,
+    e.MethodNotAllowed: 405,
+    e.Conflict: 409,
+    e.Refused: 409,
+    e.InvalidTransition: 409,
+    e.LinkExpired: 410,
+    e.LinkInvalid: 400,
+    e.PayloadTooLarge: 413,
+    e.BatchTooLarge: 413,
+    e.Invalid: 422,
+    e.EvidenceRequired: 422,
+    e.ReasonRequired: 422,
+    e.Unavailable: 503,
+    e.LedgerTampered: 500,
+    e.InternalError: 500,
+    e.ConsentryError: 500,
+}
+
+_DESCRIPTIONS = {
+    401: "No API key, or an unknown or revoked one (`unauthenticated`).",
+    403: "The key's role may not do this (`forbidden`), or not at that scope (`out_of_scope`).",
+    404: "No such contact, scope or key in the caller's group (`*_not_found`).",
+    405: "The resource does not answer to that method (`method_not_allowed`).",
+    409: "Refused by the current state: `opted_out`, `hard_opt_out_locked`, "
+    "`contact_exists`, `idempotency_conflict`, …",
+    413: "Too large: `payload_too_large`, `batch_too_large`.",
+    422: "Malformed input (`invalid`, `invalid_*`), or a rule needs more (`evidence_required`, "
+    "`reason_required`).",
+    500: "An unexpected failure (`internal_error`); retrying with the same Idempotency-Key "
+    "is safe.",
+    503: "The database is unavailable (`unavailable`); retry later.",
+}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code for programs, a message for people, and details."""
+
+    code: str = Field(examples=["hard_opt_out_locked"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting error statuses with the error body."""
+    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
+
+
+#: Statuses any authenticated route may answer with.
+COMMON_ERRORS = error_responses(401, 403, 404, 405, 413, 422, 500, 503)
+
+
+def status_of(exc: e.ConsentryError) -> int:
+    """The HTTP status of an error: the most specific class in ``STATUS``."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def error_body(exc: e.ConsentryError) -> str:
+    """The JSON text of an error response."""
+    detail = {"code": exc.code, "message": exc.message, "details": jsonable_encoder(exc.details)}
+    return json.dumps({"error": detail}, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_response(exc: e.ConsentryError) -> Response:
+    """The response for an error, with the headers its status calls for."""
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    return Response(error_body(exc), status, headers, media_type="application/json")
+
+
+async def _consentry(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.ConsentryError)
+    return error_response(exc)
+
+
+async def _validation(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"])
+    message = f"{where}: {first['msg']}" if where else str(first["msg"])
+    return error_response(e.Invalid(message, errors=problems))
+
+
+async def _http(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: e.ConsentryError
+    if exc.status_code == 404:
+        error = e.NotFound("no such resource; see /docs for the API")
+    elif exc.status_code == 405:
+        error = e.MethodNotAllowed("the resource does not answer to that method")
+    elif exc.status_code == 413:
+        error = e.PayloadTooLarge(str(exc.detail))
+    elif exc.status_code == 401:
+        error = e.Unauthenticated(str(exc.detail))
+    elif exc.status_code == 403:
+        error = e.Forbidden(str(exc.detail))
+    else:
+        error = e.Invalid(str(exc.detail))
+    response = error_response(error)
+    response.status_code = exc.status_code
+    return response
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    return error_response(e.InternalError("an unexpected error; nothing half-done was kept"))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the one error body."""
+    app.add_exception_handler(e.ConsentryError, _consentry)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,149 @@
+"""``consentry opt-in | opt-out | resubscribe | check``: change and ask about consent."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import click
+
+from consentry.cli.common import (
+    Env,
+    channel_scope_options,
+    evidence_of,
+    evidence_options,
+    json_option,
+    operator,
+    pass_env,
+)
+from consentry.cli.render import decision_data, decision_text, echo_json, event_line
+from consentry.eligibility import Category
+from consentry.events import CONTACT_SOURCES, ResubscribeReason, Source
+
+#: ``check``'s exit status when the send is refused (2 stays "error").
+REFUSED_EXIT = 1
+
+
+@click.command("opt-in")
+@click.argument("contact_id", metavar="CONTACT")
+@channel_scope_options
+@evidence_options
+@pass_env
+def opt_in(
+    env: Env,
+    contact_id: str,
+    channel: str,
+    scope: str,
+    evidence: tuple[str, ...],
+    evidence_file: IO[str] | None,
+) -> None:
+    """Opt a contact in; evidence of their permission is required (evidence_required)."""
+    event = env.ledger().opt_in(
+        operator(scope),
+        contact_id,
+        channel,
+        scope,
+        evidence_of(evidence, evidence_file),
+        source=Source.CLI,
+    )
+    click.echo(event_line(event))
+
+
+CONTACT_SOURCE_NAMES = sorted(s.value for s in CONTACT_SOURCES)
+
+
+@click.command("opt-out")
+@click.argument("contact_id", metavar="CONTACT")
+@channel_scope_options
+@click.option(
+    "--by-contact",
+    is_flag=True,
+    help="Record the contact's own opt-out (hard: only the contact can reverse it).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(CONTACT_SOURCE_NAMES),
+    help="With --by-contact: how the contact opted out [default: sms_keyword].",
+)
+@evidence_options
+@pass_env
+def opt_out(
+    env: Env,
+    contact_id: str,
+    channel: str,
+    scope: str,
+    by_contact: bool,
+    source: str | None,
+    evidence: tuple[str, ...],
+    evidence_file: IO[str] | None,
+) -> None:
+    """Opt a contact out: soft (the operator's change) or, with --by-contact, hard."""
+    if source and not by_contact:
+        raise click.UsageError("--source names how the contact acted: add --by-contact")
+    chosen = Source(source or Source.SMS_KEYWORD) if by_contact else Source.CLI
+    event = env.ledger().opt_out(
+        operator(scope),
+        contact_id,
+        channel,
+        scope,
+        source=chosen,
+        evidence=evidence_of(evidence, evidence_file),
+    )
+    click.echo(event_line(event))
+
+
+@click.command()
+@click.argument("contact_id", metavar="CONTACT")
+@channel_scope_options
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice([r.value for r in ResubscribeReason]),
+    help="Why: the unsubscribe was a mistake, or the contact asked.",
+)
+@evidence_options
+@pass_env
+def resubscribe(
+    env: Env,
+    contact_id: str,
+    channel: str,
+    scope: str,
+    reason: str,
+    evidence: tuple[str, ...],
+    evidence_file: IO[str] | None,
+) -> None:
+    """Reverse a soft opt-out, with a reason and evidence (never a hard one)."""
+    event = env.ledger().resubscribe(
+        operator(scope),
+        contact_id,
+        channel,
+        scope,
+        reason,
+        evidence_of(evidence, evidence_file),
+        source=Source.CLI,
+    )
+    click.echo(event_line(event))
+
+
+@click.command()
+@click.argument("contact_id", metavar="CONTACT")
+@channel_scope_options
+@click.option(
+    "--category",
+    type=click.Choice([c.value for c in Category]),
+    default=Category.MARKETING.value,
+    show_default=True,
+    help="What kind of message is about to be sent.",
+)
+@json_option
+@pass_env
+def check(
+    env: Env, contact_id: str, channel: str, scope: str, category: str, as_json: bool
+) -> None:
+    """May we send to this contact now? Exit status 0 allowed, 1 refused (with the reason)."""
+    decision = env.ledger().check(operator(scope), contact_id, channel, scope, category)
+    if as_json:
+        echo_json(decision_data(decision))
+    else:
+        click.echo(decision_text(decision))
+    if not decision.allowed:
+        raise click.exceptions.Exit(REFUSED_EXIT)

@@ -1,0 +1,197 @@
+"""``consentry demo-seed``: a small, believable demo group, safe to run again.
+
+Group ``demo`` with clients and users, 30 contacts (RFC 2606 addresses, reserved +44 7700 900xxx
+numbers), opt-ins with evidence, soft and hard opt-outs on different channels and levels, a
+re-subscribe, a bounce, a complaint, a pending double opt-in, and one admin API key. Every step
+is skipped when already done: scopes that exist are kept, a contact found by its email address
+keeps its history, and the admin key is created (and its secret printed) only on the first run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from consentry.cli.common import Env, operator, pass_env
+from consentry.contacts import ContactDetails
+from consentry.errors import ContactNotFound, ScopeExists
+from consentry.events import Source
+from consentry.ledger import Ledger
+from consentry.permissions import Principal, Role
+
+GROUP = "demo"
+SCOPES = (
+    ("demo", "Demo Ltd"),
+    ("demo/newsletters", "Newsletters"),
+    ("demo/newsletters/ada", "Ada (newsletter editor)"),
+    ("demo/newsletters/alan", "Alan (newsletter editor)"),
+    ("demo/events", "Events"),
+    ("demo/events/bob", "Bob (events desk)"),
+    ("demo/tax", "Tax reminders"),
+)
+NAMES = (
+    "ada",
+    "alan",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "karl",
+    "linus",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "quentin",
+    "rupert",
+    "sybil",
+    "trent",
+    "uma",
+    "victor",
+    "walter",
+    "xena",
+    "yusuf",
+    "zoe",
+    "barbara",
+    "edsger",
+    "margaret",
+)
+DOMAINS = ("example.com", "example.org", "example.net")
+KEY_NAME = "demo admin"
+
+Step = Callable[[Ledger, Principal, str], object]
+
+
+def written(name: str) -> dict[str, str]:
+    """Evidence of written permission, as a signup form would record it."""
+    return {
+        "written_permission": f"{name.title()} ticked 'Yes, keep me posted' on the signup form",
+        "ip": "192.0.2.10",
+    }
+
+
+def contact_stops(channel: str, scope: str, source: Source, said: str) -> Step:
+    """The contact's own opt-out (hard)."""
+    return lambda led, who, cid: led.opt_out(
+        who, cid, channel, scope, source=source, evidence={"inbound": said}
+    )
+
+
+def admin_opts_out(channel: str, scope: str) -> Step:
+    """An operator's opt-out (soft)."""
+    return lambda led, who, cid: led.opt_out(who, cid, channel, scope, source=Source.CLI)
+
+
+#: Extra story beats by contact number (after the usual opt-ins).
+STORIES: dict[int, list[Step]] = {
+    3: [admin_opts_out("sms", "demo/newsletters")],
+    4: [contact_stops("sms", "demo", Source.SMS_KEYWORD, "STOP")],
+    6: [contact_stops("voice", "demo/events", Source.VOICE_KEYPAD, "pressed 9")],
+    8: [contact_stops("email", "demo/newsletters/ada", Source.UNSUBSCRIBE_LINK, "GET /u/…")],
+    9: [
+        admin_opts_out("email", "demo/newsletters"),
+        lambda led, who, cid: led.resubscribe(
+            who,
+            cid,
+            "email",
+            "demo/newsletters",
+            "contact_asked",
+            {"request": "Phoned the help desk: 'please put me back on the newsletter'"},
+            source=Source.CLI,
+        ),
+    ],
+    10: [contact_stops("email", "demo/newsletters", Source.ONE_CLICK, "List-Unsubscribe-Post")],
+    12: [lambda led, who, cid: led.record_bounce(who, cid, "email", {"smtp": "550 5.1.1"})],
+    14: [lambda led, who, cid: led.record_complaint(who, cid, "email", {"feedback": "abuse"})],
+    15: [admin_opts_out("email", "demo")],
+    27: [
+        lambda led, who, cid: led.request_confirmation(
+            who,
+            cid,
+            "email",
+            "demo/newsletters",
+            {"signup_form": "footer", "ip": "192.0.2.27"},
+            source=Source.SIGNUP_FORM,
+        )
+    ],
+}
+
+
+def usual_opt_ins(number: int) -> list[Step]:
+    """Opt-ins with evidence: email for most, SMS for every second, voice for every third."""
+    if number >= 25:
+        return []  # never asked
+    wanted = [("email", "demo")]
+    wanted += [("sms", "demo/newsletters")] if number % 2 == 0 else []
+    wanted += [("voice", "demo/events")] if number % 3 == 0 else []
+    return [opts_in(ch, sc, NAMES[number]) for ch, sc in wanted]
+
+
+def opts_in(channel: str, scope: str, name: str) -> Step:
+    """An operator's opt-in with evidence of written permission."""
+    return lambda led, who, cid: led.opt_in(
+        who, cid, channel, scope, written(name), source=Source.CLI
+    )
+
+
+def add_scopes(ledger: Ledger, who: Principal) -> int:
+    """Add the demo scopes that are missing; the number added."""
+    added = 0
+    for scope_id, name in SCOPES:
+        try:
+            ledger.add_scope(who, scope_id, name)
+            added += 1
+        except ScopeExists:
+            pass
+    return added
+
+
+def add_contact(ledger: Ledger, who: Principal, number: int) -> bool:
+    """Add one demo contact with its story, unless it is there already."""
+    name = NAMES[number]
+    email = f"{name}@{DOMAINS[number % len(DOMAINS)]}"
+    try:
+        ledger.find_contact(who, email=email)
+        return False
+    except ContactNotFound:
+        pass
+    details = ContactDetails(
+        email=email,
+        mobile=f"+44 7700 900{number + 1:03d}",
+        name=name.title(),
+        locale="en-GB",
+        attributes={"signup": f"2026-01-{number % 28 + 1:02d}"},
+    )
+    contact = ledger.add_contact(who, details)
+    for step in usual_opt_ins(number) + STORIES.get(number, []):
+        step(ledger, who, contact.id)
+    return True
+
+
+@click.command("demo-seed")
+@pass_env
+def demo_seed(env: Env) -> None:
+    """Fill the database with a demo group (idempotent; prints an admin API key once)."""
+    ledger = env.ledger()
+    who = operator(GROUP)
+    scopes = add_scopes(ledger, who)
+    added = sum(add_contact(ledger, who, n) for n in range(len(NAMES)))
+    click.echo(f"Demo group {GROUP!r}: {scopes} scopes and {added} contacts added.")
+    ensure_admin_key(ledger, who)
+
+
+def ensure_admin_key(ledger: Ledger, who: Principal) -> None:
+    """Create the demo admin key on the first run only."""
+    existing = [k for k in ledger.list_api_keys(who) if k.name == KEY_NAME and not k.revoked_at]
+    if existing:
+        click.echo(f"Admin API key {existing[0].id} exists (its secret was shown on first run).")
+        return
+    key, secret = ledger.create_api_key(who, Role.ADMIN, GROUP, KEY_NAME)
+    click.echo(f"Admin API key {key.id} for scope {GROUP}: {secret}")
+    click.echo("Keep the secret now: it cannot be shown again.")

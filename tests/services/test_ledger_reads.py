@@ -1,0 +1,222 @@
+"""Status at a past moment, double opt-in and expiry, bad input that writes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consentry.contacts import ContactDetails
+from consentry.eligibility import Reason
+from consentry.errors import ConsentryError
+from consentry.events import Source
+from consentry.ledger import CheckRequest
+from consentry.status import Status
+from tests.factories import (
+    T0,
+    WRITTEN,
+    admin,
+    as_contact,
+    count_rows,
+    make_contact,
+    sender,
+    staff,
+    viewer,
+)
+
+STOP = {"inbound": "STOP"}
+
+
+def code(call) -> str:
+    with pytest.raises(ConsentryError) as info:
+        call()
+    return info.value.code
+
+
+def at(clock, days):
+    clock.set(T0 + timedelta(days=days))
+
+
+def test_status_at_past_moments_gives_the_status_and_the_event_that_set_it(ledger, clock):
+    ada = make_contact(ledger)
+    at(clock, 1)
+    opted_in = ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    at(clock, 2)
+    opted_out = ledger.opt_out(sender(), ada.id, "sms", "acme", Source.SMS_KEYWORD, STOP)
+    at(clock, 3)
+    again = ledger.opt_in(sender(), ada.id, "sms", "acme", STOP, Source.SMS_KEYWORD)
+    user = "acme/newsletters/ada"
+    expected = [
+        (0.5, Status.NONE, None),
+        (1, Status.OPTED_IN, opted_in),
+        (1.5, Status.OPTED_IN, opted_in),
+        (2.5, Status.HARD_OPT_OUT, opted_out),
+        (4, Status.OPTED_IN, again),
+    ]
+    for days, status, event in expected:
+        moment = T0 + timedelta(days=days)
+        found = ledger.status_at(viewer(), ada.id, "sms", "acme", moment)
+        assert (found.status, found.event) == (status, event)
+        below = ledger.status_at(viewer(), ada.id, "sms", user, moment)
+        assert (below.status, below.event) == (Status.NONE, None)
+        assert (below.effective, below.effective_event) == (status, event)
+        assert below.effective_scope_id == (None if event is None else "acme")
+
+
+def test_status_at_shows_a_request_as_pending_only_while_it_was_open(ledger, clock):
+    ada = make_contact(ledger)
+    request = ledger.request_confirmation(staff(), ada.id, "email", "acme", {"form": "signup"})
+    assert request.expires_at == T0 + timedelta(days=7)
+    open_ = ledger.status_at(viewer(), ada.id, "email", "acme", T0 + timedelta(days=6))
+    closed = ledger.status_at(viewer(), ada.id, "email", "acme", T0 + timedelta(days=8))
+    assert (open_.status, open_.event) == (Status.PENDING, request)
+    assert closed.status is Status.NONE
+
+
+def test_double_opt_in_goes_pending_then_opted_in_on_confirmation(ledger, clock):
+    ada = make_contact(ledger)
+    ledger.request_confirmation(staff(), ada.id, "email", "acme", {"form": "signup"})
+    assert ledger.check(sender(), ada.id, "email", "acme").reason is Reason.PENDING
+    at(clock, 1)
+    confirmed = ledger.confirm(as_contact(ada), ada.id, "email", "acme", {"ip": "192.0.2.7"})
+    found = ledger.status_at(viewer(), ada.id, "email", "acme", clock.now())
+    assert (found.status, found.event) == (Status.OPTED_IN, confirmed)
+    assert ledger.check(sender(), ada.id, "email", "acme").allowed
+
+
+@pytest.mark.parametrize("start", ["none", "soft", "hard"])
+def test_an_expired_request_leaves_the_status_as_it_was(ledger, clock, start):
+    ada = make_contact(ledger)
+    if start == "soft":
+        ledger.opt_out(admin(), ada.id, "email", "acme")
+    elif start == "hard":
+        ledger.opt_out(as_contact(ada), ada.id, "email", "acme", Source.ONE_CLICK)
+    me = as_contact(ada)
+    ledger.request_confirmation(me, ada.id, "email", "acme", None, Source.PREFERENCE_CENTRE)
+    at(clock, 8)
+    before = count_rows(ledger)
+    assert code(lambda: ledger.confirm(me, ada.id, "email", "acme", {"ip": "192.0.2.7"})) == (
+        "invalid_transition"
+    )
+    assert count_rows(ledger) == before
+    expected = {"none": Status.NONE, "soft": Status.SOFT_OPT_OUT, "hard": Status.HARD_OPT_OUT}
+    assert ledger.status_at(viewer(), ada.id, "email", "acme", clock.now()).status is (
+        expected[start]
+    )
+    decision = ledger.check(sender(), ada.id, "email", "acme", "opt_in_confirmation")
+    assert decision.reason is Reason.NO_CONFIRMATION_REQUEST
+
+
+def test_a_request_can_be_renewed_after_it_expired_and_then_confirmed(ledger, clock):
+    ada = make_contact(ledger)
+    ledger.request_confirmation(staff(), ada.id, "email", "acme")
+    at(clock, 8)
+    ledger.request_confirmation(staff(), ada.id, "email", "acme")
+    ledger.confirm(as_contact(ada), ada.id, "email", "acme", {"ip": "192.0.2.7"})
+    assert ledger.check(sender(), ada.id, "email", "acme").allowed
+    assert code(lambda: ledger.request_confirmation(staff(), ada.id, "email", "acme")) == (
+        "invalid_transition"
+    )
+
+
+# ── bad input: the right code, and nothing written ──
+
+
+@pytest.mark.parametrize(
+    ("details", "expected"),
+    [
+        (ContactDetails(email="not-an-address"), "invalid_email"),
+        (ContactDetails(email="ada@@example.com"), "invalid_email"),
+        (ContactDetails(mobile="12"), "invalid_mobile"),
+        (ContactDetails(mobile="call me maybe"), "invalid_mobile"),
+        (ContactDetails(email="ok@example.com", mobile="+44 12"), "invalid_mobile"),
+    ],
+)
+def test_a_malformed_address_is_refused_and_no_contact_written(ledger, details, expected):
+    before = count_rows(ledger)
+    assert code(lambda: ledger.add_contact(staff(), details)) == expected
+    assert count_rows(ledger) == before
+
+
+def test_addresses_are_normalised_and_a_duplicate_is_refused(ledger):
+    ada = make_contact(ledger, "Ada@Example.COM", "+44 7700 900123")
+    assert (ada.email, ada.mobile) == ("ada@example.com", "+447700900123")
+    assert ledger.find_contact(viewer(), mobile="+447700900123") == ada
+    assert ledger.find_contact(viewer(), email="ADA@example.com") == ada
+    before = count_rows(ledger)
+    assert code(lambda: make_contact(ledger, "ada@example.com", None)) == "contact_exists"
+    assert count_rows(ledger) == before
+    assert code(lambda: ledger.find_contact(viewer(), email="nobody@example.com")) == (
+        "contact_not_found"
+    )
+    assert code(lambda: ledger.find_contact(viewer())) == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("channel", "scope", "evidence", "expected"),
+    [
+        ("telegram", "acme", WRITTEN, "invalid_channel"),
+        ("sms", "acme/nope", WRITTEN, "scope_not_found"),
+        ("sms", "acme//x", WRITTEN, "invalid_scope"),
+        ("sms", "acme", None, "evidence_required"),
+        ("sms", "acme", {}, "evidence_required"),
+        ("sms", "acme", {"when": object()}, "invalid_evidence"),
+        ("sms", "acme", {"big": "x" * 70_000}, "invalid_evidence"),
+        ("sms", "acme", ["not", "a", "mapping"], "invalid_evidence"),
+    ],
+)
+def test_bad_opt_in_input_gets_its_code_and_writes_nothing(
+    ledger, channel, scope, evidence, expected
+):
+    ada = make_contact(ledger)
+    before = count_rows(ledger)
+    assert code(lambda: ledger.opt_in(staff(), ada.id, channel, scope, evidence)) == expected
+    assert count_rows(ledger) == before
+
+
+def test_unknown_contact_channel_scope_or_category_in_a_check_gets_a_code(ledger):
+    ada = make_contact(ledger)
+    assert code(lambda: ledger.check(sender(), "ct_nobody", "sms", "acme")) == (
+        "contact_not_found"
+    )
+    assert code(lambda: ledger.check(sender(), ada.id, "fax", "acme")) == "invalid_channel"
+    assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme/nope")) == "scope_not_found"
+    assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme", "spam")) == "invalid"
+    assert code(
+        lambda: ledger.resolve_audience(sender(), _everyone(), "sms", "acme", "spam")
+    ) == "invalid"
+
+
+def _everyone():
+    from consentry.ports import Segment
+
+    return Segment()
+
+
+def test_a_batch_check_answers_each_request_in_order(ledger):
+    ada = make_contact(ledger)
+    bob = make_contact(ledger, "bob@example.com", None)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    answers = ledger.check_many(
+        sender(),
+        [
+            CheckRequest(ada.id, "sms", "acme/events"),
+            CheckRequest(bob.id, "sms", "acme/events"),
+            CheckRequest(ada.id, "email", "acme/events", "transactional"),
+        ],
+    )
+    assert [d.reason for d in answers] == [
+        Reason.OPTED_IN, Reason.NO_ADDRESS, Reason.TRANSACTIONAL
+    ]
+
+
+def test_a_refused_command_rolls_back_even_after_other_work_in_its_transaction(ledger):
+    ada = make_contact(ledger)
+    before = count_rows(ledger)
+    with ledger.store.transaction() as tx:
+        head = tx.lock_chain(ada.id)
+        assert head.seq == 0
+        tx.set_meta("scratch", "1")
+    with ledger.store.transaction(write=False) as tx:
+        assert tx.get_meta("scratch") is None
+    assert count_rows(ledger) == before
