@@ -28,6 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from consentry.channels import Channel, ChannelPolicy
+from consentry.errors import Invalid
 from consentry.status import Consent, Status, Suppression
 
 
@@ -37,6 +38,15 @@ class Category(StrEnum):
     MARKETING = "marketing"
     TRANSACTIONAL = "transactional"
     OPT_IN_CONFIRMATION = "opt_in_confirmation"
+
+
+def parse_category(value: str) -> Category:
+    """Read a message category, refusing unknown ones with ``invalid``."""
+    try:
+        return Category(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(c.value for c in Category)
+        raise Invalid(f"unknown category {value!r}; use one of {allowed}") from None
 
 
 class Reason(StrEnum):

@@ -166,9 +166,11 @@ def canonical_evidence(evidence: Mapping[str, Any] | None) -> str | None:
 
 
 def has_evidence(evidence: Mapping[str, Any] | None) -> bool:
-    """True when the evidence holds at least one non-empty value."""
-    if not evidence:
+    """True when the evidence holds at least one non-empty value; refuses a non-mapping."""
+    if evidence is None:
         return False
+    if not isinstance(evidence, Mapping):
+        raise InvalidEvidence("evidence must be a mapping with text keys")
     return any(v not in (None, "", [], {}) for v in evidence.values())
 
 

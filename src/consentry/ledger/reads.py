@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from consentry.channels import AddressKind, Channel, parse_channel
-from consentry.eligibility import Category, Decision, Reason, decide, effective_status
+from consentry.eligibility import (
+    Category,
+    Decision,
+    Reason,
+    decide,
+    effective_status,
+    parse_category,
+)
 from consentry.errors import ContactNotFound
 from consentry.events import ConsentEvent
 from consentry.ledger.base import LedgerBase
@@ -91,7 +98,7 @@ class Reads(LedgerBase):
             scopes: dict[str, str] = {}
             for req in requests:
                 channel = self.policy.require_enabled(parse_channel(req.channel))
-                category = Category(req.category)
+                category = parse_category(req.category)
                 if req.scope_id not in scopes:
                     scope = self._scope(tx, principal, req.scope_id)
                     authorise(principal, Capability.CHECK, scope.id)
@@ -114,7 +121,7 @@ class Reads(LedgerBase):
         """The segment's eligible contacts, streamed, with exclusions counted by reason."""
         authorise(principal, Capability.CHECK)
         chan = self.policy.require_enabled(parse_channel(str(channel)))
-        cat = Category(category)
+        cat = parse_category(str(category))
         with self.store.transaction(write=False) as tx:
             scope = self._scope(tx, principal, scope_id)
             authorise(principal, Capability.CHECK, scope.id)

@@ -1,0 +1,84 @@
+"""Running a POST once per ``Idempotency-Key`` (docs/decisions/010-idempotency.md).
+
+The route hands its command to ``Idempotency.run``: without a key the command just runs;
+with one, the key is claimed first, and the command's response (success or refusal) is saved
+for every retry. A failure that wrote nothing (unavailable, unexpected) gives the claim up so
+that a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from consentry.api.errors import error_body, error_response, status_of
+from consentry.errors import ConsentryError
+from consentry.ledger import Ledger
+from consentry.permissions import Principal
+
+REPLAYED = "Idempotent-Replayed"
+
+
+def fingerprint(method: str, target: str, body: bytes) -> str:
+    """SHA-256 of the method, path and body (JSON bodies compared by content, not spacing)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+        data = canonical.encode()
+    except ValueError:
+        data = body
+    head = f"{method.upper()} {target}\n".encode()
+    return hashlib.sha256(head + data).hexdigest()
+
+
+def to_json(model: BaseModel) -> str:
+    """A response model as compact JSON text."""
+    return json.dumps(jsonable_encoder(model), separators=(",", ":"), ensure_ascii=False)
+
+
+class Idempotency:
+    """One request's idempotency: who asks, with which key, for what content."""
+
+    def __init__(
+        self, ledger: Ledger, principal: Principal, key: str | None, print_: str
+    ) -> None:
+        self.ledger = ledger
+        self.principal = principal
+        self.key = key
+        self.fingerprint = print_
+
+    def run(self, status: int, command: Callable[[], BaseModel]) -> Response:
+        """Run the command once per key and answer with its (saved) response."""
+        if self.key is None:
+            return _json(status, to_json(command()))
+        saved = self.ledger.begin_idempotent(self.principal, self.key, self.fingerprint)
+        if saved is not None:
+            assert saved.status is not None and saved.body is not None
+            return _json(saved.status, saved.body, replayed=True)
+        try:
+            body = to_json(command())
+        except ConsentryError as exc:
+            return self._refused(exc)
+        except BaseException:
+            self.ledger.release_idempotent(self.principal, self.key)
+            raise
+        self.ledger.finish_idempotent(self.principal, self.key, status, body)
+        return _json(status, body)
+
+    def _refused(self, exc: ConsentryError) -> Response:
+        assert self.key is not None
+        status = status_of(exc)
+        if status >= 500:  # nothing was written: let a retry run again
+            self.ledger.release_idempotent(self.principal, self.key)
+        else:
+            self.ledger.finish_idempotent(self.principal, self.key, status, error_body(exc))
+        return error_response(exc)
+
+
+def _json(status: int, body: str, replayed: bool = False) -> Response:
+    headers = {REPLAYED: "true"} if replayed else None
+    return Response(body, status, headers, media_type="application/json")

@@ -1,0 +1,291 @@
+"""What the contact does through a signed link: one-click unsubscribe, the preference page,
+opting back in, confirming (SPEC §4; seeds 003, 004; RFC 2369, RFC 8058).
+
+=====================================  ==============================================
+the contact                            recorded
+=====================================  ==============================================
+one-click POST (RFC 8058)              hard opt-out of the link's channels at its scope
+unsubscribe on the page, at a level    hard opt-out at the chosen scope (user, client, group)
+opt back in, after none / soft         opted in at once (evidence: IP + user agent)
+opt back in, after a hard opt-out      confirmation requested → opt-in confirmation message
+                                       with a signed link → confirmed by POST on its page
+=====================================  ==============================================
+
+Reading a link (``open_page``) never writes: mail scanners prefetch every link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from consentry.channels import Channel
+from consentry.contacts import Contact
+from consentry.eligibility import effective_status
+from consentry.errors import Invalid, LinkInvalid
+from consentry.events import ConsentEvent, Source
+from consentry.ledger.confirmations import ConfirmationCommands
+from consentry.permissions import Capability, Principal, Role, authorise
+from consentry.ports import LinkClaims, LinkPurpose, Signer, Tx
+from consentry.scopes import ScopeKind, group_of, is_within, path_to_root
+from consentry.status import Status
+
+UNSUBSCRIBE_LINK_TTL = timedelta(days=365)
+ONE_CLICK_VALUE = "List-Unsubscribe=One-Click"
+
+Evidence = Mapping[str, Any] | None
+
+
+class Result(StrEnum):
+    """What a contact's action on a hosted page did."""
+
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    CONFIRMATION_SENT = "confirmation_sent"
+    CONFIRMED = "confirmed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """A level the contact may choose: a scope of their group, with its name."""
+
+    scope_id: str
+    kind: ScopeKind
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """One channel on the page: the status at each level and the one that counts."""
+
+    channel: Channel
+    statuses: Mapping[str, Status]
+    effective: Status
+    awaiting_confirmation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencePage:
+    """Everything a hosted page shows for one signed link (read only)."""
+
+    claims: LinkClaims
+    locale: str | None
+    levels: tuple[Level, ...]
+    channels: tuple[ChannelState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a POST on a hosted page did, and the page as it stands afterwards."""
+
+    result: Result
+    level: Level
+    channels: tuple[Channel, ...]
+    page: PreferencePage
+
+
+class PreferenceCommands(ConfirmationCommands):
+    """The contact's own changes through signed links."""
+
+    # ── for senders: the headers of a marketing email ──
+    def unsubscribe_headers(
+        self, principal: Principal, contact_id: str, scope_id: str, mailto: str | None = None
+    ) -> dict[str, str]:
+        """``List-Unsubscribe`` (+ optional mailto) and ``List-Unsubscribe-Post`` values."""
+        authorise(principal, Capability.CHECK)
+        with self.store.transaction(write=False) as tx:
+            contact = self._contact(tx, principal, contact_id)
+            scope = self._scope(tx, principal, scope_id)
+            authorise(principal, Capability.CHECK, scope.id)
+        claims = LinkClaims(
+            LinkPurpose.UNSUBSCRIBE, contact.id, scope.id, (Channel.EMAIL,),
+            self.clock.now() + UNSUBSCRIBE_LINK_TTL,
+        )
+        value = f"<{self._signer().url(claims)}>"
+        if mailto:
+            value += f", <mailto:{mailto}?subject=unsubscribe>"
+        return {"List-Unsubscribe": value, "List-Unsubscribe-Post": ONE_CLICK_VALUE}
+
+    # ── reading a link ──
+    def open_page(
+        self, token: str, purposes: Iterable[LinkPurpose] = (LinkPurpose.UNSUBSCRIBE,
+                                                              LinkPurpose.PREFERENCES)
+    ) -> PreferencePage:
+        """The page behind a signed link. Never writes anything."""
+        claims = self._claims(token, purposes)
+        with self.store.transaction(write=False) as tx:
+            contact = self._link_contact(tx, claims)
+            return self._page(tx, claims, contact)
+
+    # ── the contact's changes ──
+    def one_click_unsubscribe(self, token: str, evidence: Evidence) -> list[ConsentEvent]:
+        """RFC 8058: hard opt-out of the link's channels at its scope, at once (idempotent)."""
+        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE,))
+        return self._opt_out(claims, claims.scope_id, claims.channels, Source.ONE_CLICK, evidence)
+
+    def unsubscribe(
+        self, token: str, scope_id: str, channels: Sequence[str], evidence: Evidence
+    ) -> Outcome:
+        """Unsubscribe at the level the contact chose on the page."""
+        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
+        page = self.open_page(token)
+        level, chosen = _choice(page, scope_id, channels)
+        source = (
+            Source.UNSUBSCRIBE_LINK
+            if claims.purpose is LinkPurpose.UNSUBSCRIBE
+            else Source.PREFERENCE_CENTRE
+        )
+        events = self._opt_out(claims, level.scope_id, chosen, source, evidence)
+        result = Result.OPTED_OUT if events else Result.UNCHANGED
+        return Outcome(result, level, chosen, self.open_page(token))
+
+    def opt_back_in(
+        self, token: str, scope_id: str, channels: Sequence[str], evidence: Evidence
+    ) -> Outcome:
+        """Opt in at a level: at once, or after a hard opt-out through a confirmation message."""
+        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
+        level, chosen = _choice(self.open_page(token), scope_id, channels)
+        principal = _as_contact(claims)
+        results = [
+            self._opt_in_one(principal, claims.contact_id, channel, level.scope_id, evidence)
+            for channel in chosen
+        ]
+        result = next(
+            (r for r in (Result.CONFIRMATION_SENT, Result.OPTED_IN) if r in results),
+            Result.UNCHANGED,
+        )
+        return Outcome(result, level, chosen, self.open_page(token))
+
+    def open_confirmation(self, token: str) -> PreferencePage:
+        """The confirmation page behind a confirmation link. Never writes anything."""
+        return self.open_page(token, (LinkPurpose.CONFIRM,))
+
+    def confirm_link(self, token: str, evidence: Evidence) -> Outcome:
+        """The contact confirms by POST on the confirmation page: opted in (seeds/003)."""
+        claims = self._claims(token, (LinkPurpose.CONFIRM,))
+        page = self.open_confirmation(token)
+        principal = _as_contact(claims)
+        result = Result.UNCHANGED
+        for state in page.channels:
+            if state.statuses.get(claims.scope_id) is Status.OPTED_IN:
+                continue
+            self.confirm(
+                principal, claims.contact_id, state.channel, claims.scope_id, evidence,
+                Source.CONFIRMATION_LINK,
+            )
+            result = Result.CONFIRMED
+        level = next(lv for lv in page.levels if lv.scope_id == claims.scope_id)
+        return Outcome(result, level, claims.channels, self.open_confirmation(token))
+
+    # ── helpers ──
+    def _signer(self) -> Signer:
+        if self.signer is None:
+            raise Invalid("this ledger has no link signer (build it with bootstrap.build)")
+        return self.signer
+
+    def _claims(self, token: str, purposes: Iterable[LinkPurpose]) -> LinkClaims:
+        claims = self._signer().verify(token, self.clock.now())
+        if claims.purpose not in tuple(purposes):
+            raise LinkInvalid("this link is not meant for this page")
+        return claims
+
+    def _link_contact(self, tx: Tx, claims: LinkClaims) -> Contact:
+        contact = tx.get_contact(group_of(claims.scope_id), claims.contact_id)
+        if contact is None:
+            raise LinkInvalid("the link's contact no longer exists")
+        return contact
+
+    def _page(self, tx: Tx, claims: LinkClaims, contact: Contact) -> PreferencePage:
+        now = self.clock.now()
+        levels = self._levels(tx, claims, contact.id)
+        ids = [lv.scope_id for lv in levels]
+        path = path_to_root(claims.scope_id)
+        states = []
+        for channel in claims.channels:
+            consents = tx.consents(contact.id, channel, ids)
+            effective, _ = effective_status(consents, path, now)
+            states.append(
+                ChannelState(
+                    channel,
+                    {sid: c.current(now) for sid, c in consents.items()},
+                    effective,
+                    any(c.awaiting_confirmation(now) for c in consents.values()),
+                )
+            )
+        return PreferencePage(claims, contact.locale, levels, tuple(states))
+
+    def _levels(self, tx: Tx, claims: LinkClaims, contact_id: str) -> tuple[Level, ...]:
+        """The link's scope and those above it, plus any scope below it the contact has facts at."""
+        wanted = list(path_to_root(claims.scope_id))
+        for _, scope_id, _ in tx.consent_rows(contact_id):
+            if scope_id not in wanted and is_within(scope_id, claims.scope_id):
+                wanted.insert(0, scope_id)
+        levels = []
+        for scope_id in sorted(wanted, key=lambda s: (-s.count("/"), s)):
+            scope = tx.get_scope(scope_id)
+            if scope is not None:
+                levels.append(Level(scope.id, scope.kind, scope.name))
+        return tuple(levels)
+
+    def _opt_out(
+        self,
+        claims: LinkClaims,
+        scope_id: str,
+        channels: Sequence[Channel],
+        source: Source,
+        evidence: Evidence,
+    ) -> list[ConsentEvent]:
+        principal = _as_contact(claims)
+        events = []
+        for channel in channels:
+            if self._own_status(claims.contact_id, channel, scope_id) is Status.HARD_OPT_OUT:
+                continue  # already out: a repeated one-click POST records nothing new
+            events.append(
+                self.opt_out(principal, claims.contact_id, channel, scope_id, source, evidence)
+            )
+        return events
+
+    def _opt_in_one(
+        self, principal: Principal, contact_id: str, channel: Channel, scope_id: str,
+        evidence: Evidence,
+    ) -> Result:
+        status = self._own_status(contact_id, channel, scope_id)
+        if status is Status.OPTED_IN:
+            return Result.UNCHANGED
+        if status is Status.HARD_OPT_OUT:
+            self.request_confirmation(
+                principal, contact_id, channel, scope_id, evidence, Source.PREFERENCE_CENTRE
+            )
+            self.send_confirmation(contact_id, group_of(scope_id), channel, scope_id)
+            return Result.CONFIRMATION_SENT
+        self.opt_in(principal, contact_id, channel, scope_id, evidence, Source.PREFERENCE_CENTRE)
+        return Result.OPTED_IN
+
+    def _own_status(self, contact_id: str, channel: Channel, scope_id: str) -> Status:
+        with self.store.transaction(write=False) as tx:
+            consent = tx.consents(contact_id, channel, [scope_id]).get(scope_id)
+        return consent.current(self.clock.now()) if consent else Status.NONE
+
+
+def _as_contact(claims: LinkClaims) -> Principal:
+    """The contact, acting for themselves through the link (and only for themselves)."""
+    group = group_of(claims.scope_id)
+    return Principal(Role.CONTACT, group, claims.contact_id, contact_id=claims.contact_id)
+
+
+def _choice(
+    page: PreferencePage, scope_id: str, channels: Sequence[str]
+) -> tuple[Level, tuple[Channel, ...]]:
+    """The level and channels chosen on the page, refused unless the page offered them."""
+    level = next((lv for lv in page.levels if lv.scope_id == scope_id), None)
+    if level is None:
+        raise Invalid("choose one of the levels offered", field="level")
+    offered = {state.channel.value: state.channel for state in page.channels}
+    chosen = tuple(offered[c] for c in dict.fromkeys(channels) if c in offered)
+    if not chosen or len(chosen) != len(set(channels)):
+        raise Invalid("choose at least one of the channels offered", field="channels")
+    return level, chosen
