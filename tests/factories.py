@@ -121,15 +121,23 @@ def make_event(
     return replace(draft, hash=chain.link(prev, chain_fields(draft)))
 
 
-def make_chain(actions: list[tuple[Action, ActorKind]], contact_id: str = "ct_ada") -> list[ConsentEvent]:
+def make_chain(
+    actions: list[tuple[Action, ActorKind]], contact_id: str = "ct_ada"
+) -> list[ConsentEvent]:
     """A valid hash chain of hand-built events for one contact."""
     events: list[ConsentEvent] = []
     prev = chain.genesis(contact_id)
     for n, (action, actor) in enumerate(actions, start=1):
-        evidence = '{"note":"n%d"}' % n if n % 2 else None
+        evidence = f'{{"note":"n{n}"}}' if n % 2 else None
         salt = f"salt{n}" if evidence else None
         event = make_event(
-            action, actor, seq=n, contact_id=contact_id, evidence=evidence, salt=salt, prev_hash=prev
+            action,
+            actor,
+            seq=n,
+            contact_id=contact_id,
+            evidence=evidence,
+            salt=salt,
+            prev_hash=prev,
         )
         events.append(event)
         prev = event.hash

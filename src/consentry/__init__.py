@@ -1,7 +1,7 @@
 """Consentry: the system of record for consent to contact people.
 
-    >>> from consentry import open_ledger, Principal, Role
-    >>> ledger = open_ledger("sqlite:///consentry.db")
+>>> from consentry import open_ledger, Principal, Role
+>>> ledger = open_ledger("sqlite:///consentry.db")
 """
 
 from __future__ import annotations

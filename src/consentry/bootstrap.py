@@ -7,11 +7,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 from consentry.addresses import Addresses
-from consentry.channels import ChannelPolicy, parse_channel
+from consentry.channels import Channel, ChannelPolicy, parse_channel
 from consentry.clock import SystemClock
 from consentry.ledger import Ledger
 from consentry.links import LinkSigner, link_keys
-from consentry.ports import Clock
+from consentry.mailer import SmtpSender
+from consentry.outbox import DbOutbox, RoutingOutbox
+from consentry.ports import Clock, Outbox
 from consentry.settings import Settings
 from consentry.store import SqlStore, open_store
 
@@ -27,14 +29,25 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
     if settings.channels:
         enabled = frozenset(parse_channel(c) for c in settings.channels)
         policy = replace(policy, enabled=enabled)
+    clock = clock or SystemClock()
     return Ledger(
         store=store,
-        clock=clock or SystemClock(),
+        clock=clock,
         addresses=Addresses(bytes.fromhex(key), settings.default_region),
         policy=policy,
         confirmation_ttl=timedelta(days=settings.confirmation_days),
         signer=link_signer(settings, store),
+        outbox=make_outbox(settings, store, clock),
     )
+
+
+def make_outbox(settings: Settings, store: SqlStore, clock: Clock) -> Outbox:
+    """Email through SMTP when a host is configured; everything else into the outbox table."""
+    table = DbOutbox(store, clock)
+    if not settings.smtp_host:
+        return table
+    smtp = SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    return RoutingOutbox({Channel.EMAIL: smtp}, table)
 
 
 def link_signer(settings: Settings, store: SqlStore) -> LinkSigner:

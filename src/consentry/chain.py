@@ -108,9 +108,13 @@ class Verifier:
             self._start(row.contact_id)
         self.checked += 1
         expected_seq = self._seq + 1
-        if row.seq != expected_seq:
-            kind = "deleted" if row.seq > expected_seq else "inserted"
-            self._report(kind, row, f"expected event number {expected_seq}, found {row.seq}")
+        if row.seq > expected_seq:
+            detail = f"events {expected_seq}..{row.seq - 1} are missing before event {row.event_id}"
+            self.problems.append(
+                Problem("deleted", row.contact_id, row.group_id, expected_seq, None, detail)
+            )
+        elif row.seq < expected_seq:
+            self._report("inserted", row, f"expected event number {expected_seq}, found {row.seq}")
         elif row.prev_hash != self._hash:
             self._report("inserted", row, "does not link to the event before it")
         elif commitment(row.evidence_salt, row.evidence) != row.evidence_commitment and (
@@ -127,7 +131,9 @@ class Verifier:
         self._contact, self._seq, self._hash = contact_id, 0, genesis(contact_id)
 
     def _report(self, kind: str, row: ChainRow, detail: str) -> None:
-        self.problems.append(Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail))
+        self.problems.append(
+            Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail)
+        )
 
     def compare_heads(self, stored: Iterable[tuple[str, int, str]]) -> None:
         """Compare recomputed chain ends with the stored heads.
@@ -142,8 +148,11 @@ class Verifier:
                 detail = f"chain runs to event {found_seq} past its head at event {seq}"
                 self._tail_problem("inserted", contact_id, found_seq, detail)
             elif found_seq < seq:
-                detail = f"chain ends at event {found_seq} but its head says event {seq}"
-                self.problems.append(Problem("deleted", contact_id, None, seq, None, detail))
+                detail = f"events {found_seq + 1}..{seq} are missing: the head says event {seq}"
+                group_id = self.tails.get(contact_id, ("", None))[1]
+                self.problems.append(
+                    Problem("deleted", contact_id, group_id, found_seq + 1, None, detail)
+                )
             elif found_hash != head:
                 self._tail_problem("altered", contact_id, seq, "does not match its chain head")
         for contact_id, (seq, _) in unseen.items():

@@ -70,7 +70,9 @@ class ChannelPolicy:
     """
 
     enabled: frozenset[Channel] = frozenset(Channel)
-    transactional_bypass: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.PUSH, Channel.POST})
+    transactional_bypass: frozenset[Channel] = frozenset(
+        {Channel.EMAIL, Channel.PUSH, Channel.POST}
+    )
 
     def require_enabled(self, channel: Channel) -> Channel:
         """Refuse a channel the deployment has switched off."""

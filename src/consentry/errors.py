@@ -11,7 +11,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── ContactNotFound                contact_not_found
     │   ├── ScopeNotFound                  scope_not_found
     │   ├── EventNotFound                  event_not_found
-    │   └── ApiKeyNotFound                 api_key_not_found
+    │   ├── ApiKeyNotFound                 api_key_not_found
+    │   └── NumberNotFound                 number_not_found
     ├── Invalid                            invalid
     │   ├── InvalidEmail                   invalid_email
     │   ├── InvalidMobile                  invalid_mobile
@@ -32,7 +33,9 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── OptedOut                       opted_out
     │   ├── ReasonRequired                 reason_required
     │   ├── Forbidden                      forbidden
-    │   └── OutOfScope                     out_of_scope
+    │   │   └── SignatureInvalid           signature_invalid
+    │   ├── OutOfScope                     out_of_scope
+    │   └── KeywordRequired                keyword_required
     ├── LinkInvalid                        link_invalid
     ├── LinkExpired                        link_expired
     ├── Unavailable                        unavailable
@@ -267,6 +270,27 @@ class InternalError(ConsentryError):
     """An unexpected failure; nothing half-done was kept, and retrying is safe."""
 
     code = "internal_error"
+
+
+# ── inbound messages and keywords (issue 5, messaging) ──────────────────────
+
+
+class NumberNotFound(NotFound):
+    """No receiving number (or sender id) with that value is configured."""
+
+    code = "number_not_found"
+
+
+class SignatureInvalid(Forbidden):
+    """A provider webhook's signature is missing, stale or does not match."""
+
+    code = "signature_invalid"
+
+
+class KeywordRequired(Refused):
+    """That opt-out keyword is required by law (FCC 24-18) and cannot be removed."""
+
+    code = "keyword_required"
 
 
 def all_error_classes() -> list[type[ConsentryError]]:

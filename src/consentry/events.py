@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from consentry.channels import Channel
-from consentry.errors import InvalidEvidence
+from consentry.errors import Invalid, InvalidEvidence
 
 MAX_EVIDENCE_BYTES = 64 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -178,6 +178,8 @@ def to_micros(moment: datetime | None) -> int | None:
     """A moment as integer microseconds since the Unix epoch (how the store keeps time)."""
     if moment is None:
         return None
+    if moment.utcoffset() is None:
+        raise Invalid(f"{moment.isoformat()} has no time zone; give an aware time (e.g. UTC)")
     delta = moment - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from consentry.chain import ChainRow
 from consentry.channels import AddressKind, Channel
@@ -195,6 +195,18 @@ class Tx(Protocol):
     ) -> list[tuple[str, Channel, str]]: ...
     def find_contacts_by_key(self, kind: AddressKind, digest: str) -> list[tuple[str, str]]: ...
 
+    # ── inbound messages, numbers, keyword sets, outbox (issue 5; store/inbound_sql.py) ──
+    def claim_inbound(self, record: InboundRecord) -> InboundRecord | None: ...
+    def finish_inbound(self, record: InboundRecord) -> None: ...
+    def get_number(self, number: str) -> NumberConfig | None: ...
+    def put_number(self, config: NumberConfig, updated_at: datetime) -> None: ...
+    def list_numbers(self, group_id: str) -> list[NumberConfig]: ...
+    def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]: ...
+    def put_keyword_change(self, group_id: str, change: KeywordChange, at: datetime) -> None: ...
+    def add_outbox(self, item: OutboxItem) -> None: ...
+    def list_outbox(self, group_id: str, pending_only: bool, limit: int) -> list[OutboxItem]: ...
+    def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool: ...
+
 
 class Store(Protocol):
     """The SQL store: transactions plus the set-based read paths."""
@@ -299,4 +311,76 @@ class Signer(Protocol):
 
     def url(self, claims: LinkClaims) -> str:
         """The public URL of a new token for the claims (a hosted page)."""
+        ...
+
+
+# ── inbound messages, receiving numbers, keyword sets, outbox (issue 5, messaging) ──
+
+
+@dataclass(frozen=True, slots=True)
+class NumberConfig:
+    """A receiving number (or sender id): where its messages land and how it answers."""
+
+    number: str
+    group_id: str
+    scope_id: str
+    channels: tuple[Channel, ...]
+    keyword_set: str = "default"
+    languages: tuple[str, ...] = ("en", "fr", "es", "de", "pt", "it")
+    free_text: bool = True
+    help_text: str = ""
+    opt_out_text: str = ""
+    opt_in_text: str = ""
+    unsubscribe_digit: str = "9"
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordChange:
+    """One word added to (``op="add"``) or removed from (``"remove"``) a keyword set."""
+
+    name: str
+    kind: str
+    language: str
+    word: str
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """What one inbound message (or keypress) did; kept so a provider's retry does nothing."""
+
+    provider: str
+    message_id: str
+    group_id: str
+    number: str
+    channel: Channel
+    received_at: datetime
+    recorded_at: datetime
+    outcome: str = "received"
+    contact_id: str | None = None
+    rule: str | None = None
+    event_ids: tuple[str, ...] = ()
+    reply_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message in the outbox table, waiting for the sending service (or sent)."""
+
+    id: str
+    message: OutboundMessage
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+@runtime_checkable
+class TransactionalOutbox(Protocol):
+    """An outbox that can also queue a message inside the caller's transaction."""
+
+    def send(self, message: OutboundMessage) -> None:
+        """Hand one message over in a transaction of its own."""
+        ...
+
+    def enqueue(self, tx: Tx, message: OutboundMessage, now: datetime) -> str | None:
+        """Queue ``message`` in ``tx`` and return its id; ``None`` when it must be sent later."""
         ...

@@ -14,6 +14,12 @@ CONSENTRY_PUBLIC_URL        the public base URL of links in messages        http
 CONSENTRY_SMTP_HOST         SMTP server for confirmation emails             none (outbox table)
 CONSENTRY_SMTP_PORT         its port                                        25
 CONSENTRY_MAIL_FROM         the From address of Consentry's own emails      no-reply@example.com
+CONSENTRY_TWILIO_AUTH_TOKEN Twilio auth token(s) that sign inbound          none (Twilio webhooks
+                            webhooks, comma-separated during a rotation     refused)
+CONSENTRY_INBOUND_SECRET    HMAC-SHA256 secret(s) of the generic inbound    none (generic webhook
+                            webhook, comma-separated during a rotation      refused)
+CONSENTRY_INBOUND_URL       the public base URL providers call (behind a    CONSENTRY_PUBLIC_URL
+                            TLS-terminating proxy), for signatures
 ==========================  ==============================================  =====================
 """
 
@@ -40,6 +46,9 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "no-reply@example.com"
+    twilio_auth_tokens: tuple[str, ...] = ()
+    inbound_secrets: tuple[str, ...] = ()
+    inbound_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,4 +66,12 @@ class Settings:
             smtp_host=env.get("CONSENTRY_SMTP_HOST") or None,
             smtp_port=int(env.get("CONSENTRY_SMTP_PORT", "25")),
             mail_from=env.get("CONSENTRY_MAIL_FROM", "no-reply@example.com"),
+            twilio_auth_tokens=_secrets(env.get("CONSENTRY_TWILIO_AUTH_TOKEN")),
+            inbound_secrets=_secrets(env.get("CONSENTRY_INBOUND_SECRET")),
+            inbound_url=(env.get("CONSENTRY_INBOUND_URL") or "").rstrip("/") or None,
         )
+
+
+def _secrets(value: str | None) -> tuple[str, ...]:
+    """Comma-separated secrets (several during a rotation), blanks dropped."""
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())

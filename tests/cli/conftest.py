@@ -1,4 +1,4 @@
-"""The CLI through click's CliRunner, on a SQLite file in ``tmp_path`` (copied from a migrated one)."""
+"""The CLI through click's CliRunner, on a SQLite file in ``tmp_path`` (a migrated copy)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,18 @@ def add_scopes(run: Run) -> None:
 def add_ada(run: Run) -> str:
     """Ada, with an email address and a mobile number; her contact id."""
     result = run(
-        "contacts", "add", "--group", "acme", "--email", "Ada@Example.com",
-        "--mobile", "+447700900123", "--name", "Ada Lovelace", "--attr", "birthday=1815-12-10",
+        "contacts",
+        "add",
+        "--group",
+        "acme",
+        "--email",
+        "Ada@Example.com",
+        "--mobile",
+        "+447700900123",
+        "--name",
+        "Ada Lovelace",
+        "--attr",
+        "birthday=1815-12-10",
     )
     return result.stdout.strip()
 

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.cli.conftest import add_scopes
 
 
@@ -17,7 +19,10 @@ def test_scopes_are_added_and_listed(run):
     add_scopes(run)
     listed = json.loads(run("scopes", "list", "acme", "--json").stdout)
     assert [s["id"] for s in listed] == [
-        "acme", "acme/events", "acme/newsletters", "acme/newsletters/ada",
+        "acme",
+        "acme/events",
+        "acme/newsletters",
+        "acme/newsletters/ada",
     ]
     assert {s["kind"] for s in listed} == {"group", "client", "user"}
     assert "acme/newsletters/ada  user" in run("scopes", "list", "acme").stdout
@@ -41,8 +46,9 @@ def test_a_malformed_scope_id_prints_invalid_scope(run):
 
 
 def test_contact_is_found_by_email_in_any_case(run, ada):
-    found = json.loads(run("contacts", "find", "--group", "acme", "--email", "ADA@example.com",
-                           "--json").stdout)
+    found = json.loads(
+        run("contacts", "find", "--group", "acme", "--email", "ADA@example.com", "--json").stdout
+    )
     assert found["id"] == ada
     assert found["email"] == "ada@example.com"
     assert found["attributes"] == {"birthday": "1815-12-10"}
@@ -65,7 +71,8 @@ def test_another_group_never_sees_the_contact(run, ada):
     assert "Error [contact_not_found]" in result.stderr
 
 
-def test_find_needs_exactly_one_address(run, ada):
+@pytest.mark.usefixtures("ada")
+def test_find_needs_exactly_one_address(run):
     result = run("contacts", "find", "--group", "acme", ok=False)
     assert result.exit_code == 2 and "exactly one" in result.stderr
 
@@ -84,7 +91,8 @@ def test_malformed_mobile_prints_invalid_mobile(run):
     assert "Error [invalid_mobile]" in result.stderr
 
 
-def test_same_email_twice_prints_contact_exists(run, ada):
+@pytest.mark.usefixtures("ada")
+def test_same_email_twice_prints_contact_exists(run):
     result = run("contacts", "add", "--group", "acme", "--email", "ada@example.com", ok=False)
     assert "Error [contact_exists]" in result.stderr
 
@@ -92,3 +100,28 @@ def test_same_email_twice_prints_contact_exists(run, ada):
 def test_attr_must_be_key_value(run):
     result = run("contacts", "add", "--group", "acme", "--attr", "oops", ok=False)
     assert result.exit_code == 2 and "key=value" in result.stderr
+
+
+def test_init_never_prints_a_database_password():
+    from consentry.cli import redact
+
+    assert (
+        redact("postgresql://app:s3cret@db.example.com/c")
+        == "postgresql://app:***@db.example.com/c"
+    )
+    assert redact("postgresql://app@db.example.com/c") == "postgresql://app@db.example.com/c"
+    assert redact("sqlite:///consentry.db") == "sqlite:///consentry.db"
+
+
+def test_an_unreachable_database_prints_unavailable(tmp_path):
+    from tests.cli.conftest import invoke
+
+    result = invoke(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}", "init", ok=False)
+    assert result.exit_code == 2 and result.stderr.startswith("Error [unavailable]: ")
+
+
+def test_an_unsupported_database_url_prints_invalid():
+    from tests.cli.conftest import invoke
+
+    result = invoke("mysql://db.example.com/consentry", "init", ok=False)
+    assert result.exit_code == 2 and result.stderr.startswith("Error [invalid]: ")

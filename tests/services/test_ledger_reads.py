@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -63,7 +63,18 @@ def test_status_at_past_moments_gives_the_status_and_the_event_that_set_it(ledge
         assert below.effective_scope_id == (None if event is None else "acme")
 
 
-def test_status_at_shows_a_request_as_pending_only_while_it_was_open(ledger, clock):
+def test_a_time_without_a_zone_is_refused_and_nothing_written(ledger):
+    ada = make_contact(ledger)
+    naive = datetime(2026, 1, 6, 9, 0)
+    assert code(lambda: ledger.status_at(viewer(), ada.id, "sms", "acme", naive)) == "invalid"
+    before = count_rows(ledger)
+    assert code(
+        lambda: ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN, occurred_at=naive)
+    ) == "invalid"
+    assert count_rows(ledger) == before
+
+
+def test_status_at_shows_a_request_as_pending_only_while_it_was_open(ledger):
     ada = make_contact(ledger)
     request = ledger.request_confirmation(staff(), ada.id, "email", "acme", {"form": "signup"})
     assert request.expires_at == T0 + timedelta(days=7)
@@ -100,8 +111,8 @@ def test_an_expired_request_leaves_the_status_as_it_was(ledger, clock, start):
     )
     assert count_rows(ledger) == before
     expected = {"none": Status.NONE, "soft": Status.SOFT_OPT_OUT, "hard": Status.HARD_OPT_OUT}
-    assert ledger.status_at(viewer(), ada.id, "email", "acme", clock.now()).status is (
-        expected[start]
+    assert (
+        ledger.status_at(viewer(), ada.id, "email", "acme", clock.now()).status is (expected[start])
     )
     decision = ledger.check(sender(), ada.id, "email", "acme", "opt_in_confirmation")
     assert decision.reason is Reason.NO_CONFIRMATION_REQUEST
@@ -176,15 +187,14 @@ def test_bad_opt_in_input_gets_its_code_and_writes_nothing(
 
 def test_unknown_contact_channel_scope_or_category_in_a_check_gets_a_code(ledger):
     ada = make_contact(ledger)
-    assert code(lambda: ledger.check(sender(), "ct_nobody", "sms", "acme")) == (
-        "contact_not_found"
-    )
+    assert code(lambda: ledger.check(sender(), "ct_nobody", "sms", "acme")) == ("contact_not_found")
     assert code(lambda: ledger.check(sender(), ada.id, "fax", "acme")) == "invalid_channel"
     assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme/nope")) == "scope_not_found"
     assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme", "spam")) == "invalid"
-    assert code(
-        lambda: ledger.resolve_audience(sender(), _everyone(), "sms", "acme", "spam")
-    ) == "invalid"
+    assert (
+        code(lambda: ledger.resolve_audience(sender(), _everyone(), "sms", "acme", "spam"))
+        == "invalid"
+    )
 
 
 def _everyone():
@@ -205,9 +215,7 @@ def test_a_batch_check_answers_each_request_in_order(ledger):
             CheckRequest(ada.id, "email", "acme/events", "transactional"),
         ],
     )
-    assert [d.reason for d in answers] == [
-        Reason.OPTED_IN, Reason.NO_ADDRESS, Reason.TRANSACTIONAL
-    ]
+    assert [d.reason for d in answers] == [Reason.OPTED_IN, Reason.NO_ADDRESS, Reason.TRANSACTIONAL]
 
 
 def test_a_refused_command_rolls_back_even_after_other_work_in_its_transaction(ledger):

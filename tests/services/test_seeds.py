@@ -58,7 +58,9 @@ def test_opt_in_evidence_is_stored_and_shown_in_history(ledger):
     assert shown == event
     assert shown.evidence_data == WRITTEN
     assert (shown.action, shown.strength, shown.actor.kind) == (
-        Action.OPTED_IN, Strength.SOFT, ActorKind.STAFF
+        Action.OPTED_IN,
+        Strength.SOFT,
+        ActorKind.STAFF,
     )
     assert ledger.check(sender(), ada.id, "email", "acme/events").allowed
 
@@ -98,9 +100,10 @@ def test_a_resubscribe_without_reason_or_evidence_is_refused_and_nothing_written
     assert code(lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", None, ASKED)) == (
         "reason_required"
     )
-    assert code(
-        lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", "contact_asked", None)
-    ) == "evidence_required"
+    assert (
+        code(lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", "contact_asked", None))
+        == "evidence_required"
+    )
     assert count_rows(ledger) == before
     assert status(ledger, ada) is Status.SOFT_OPT_OUT
 
@@ -116,7 +119,9 @@ def test_a_stop_reply_is_a_hard_opt_out_recorded_as_the_contact(ledger):
     ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
     event = stop(ledger, ada)
     assert (event.strength, event.actor.kind, event.actor.id) == (
-        Strength.HARD, ActorKind.CONTACT, ada.id
+        Strength.HARD,
+        ActorKind.CONTACT,
+        ada.id,
     )
     assert event.recorded_by == sender().id
     assert status(ledger, ada) is Status.HARD_OPT_OUT
@@ -134,9 +139,7 @@ def test_staff_and_admins_can_never_reverse_a_hard_opt_out(ledger, scope):
         lambda: ledger.resubscribe(admin(), ada.id, "sms", scope, "contact_asked", ASKED),
     ]
     assert [code(t) for t in tries] == ["hard_opt_out_locked"] * 4
-    assert code(lambda: ledger.request_confirmation(admin(), ada.id, "sms", scope)) == (
-        "opted_out"
-    )
+    assert code(lambda: ledger.request_confirmation(admin(), ada.id, "sms", scope)) == ("opted_out")
     assert count_rows(ledger) == before
     assert status(ledger, ada, scope=scope) is Status.HARD_OPT_OUT
 
@@ -165,9 +168,14 @@ def test_a_confirmed_opt_back_in_lifts_a_hard_opt_out(ledger):
     stop(ledger, ada, channel="email")
     me = as_contact(ada)
     click = {"ip": "192.0.2.1", "user_agent": "Mail/1.0"}
-    assert code(
-        lambda: ledger.opt_in(me, ada.id, "email", "acme", click, source=Source.PREFERENCE_CENTRE)
-    ) == "opted_out"
+    assert (
+        code(
+            lambda: ledger.opt_in(
+                me, ada.id, "email", "acme", click, source=Source.PREFERENCE_CENTRE
+            )
+        )
+        == "opted_out"
+    )
     ledger.request_confirmation(me, ada.id, "email", "acme", click, Source.PREFERENCE_CENTRE)
     assert status(ledger, ada, "email") is Status.HARD_OPT_OUT
     confirmation = ledger.check(sender(), ada.id, "email", "acme", "opt_in_confirmation")
@@ -182,9 +190,10 @@ def test_a_contact_can_act_only_through_their_own_links_and_only_for_themselves(
     bob = make_contact(ledger, "bob@example.com", "+447700900456")
     me = as_contact(ada)
     assert code(lambda: ledger.opt_out(me, ada.id, "email", "acme")) == "forbidden"
-    assert code(
-        lambda: ledger.opt_out(me, bob.id, "email", "acme", source=Source.ONE_CLICK)
-    ) == "forbidden"
+    assert (
+        code(lambda: ledger.opt_out(me, bob.id, "email", "acme", source=Source.ONE_CLICK))
+        == "forbidden"
+    )
     ledger.opt_out(me, ada.id, "email", "acme/events", source=Source.ONE_CLICK)
     assert status(ledger, ada, "email", "acme/events") is Status.HARD_OPT_OUT
     assert status(ledger, bob, "email", "acme/events") is Status.NONE
@@ -212,9 +221,10 @@ def test_only_admins_unsubscribe_or_resubscribe_and_staff_get_forbidden(ledger):
         assert code(lambda w=who: ledger.opt_out(w, ada.id, "sms", "acme")) == "forbidden"
     ledger.opt_out(admin(), ada.id, "sms", "acme")
     for who in (staff(), viewer(), sender()):
-        assert code(
-            lambda w=who: ledger.resubscribe(w, ada.id, "sms", "acme", "contact_asked", ASKED)
-        ) == "forbidden"
+        assert (
+            code(lambda w=who: ledger.resubscribe(w, ada.id, "sms", "acme", "contact_asked", ASKED))
+            == "forbidden"
+        )
     assert count_rows(ledger)["events"] == before["events"] + 1
 
 
@@ -257,9 +267,10 @@ def test_a_complaint_suppresses_and_only_an_admins_recorded_decision_clears_it(l
         "evidence_required"
     )
     assert code(lambda: ledger.clear_suppression(staff(), ada.id, "email", ASKED)) == "forbidden"
-    assert code(
-        lambda: ledger.clear_suppression(admin("acme/events"), ada.id, "email", ASKED)
-    ) == "out_of_scope"
+    assert (
+        code(lambda: ledger.clear_suppression(admin("acme/events"), ada.id, "email", ASKED))
+        == "out_of_scope"
+    )
     ledger.clear_suppression(admin(), ada.id, "email", ASKED)
     assert ledger.check(sender(), ada.id, "email", "acme").allowed
 
@@ -351,7 +362,8 @@ def test_a_principal_of_globex_never_sees_acme_contacts(ledger):
     ]
     assert [code(c) for c in calls] == ["contact_not_found"] * len(calls)
     assert code(lambda: ledger.opt_out(admin(g), ada.id, "email", "acme")) in (
-        "contact_not_found", "scope_not_found"
+        "contact_not_found",
+        "scope_not_found",
     )
     audience = ledger.resolve_audience(sender(g), Segment(), "email", g)
     assert list(audience) == [] and not audience.excluded

@@ -56,15 +56,15 @@ def mutate(rows: list[ChainRow], index: int, what: str, position: int) -> list[C
         changed = replace(target, evidence=f'{{"forged":{position}}}')
     elif what == "seq":
         changed = replace(target, seq=target.seq + 1 + position % 3)
+    elif what == "prev_hash":
+        changed = replace(target, prev_hash=format(position, "064x"))
     else:
-        changed = replace(target, **{what: format(position, "064x")})
-    return rows[:index] + [changed] + rows[index + 1 :]
+        changed = replace(target, hash=format(position, "064x"))
+    return [*rows[:index], changed, *rows[index + 1 :]]
 
 
 @given(chain_specs, st.integers(0, 100), st.sampled_from(MUTABLE), st.integers(0, 1000))
-def test_an_untouched_chain_verifies_and_any_single_change_is_detected(
-    specs, pick, what, position
-):
+def test_an_untouched_chain_verifies_and_any_single_change_is_detected(specs, pick, what, position):
     rows = [row(e) for e in make_chain(specs)]
     heads = [("ct_ada", rows[-1].seq, rows[-1].hash)]
     clean = Verifier()

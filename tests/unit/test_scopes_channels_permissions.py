@@ -27,7 +27,11 @@ from consentry.scopes import (
 
 @pytest.mark.parametrize(
     ("raw", "parsed"),
-    [("acme", "acme"), (" Acme/News_1/ada-2 ", "acme/news_1/ada-2"), ("/acme/events/", "acme/events")],
+    [
+        ("acme", "acme"),
+        (" Acme/News_1/ada-2 ", "acme/news_1/ada-2"),
+        ("/acme/events/", "acme/events"),
+    ],
 )
 def test_scope_ids_are_normalised_paths(raw, parsed):
     assert parse_scope_id(raw) == parsed
@@ -45,7 +49,9 @@ def test_malformed_scope_ids_are_refused_with_invalid_scope(raw):
 def test_a_scope_knows_its_kind_group_and_parent():
     user = Scope("acme/newsletters/ada", "Ada")
     assert (user.kind, user.group_id, user.parent_id) == (
-        ScopeKind.USER, "acme", "acme/newsletters"
+        ScopeKind.USER,
+        "acme",
+        "acme/newsletters",
     )
     assert Scope("acme/events", "Events").kind is ScopeKind.CLIENT
     assert Scope("acme", "Acme").parent_id is None
@@ -53,7 +59,11 @@ def test_a_scope_knows_its_kind_group_and_parent():
 
 
 def test_the_path_to_the_root_runs_user_client_group():
-    assert path_to_root("acme/newsletters/ada") == ("acme/newsletters/ada", "acme/newsletters", "acme")
+    assert path_to_root("acme/newsletters/ada") == (
+        "acme/newsletters/ada",
+        "acme/newsletters",
+        "acme",
+    )
     assert path_to_root("acme") == ("acme",)
 
 
@@ -90,12 +100,18 @@ def test_a_disabled_channel_is_refused():
     assert info.value.code == "invalid_channel"
 
 
-MATRIX = {
-    Role.ADMIN: {c for c in Capability if c not in (Capability.OWN_PREFERENCES, Capability.DELIVER_INBOUND)},
+MATRIX: dict[Role, set[Capability]] = {
+    Role.ADMIN: {
+        c for c in Capability if c not in (Capability.OWN_PREFERENCES, Capability.DELIVER_INBOUND)
+    },
     Role.SYSTEM: set(Capability) - {Capability.OWN_PREFERENCES},
     Role.STAFF: {
-        Capability.VIEW, Capability.ADD_CONTACT, Capability.EDIT_CONTACT, Capability.OPT_IN,
-        Capability.REQUEST_CONFIRMATION, Capability.CHECK,
+        Capability.VIEW,
+        Capability.ADD_CONTACT,
+        Capability.EDIT_CONTACT,
+        Capability.OPT_IN,
+        Capability.REQUEST_CONFIRMATION,
+        Capability.CHECK,
     },
     Role.VIEWER: {Capability.VIEW, Capability.CHECK},
     Role.SENDER: {Capability.CHECK, Capability.REPORT_DELIVERY, Capability.DELIVER_INBOUND},

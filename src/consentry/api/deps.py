@@ -41,20 +41,23 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Any unique string (a UUID): a retry with the same key and body "
+        "returns the first response and writes nothing new.",
+    ),
+]
+
+
 async def get_idempotency(
     request: Request,
     ledger: LedgerDep,
     principal: PrincipalDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Any unique string (a UUID): a retry with the same key and body "
-            "returns the first response and writes nothing new.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Idempotency:
     """The idempotency of this POST, keyed by the caller and its ``Idempotency-Key``."""
     body = await request.body()
@@ -65,3 +68,21 @@ async def get_idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+
+
+def read_only_post(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Accepted and not needed: this POST only reads, so a retry is safe.",
+        ),
+    ] = None,
+) -> None:
+    """A POST that only reads (checks, audiences) takes an Idempotency-Key and needs none."""
+    del idempotency_key
+
+
+SAFE_TO_RETRY = Depends(read_only_post)

@@ -102,7 +102,7 @@ def status_of(exc: e.ConsentryError) -> int:
     """The HTTP status of an error: the most specific class in ``STATUS``."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 
@@ -158,7 +158,7 @@ async def _http(_: Request, exc: Exception) -> Response:
     return response
 
 
-async def _unexpected(_: Request, exc: Exception) -> Response:
+async def _unexpected(_: Request, __: Exception) -> Response:
     return error_response(e.InternalError("an unexpected error; nothing half-done was kept"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
@@ -22,6 +23,7 @@ from consentry.ledger import Ledger
 from consentry.permissions import Principal
 
 REPLAYED = "Idempotent-Replayed"
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def fingerprint(method: str, target: str, body: bytes) -> str:
@@ -43,16 +45,22 @@ def to_json(model: BaseModel) -> str:
 class Idempotency:
     """One request's idempotency: who asks, with which key, for what content."""
 
-    def __init__(
-        self, ledger: Ledger, principal: Principal, key: str | None, print_: str
-    ) -> None:
+    def __init__(self, ledger: Ledger, principal: Principal, key: str | None, print_: str) -> None:
         self.ledger = ledger
         self.principal = principal
         self.key = key
         self.fingerprint = print_
 
-    def run(self, status: int, command: Callable[[], BaseModel]) -> Response:
-        """Run the command once per key and answer with its (saved) response."""
+    def run(
+        self,
+        status: int,
+        command: Callable[[], Model],
+        redact: Callable[[Model], Model] | None = None,
+    ) -> Response:
+        """Run the command once per key and answer with its (saved) response.
+
+        ``redact`` makes the copy that is saved for retries (a new key's token is never kept).
+        """
         if self.key is None:
             return _json(status, to_json(command()))
         saved = self.ledger.begin_idempotent(self.principal, self.key, self.fingerprint)
@@ -60,14 +68,15 @@ class Idempotency:
             assert saved.status is not None and saved.body is not None
             return _json(saved.status, saved.body, replayed=True)
         try:
-            body = to_json(command())
+            result = command()
         except ConsentryError as exc:
             return self._refused(exc)
         except BaseException:
             self.ledger.release_idempotent(self.principal, self.key)
             raise
-        self.ledger.finish_idempotent(self.principal, self.key, status, body)
-        return _json(status, body)
+        kept = to_json(redact(result)) if redact else to_json(result)
+        self.ledger.finish_idempotent(self.principal, self.key, status, kept)
+        return _json(status, to_json(result))
 
     def _refused(self, exc: ConsentryError) -> Response:
         assert self.key is not None

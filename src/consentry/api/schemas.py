@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from consentry.channels import Channel
 from consentry.contacts import Contact
@@ -139,7 +139,9 @@ class AttributeIn(Strict):
 class SegmentIn(Strict):
     """Who, before consent: a list, an attribute, uploaded ids or addresses (combined: AND)."""
 
-    list: str | None = Field(default=None, max_length=200, description="A list joined.")
+    list_name: str | None = Field(
+        default=None, alias="list", max_length=200, description="A list joined."
+    )
     attribute: AttributeIn | None = None
     contact_ids: list[str] | None = Field(default=None, description="Uploaded contact ids.")
     emails: list[str] | None = Field(default=None, description="Uploaded email addresses.")
@@ -148,7 +150,7 @@ class SegmentIn(Strict):
     def to_segment(self) -> Segment:
         """The store's segment."""
         attribute = (self.attribute.name, self.attribute.value) if self.attribute else None
-        return Segment(self.contact_ids, self.emails, self.mobiles, self.list, attribute)
+        return Segment(self.contact_ids, self.emails, self.mobiles, self.list_name, attribute)
 
 
 class AudienceIn(Strict):
@@ -158,8 +160,3 @@ class AudienceIn(Strict):
     channel: Channel
     scope: str = SCOPE
     category: Category = Category.MARKETING
-
-
-def when(value: AwareDatetime | None) -> datetime | None:
-    """An aware datetime, or ``None`` (a typing helper for optional moments)."""
-    return value

@@ -111,7 +111,7 @@ def verify(env: Env, digest_file: IO[str] | None, as_json: bool) -> None:
 @click.option("--out", type=click.File("w"), help="Write the digest here [default: stdout].")
 @pass_env
 def digest(env: Env, out: IO[str] | None) -> None:
-    """Export a digest of every chain head as JSON; keep it elsewhere for 'verify --digest'."""
+    """Export a digest of every chain head (JSON) to keep for 'verify --digest'."""
     found = env.ledger().export_digest(operator(DEPLOYMENT))
     text = json.dumps(digest_data(found), indent=2)
     if out is None:

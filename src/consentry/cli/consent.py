@@ -139,7 +139,7 @@ def resubscribe(
 def check(
     env: Env, contact_id: str, channel: str, scope: str, category: str, as_json: bool
 ) -> None:
-    """May we send to this contact now? Exit status 0 allowed, 1 refused (with the reason)."""
+    """Is a send allowed now? Prints allowed or refused and why; exit status 0 or 1."""
     decision = env.ledger().check(operator(scope), contact_id, channel, scope, category)
     if as_json:
         echo_json(decision_data(decision))

@@ -11,12 +11,23 @@ from __future__ import annotations
 from consentry.ledger.consent import ConsentCommands
 from consentry.ledger.contacts import ContactCommands
 from consentry.ledger.idempotency import IdempotencyKeys
+from consentry.ledger.inbound import InboundCommands
 from consentry.ledger.integrity import Digest, Integrity, VerifyReport
 from consentry.ledger.keys import KeyCommands
+from consentry.ledger.preferences import PreferenceCommands
 from consentry.ledger.reads import Audience, CheckRequest, Reads, StatusAt
 
 __all__ = ["Audience", "CheckRequest", "Digest", "Ledger", "StatusAt", "VerifyReport"]
 
 
-class Ledger(ContactCommands, ConsentCommands, Reads, Integrity, KeyCommands, IdempotencyKeys):
+class Ledger(
+    PreferenceCommands,
+    ContactCommands,
+    ConsentCommands,
+    Reads,
+    Integrity,
+    KeyCommands,
+    IdempotencyKeys,
+    InboundCommands,
+):
     """Consentry as a library: every use case as a method."""

@@ -105,9 +105,7 @@ class LedgerBase:
             return Capability.DELIVER_INBOUND, Actor(ActorKind.CONTACT, contact_id)
         return capability, principal.actor
 
-    def _authorise_at(
-        self, principal: Principal, capability: Capability, scope: Scope
-    ) -> None:
+    def _authorise_at(self, principal: Principal, capability: Capability, scope: Scope) -> None:
         if principal.role is Role.CONTACT:
             authorise(principal, capability)  # a contact may choose any level of their group
         else:

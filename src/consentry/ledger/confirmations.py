@@ -48,7 +48,9 @@ class ConfirmationCommands(ConsentCommands, Reads):
         source: Source = Source.SIGNUP_FORM,
     ) -> ConsentEvent:
         """A new signup: pending, and an opt-in confirmation message with a signed link."""
-        event = self.request_confirmation(principal, contact_id, channel, scope_id, evidence, source)
+        event = self.request_confirmation(
+            principal, contact_id, channel, scope_id, evidence, source
+        )
         self.send_confirmation(contact_id, event.group_id, event.channel, event.scope_id)
         return event
 
@@ -64,12 +66,21 @@ class ConfirmationCommands(ConsentCommands, Reads):
             contact = self._contact(tx, system, contact_id)
             scope = self._scope(tx, system, scope_id)
         claims = LinkClaims(
-            LinkPurpose.CONFIRM, contact.id, scope.id, (channel,),
+            LinkPurpose.CONFIRM,
+            contact.id,
+            scope.id,
+            (channel,),
             self.clock.now() + self.confirmation_ttl,
         )
         link = self.signer.url(claims)
-        self._send(contact, channel, "confirm", Category.OPT_IN_CONFIRMATION.value,
-                   link=link, sender=scope.name)
+        self._send_own_message(
+            contact,
+            channel,
+            "confirm",
+            Category.OPT_IN_CONFIRMATION.value,
+            link=link,
+            sender=scope.name,
+        )
         return True
 
     def expire_confirmations(self, principal: Principal, limit: int = 1000) -> int:
@@ -85,26 +96,31 @@ class ConfirmationCommands(ConsentCommands, Reads):
         with self.store.transaction() as tx:
             due = tx.open_confirmations_before(principal.group_id, now, limit)
             for contact_id, channel, scope_id in due:
-                self._expire_one(tx, principal, contact_id, channel, scope_id)
+                self._expire_request(tx, principal, contact_id, channel, scope_id)
             tx.commit()
         return len(due)
 
-    def _expire_one(
+    def _expire_request(
         self, tx: Tx, principal: Principal, contact_id: str, channel: Channel, scope_id: str
     ) -> None:
         contact = self._contact(tx, principal, contact_id)
         head = tx.lock_chain(contact_id)
         current = tx.consents(contact_id, channel, [scope_id]).get(scope_id, NO_CONSENT)
         change = Change(
-            contact, channel, scope_id, Action.CONFIRMATION_EXPIRED, principal.actor,
-            principal.id, Source.LIFECYCLE_RULE,
+            contact,
+            channel,
+            scope_id,
+            Action.CONFIRMATION_EXPIRED,
+            principal.actor,
+            principal.id,
+            Source.LIFECYCLE_RULE,
         )
         self._record(tx, head, change, current)
 
     # ── the public "manage my preferences" request ──
     def allow_preferences_request(self, address: str, client_ip: str) -> bool:
         """Count one request per address and per client IP; False once either is over."""
-        kind, value = self._address(address)
+        kind, value = self._request_address(address)
         now = self.clock.now()
         window = _window_start(now)
         ip_key = self.addresses.digest(AddressKind.EMAIL, f"ip:{client_ip}")
@@ -119,33 +135,46 @@ class ConfirmationCommands(ConsentCommands, Reads):
 
         Returns how many were sent; callers must not show it (no enumeration).
         """
-        kind, value = self._address(address)
+        kind, value = self._request_address(address)
         digest = self.addresses.digest(kind, value)
         with self.store.transaction(write=False) as tx:
             found = [tx.get_contact(g, c) for g, c in tx.find_contacts_by_key(kind, digest)]
         sent = 0
         for contact in found:
-            if contact is not None and contact.erased_at is None and self._send_link(contact, kind):
+            if (
+                contact is not None
+                and contact.erased_at is None
+                and self._send_preferences_link(contact, kind)
+            ):
                 sent += 1
         return sent
 
-    def _send_link(self, contact: Contact, kind: AddressKind) -> bool:
+    def _send_preferences_link(self, contact: Contact, kind: AddressKind) -> bool:
         if self.outbox is None or self.signer is None:
             return False
-        if kind is AddressKind.EMAIL:
-            channel, channels = Channel.EMAIL, (Channel.EMAIL,)
-        else:
+        channels: tuple[Channel, ...] = (Channel.EMAIL,)
+        channel = Channel.EMAIL
+        if kind is AddressKind.MOBILE:
             channel = Channel.SMS
             channels = tuple(c for c in MOBILE_CHANNELS if c in self.policy.enabled)
         claims = LinkClaims(
-            LinkPurpose.PREFERENCES, contact.id, contact.group_id, channels,
+            LinkPurpose.PREFERENCES,
+            contact.id,
+            contact.group_id,
+            channels,
             self.clock.now() + PREFERENCES_LINK_TTL,
         )
-        self._send(contact, channel, "preferences", "preferences_link",
-                   link=self.signer.url(claims), sender=contact.group_id)
+        self._send_own_message(
+            contact,
+            channel,
+            "preferences",
+            "preferences_link",
+            link=self.signer.url(claims),
+            sender=contact.group_id,
+        )
         return True
 
-    def _address(self, address: str) -> tuple[AddressKind, str]:
+    def _request_address(self, address: str) -> tuple[AddressKind, str]:
         text = address.strip()
         if not text:
             raise Invalid("enter an email address or a mobile number", field="address")
@@ -153,7 +182,7 @@ class ConfirmationCommands(ConsentCommands, Reads):
             return AddressKind.EMAIL, self.addresses.email(text)
         return AddressKind.MOBILE, self.addresses.mobile(text)
 
-    def _send(
+    def _send_own_message(
         self, contact: Contact, channel: Channel, template: str, category: str, **values: str
     ) -> None:
         to = contact.address(channel)

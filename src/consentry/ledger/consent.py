@@ -47,8 +47,15 @@ class ConsentCommands(LedgerBase):
     ) -> ConsentEvent:
         """Opt a contact in; staff and admins need evidence of written permission (seeds/000)."""
         return self._command(
-            principal, contact_id, channel, scope_id, Action.OPTED_IN, source, Capability.OPT_IN,
-            evidence=evidence, occurred_at=occurred_at,
+            principal,
+            contact_id,
+            channel,
+            scope_id,
+            Action.OPTED_IN,
+            source,
+            Capability.OPT_IN,
+            evidence=evidence,
+            occurred_at=occurred_at,
         )
 
     def opt_out(
@@ -63,8 +70,15 @@ class ConsentCommands(LedgerBase):
     ) -> ConsentEvent:
         """Opt a contact out: soft when an admin does it, hard when the contact did (seeds/001)."""
         return self._command(
-            principal, contact_id, channel, scope_id, Action.OPTED_OUT, source,
-            Capability.CHANGE_SUBSCRIPTION, evidence=evidence, occurred_at=occurred_at,
+            principal,
+            contact_id,
+            channel,
+            scope_id,
+            Action.OPTED_OUT,
+            source,
+            Capability.CHANGE_SUBSCRIPTION,
+            evidence=evidence,
+            occurred_at=occurred_at,
         )
 
     def resubscribe(
@@ -79,8 +93,15 @@ class ConsentCommands(LedgerBase):
     ) -> ConsentEvent:
         """Reverse a soft opt-out: admins only, with a reason and evidence (seeds/002)."""
         return self._command(
-            principal, contact_id, channel, scope_id, Action.RESUBSCRIBED, source,
-            Capability.CHANGE_SUBSCRIPTION, evidence=evidence, reason=reason,
+            principal,
+            contact_id,
+            channel,
+            scope_id,
+            Action.RESUBSCRIBED,
+            source,
+            Capability.CHANGE_SUBSCRIPTION,
+            evidence=evidence,
+            reason=reason,
         )
 
     def request_confirmation(
@@ -94,8 +115,14 @@ class ConsentCommands(LedgerBase):
     ) -> ConsentEvent:
         """Start a double opt-in (pending), or a contact's opt-back-in after an opt-out."""
         return self._command(
-            principal, contact_id, channel, scope_id, Action.CONFIRMATION_REQUESTED, source,
-            Capability.REQUEST_CONFIRMATION, evidence=evidence,
+            principal,
+            contact_id,
+            channel,
+            scope_id,
+            Action.CONFIRMATION_REQUESTED,
+            source,
+            Capability.REQUEST_CONFIRMATION,
+            evidence=evidence,
         )
 
     def confirm(
@@ -109,8 +136,14 @@ class ConsentCommands(LedgerBase):
     ) -> ConsentEvent:
         """The contact confirms an open request: opted in, even after a hard opt-out."""
         return self._command(
-            principal, contact_id, channel, scope_id, Action.CONFIRMED, source,
-            Capability.OWN_PREFERENCES, evidence=evidence,
+            principal,
+            contact_id,
+            channel,
+            scope_id,
+            Action.CONFIRMED,
+            source,
+            Capability.OWN_PREFERENCES,
+            evidence=evidence,
         )
 
     def _command(
@@ -136,8 +169,16 @@ class ConsentCommands(LedgerBase):
             head = tx.lock_chain(contact.id)
             current = tx.consents(contact.id, chan, [scope.id]).get(scope.id)
             change = Change(
-                contact, chan, scope.id, action, actor, principal.id, source,
-                reason=reason, evidence=evidence, occurred_at=occurred_at,
+                contact,
+                chan,
+                scope.id,
+                action,
+                actor,
+                principal.id,
+                source,
+                reason=reason,
+                evidence=evidence,
+                occurred_at=occurred_at,
             )
             change = self._check(change, current)
             event = self._record(tx, head, change, current or NO_CONSENT)

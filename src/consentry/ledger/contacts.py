@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from consentry.channels import AddressKind, Channel
+from consentry.channels import AddressKind
 from consentry.clock import new_id
 from consentry.contacts import Contact, ContactDetails
-from consentry.errors import ContactErased, ContactNotFound, Forbidden, Invalid
+from consentry.errors import ContactErased, ContactNotFound, Forbidden, Invalid, OutOfScope
 from consentry.events import Action, ClearReason, Source
 from consentry.ledger.base import Change, LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise
+from consentry.permissions import Capability, Principal, Role, authorise, can_read_scope
 from consentry.ports import ContactFilter, Tx
 from consentry.scopes import Scope, parent_of, parse_scope_id
 from consentry.status import NO_CONSENT
@@ -38,13 +38,17 @@ class ContactCommands(LedgerBase):
         return scope
 
     def get_scope(self, principal: Principal, scope_id: str) -> Scope:
-        """One scope of the principal's group."""
+        """One scope of the principal's group, at, above or below the principal's scope."""
         authorise(principal, Capability.VIEW)
         with self.store.transaction(write=False) as tx:
-            return self._scope(tx, principal, scope_id)
+            scope = self._scope(tx, principal, scope_id)
+        if not can_read_scope(principal, scope.id):
+            raise OutOfScope(f"scope {scope.id!r} is outside {principal.scope_id!r}")
+        return scope
 
     def list_scopes(self, principal: Principal) -> list[Scope]:
         """The scopes at and below the principal's scope."""
+        authorise(principal, Capability.VIEW)
         with self.store.transaction(write=False) as tx:
             return tx.list_scopes(principal.scope_id)
 
@@ -111,8 +115,13 @@ class ContactCommands(LedgerBase):
             if before.address(channel) != after.address(channel):
                 head = tx.lock_chain(after.id)
                 change = Change(
-                    after, channel, after.group_id, Action.SUPPRESSION_CLEARED,
-                    principal.actor, principal.id, Source.API,
+                    after,
+                    channel,
+                    after.group_id,
+                    Action.SUPPRESSION_CLEARED,
+                    principal.actor,
+                    principal.id,
+                    Source.API,
                     reason=ClearReason.ADDRESS_CHANGED.value,
                     evidence={"previous_address_changed": channel.address_field},
                 )
@@ -143,9 +152,7 @@ class ContactCommands(LedgerBase):
             keys[AddressKind.MOBILE] = self.addresses.digest(AddressKind.MOBILE, contact.mobile)
         return keys
 
-    def _lookup(
-        self, tx: Tx, group_id: str, email: str | None, mobile: str | None
-    ) -> str | None:
+    def _lookup(self, tx: Tx, group_id: str, email: str | None, mobile: str | None) -> str | None:
         if email:
             digest = self.addresses.digest(AddressKind.EMAIL, self.addresses.email(email))
             return tx.find_contact_id(group_id, AddressKind.EMAIL, digest)
@@ -165,8 +172,3 @@ class ContactCommands(LedgerBase):
                     "this address belonged to an erased contact and stays suppressed",
                     kind=kind.value,
                 )
-
-
-def channels_of(contact: Contact) -> list[Channel]:
-    """The channels a contact has an address for."""
-    return [c for c in Channel if contact.address(c)]

@@ -62,34 +62,52 @@ class Integrity(LedgerBase):
     """Bounces, complaints, suppression clearing; verification and digests."""
 
     def record_bounce(
-        self, principal: Principal, contact_id: str, channel: str | Channel,
+        self,
+        principal: Principal,
+        contact_id: str,
+        channel: str | Channel,
         evidence: Mapping[str, Any] | None = None,
     ) -> ConsentEvent:
         """A hard bounce or invalid number: the address is suppressed on that channel."""
         return self._suppress(principal, contact_id, channel, Action.BOUNCED, evidence, None)
 
     def record_complaint(
-        self, principal: Principal, contact_id: str, channel: str | Channel,
+        self,
+        principal: Principal,
+        contact_id: str,
+        channel: str | Channel,
         evidence: Mapping[str, Any] | None = None,
     ) -> ConsentEvent:
         """A spam complaint: the address is suppressed on that channel."""
         return self._suppress(principal, contact_id, channel, Action.COMPLAINED, evidence, None)
 
     def clear_suppression(
-        self, principal: Principal, contact_id: str, channel: str | Channel,
+        self,
+        principal: Principal,
+        contact_id: str,
+        channel: str | Channel,
         evidence: Mapping[str, Any] | None,
     ) -> ConsentEvent:
         """An admin's recorded decision to lift a bounce or complaint (with evidence)."""
         if not has_evidence(evidence):
             raise EvidenceRequired("lifting a suppression needs the admin's recorded reason")
         return self._suppress(
-            principal, contact_id, channel, Action.SUPPRESSION_CLEARED, evidence,
+            principal,
+            contact_id,
+            channel,
+            Action.SUPPRESSION_CLEARED,
+            evidence,
             ClearReason.ADMIN_DECISION.value,
         )
 
     def _suppress(
-        self, principal: Principal, contact_id: str, channel: str | Channel, action: Action,
-        evidence: Mapping[str, Any] | None, reason: str | None,
+        self,
+        principal: Principal,
+        contact_id: str,
+        channel: str | Channel,
+        action: Action,
+        evidence: Mapping[str, Any] | None,
+        reason: str | None,
     ) -> ConsentEvent:
         chan = self.policy.require_enabled(parse_channel(str(channel)))
         needed = (
@@ -105,8 +123,15 @@ class Integrity(LedgerBase):
             contact = self._contact(tx, principal, contact_id)
             head = tx.lock_chain(contact.id)
             change = Change(
-                contact, chan, contact.group_id, action, principal.actor, principal.id, source,
-                reason=reason, evidence=evidence,
+                contact,
+                chan,
+                contact.group_id,
+                action,
+                principal.actor,
+                principal.id,
+                source,
+                reason=reason,
+                evidence=evidence,
             )
             event = self._record(tx, head, change, NO_CONSENT)
             tx.commit()
@@ -116,9 +141,7 @@ class Integrity(LedgerBase):
         """The digest of every chain head now (store it elsewhere; verify against it later)."""
         authorise(principal, Capability.VERIFY)
         heads = tuple(self.store.chain_heads())
-        return Digest(
-            heads_digest(heads), len(heads), sum(seq for _, seq, _ in heads), heads
-        )
+        return Digest(heads_digest(heads), len(heads), sum(seq for _, seq, _ in heads), heads)
 
     def verify(self, principal: Principal, against: Digest | None = None) -> VerifyReport:
         """Recompute every chain; name the first altered, inserted or deleted event."""

@@ -102,36 +102,42 @@ class PreferenceCommands(ConfirmationCommands):
             scope = self._scope(tx, principal, scope_id)
             authorise(principal, Capability.CHECK, scope.id)
         claims = LinkClaims(
-            LinkPurpose.UNSUBSCRIBE, contact.id, scope.id, (Channel.EMAIL,),
+            LinkPurpose.UNSUBSCRIBE,
+            contact.id,
+            scope.id,
+            (Channel.EMAIL,),
             self.clock.now() + UNSUBSCRIBE_LINK_TTL,
         )
-        value = f"<{self._signer().url(claims)}>"
+        value = f"<{self._link_signer().url(claims)}>"
         if mailto:
             value += f", <mailto:{mailto}?subject=unsubscribe>"
         return {"List-Unsubscribe": value, "List-Unsubscribe-Post": ONE_CLICK_VALUE}
 
     # ── reading a link ──
     def open_page(
-        self, token: str, purposes: Iterable[LinkPurpose] = (LinkPurpose.UNSUBSCRIBE,
-                                                              LinkPurpose.PREFERENCES)
+        self,
+        token: str,
+        purposes: Iterable[LinkPurpose] = (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES),
     ) -> PreferencePage:
         """The page behind a signed link. Never writes anything."""
-        claims = self._claims(token, purposes)
+        claims = self._link_claims(token, purposes)
         with self.store.transaction(write=False) as tx:
             contact = self._link_contact(tx, claims)
-            return self._page(tx, claims, contact)
+            return self._link_page(tx, claims, contact)
 
     # ── the contact's changes ──
     def one_click_unsubscribe(self, token: str, evidence: Evidence) -> list[ConsentEvent]:
         """RFC 8058: hard opt-out of the link's channels at its scope, at once (idempotent)."""
-        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE,))
-        return self._opt_out(claims, claims.scope_id, claims.channels, Source.ONE_CLICK, evidence)
+        claims = self._link_claims(token, (LinkPurpose.UNSUBSCRIBE,))
+        return self._link_opt_out(
+            claims, claims.scope_id, claims.channels, Source.ONE_CLICK, evidence
+        )
 
     def unsubscribe(
         self, token: str, scope_id: str, channels: Sequence[str], evidence: Evidence
     ) -> Outcome:
         """Unsubscribe at the level the contact chose on the page."""
-        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
+        claims = self._link_claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
         page = self.open_page(token)
         level, chosen = _choice(page, scope_id, channels)
         source = (
@@ -139,7 +145,7 @@ class PreferenceCommands(ConfirmationCommands):
             if claims.purpose is LinkPurpose.UNSUBSCRIBE
             else Source.PREFERENCE_CENTRE
         )
-        events = self._opt_out(claims, level.scope_id, chosen, source, evidence)
+        events = self._link_opt_out(claims, level.scope_id, chosen, source, evidence)
         result = Result.OPTED_OUT if events else Result.UNCHANGED
         return Outcome(result, level, chosen, self.open_page(token))
 
@@ -147,11 +153,11 @@ class PreferenceCommands(ConfirmationCommands):
         self, token: str, scope_id: str, channels: Sequence[str], evidence: Evidence
     ) -> Outcome:
         """Opt in at a level: at once, or after a hard opt-out through a confirmation message."""
-        claims = self._claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
+        claims = self._link_claims(token, (LinkPurpose.UNSUBSCRIBE, LinkPurpose.PREFERENCES))
         level, chosen = _choice(self.open_page(token), scope_id, channels)
         principal = _as_contact(claims)
         results = [
-            self._opt_in_one(principal, claims.contact_id, channel, level.scope_id, evidence)
+            self._link_opt_in(principal, claims.contact_id, channel, level.scope_id, evidence)
             for channel in chosen
         ]
         result = next(
@@ -166,7 +172,7 @@ class PreferenceCommands(ConfirmationCommands):
 
     def confirm_link(self, token: str, evidence: Evidence) -> Outcome:
         """The contact confirms by POST on the confirmation page: opted in (seeds/003)."""
-        claims = self._claims(token, (LinkPurpose.CONFIRM,))
+        claims = self._link_claims(token, (LinkPurpose.CONFIRM,))
         page = self.open_confirmation(token)
         principal = _as_contact(claims)
         result = Result.UNCHANGED
@@ -174,7 +180,11 @@ class PreferenceCommands(ConfirmationCommands):
             if state.statuses.get(claims.scope_id) is Status.OPTED_IN:
                 continue
             self.confirm(
-                principal, claims.contact_id, state.channel, claims.scope_id, evidence,
+                principal,
+                claims.contact_id,
+                state.channel,
+                claims.scope_id,
+                evidence,
                 Source.CONFIRMATION_LINK,
             )
             result = Result.CONFIRMED
@@ -182,13 +192,13 @@ class PreferenceCommands(ConfirmationCommands):
         return Outcome(result, level, claims.channels, self.open_confirmation(token))
 
     # ── helpers ──
-    def _signer(self) -> Signer:
+    def _link_signer(self) -> Signer:
         if self.signer is None:
             raise Invalid("this ledger has no link signer (build it with bootstrap.build)")
         return self.signer
 
-    def _claims(self, token: str, purposes: Iterable[LinkPurpose]) -> LinkClaims:
-        claims = self._signer().verify(token, self.clock.now())
+    def _link_claims(self, token: str, purposes: Iterable[LinkPurpose]) -> LinkClaims:
+        claims = self._link_signer().verify(token, self.clock.now())
         if claims.purpose not in tuple(purposes):
             raise LinkInvalid("this link is not meant for this page")
         return claims
@@ -199,9 +209,9 @@ class PreferenceCommands(ConfirmationCommands):
             raise LinkInvalid("the link's contact no longer exists")
         return contact
 
-    def _page(self, tx: Tx, claims: LinkClaims, contact: Contact) -> PreferencePage:
+    def _link_page(self, tx: Tx, claims: LinkClaims, contact: Contact) -> PreferencePage:
         now = self.clock.now()
-        levels = self._levels(tx, claims, contact.id)
+        levels = self._link_levels(tx, claims, contact.id)
         ids = [lv.scope_id for lv in levels]
         path = path_to_root(claims.scope_id)
         states = []
@@ -218,7 +228,7 @@ class PreferenceCommands(ConfirmationCommands):
             )
         return PreferencePage(claims, contact.locale, levels, tuple(states))
 
-    def _levels(self, tx: Tx, claims: LinkClaims, contact_id: str) -> tuple[Level, ...]:
+    def _link_levels(self, tx: Tx, claims: LinkClaims, contact_id: str) -> tuple[Level, ...]:
         """The link's scope and those above it, plus any scope below it the contact has facts at."""
         wanted = list(path_to_root(claims.scope_id))
         for _, scope_id, _ in tx.consent_rows(contact_id):
@@ -231,7 +241,7 @@ class PreferenceCommands(ConfirmationCommands):
                 levels.append(Level(scope.id, scope.kind, scope.name))
         return tuple(levels)
 
-    def _opt_out(
+    def _link_opt_out(
         self,
         claims: LinkClaims,
         scope_id: str,
@@ -242,18 +252,22 @@ class PreferenceCommands(ConfirmationCommands):
         principal = _as_contact(claims)
         events = []
         for channel in channels:
-            if self._own_status(claims.contact_id, channel, scope_id) is Status.HARD_OPT_OUT:
+            if self._link_status(claims.contact_id, channel, scope_id) is Status.HARD_OPT_OUT:
                 continue  # already out: a repeated one-click POST records nothing new
             events.append(
                 self.opt_out(principal, claims.contact_id, channel, scope_id, source, evidence)
             )
         return events
 
-    def _opt_in_one(
-        self, principal: Principal, contact_id: str, channel: Channel, scope_id: str,
+    def _link_opt_in(
+        self,
+        principal: Principal,
+        contact_id: str,
+        channel: Channel,
+        scope_id: str,
         evidence: Evidence,
     ) -> Result:
-        status = self._own_status(contact_id, channel, scope_id)
+        status = self._link_status(contact_id, channel, scope_id)
         if status is Status.OPTED_IN:
             return Result.UNCHANGED
         if status is Status.HARD_OPT_OUT:
@@ -265,7 +279,7 @@ class PreferenceCommands(ConfirmationCommands):
         self.opt_in(principal, contact_id, channel, scope_id, evidence, Source.PREFERENCE_CENTRE)
         return Result.OPTED_IN
 
-    def _own_status(self, contact_id: str, channel: Channel, scope_id: str) -> Status:
+    def _link_status(self, contact_id: str, channel: Channel, scope_id: str) -> Status:
         with self.store.transaction(write=False) as tx:
             consent = tx.consents(contact_id, channel, [scope_id]).get(scope_id)
         return consent.current(self.clock.now()) if consent else Status.NONE

@@ -16,11 +16,11 @@ from consentry.eligibility import (
     effective_status,
     parse_category,
 )
-from consentry.errors import ContactNotFound
+from consentry.errors import ContactNotFound, OutOfScope
 from consentry.events import ConsentEvent
 from consentry.ledger.base import LedgerBase
 from consentry.permissions import Capability, Principal, authorise, can_read_scope
-from consentry.ports import AudienceQuery, AudienceRow, Segment
+from consentry.ports import AudienceQuery, AudienceRow, Segment, Tx
 from consentry.scopes import path_to_root
 from consentry.status import NO_CONSENT, Consent, Status, fold
 
@@ -106,7 +106,9 @@ class Reads(LedgerBase):
                 path = path_to_root(scopes[req.scope_id])
                 found = tx.situation(principal.group_id, req.contact_id, channel, path)
                 if found is None:
-                    raise ContactNotFound(f"no contact {req.contact_id!r}", contact_id=req.contact_id)
+                    raise ContactNotFound(
+                        f"no contact {req.contact_id!r}", contact_id=req.contact_id
+                    )
                 decisions.append(decide(found, path, category, now, self.policy))
         return decisions
 
@@ -138,7 +140,7 @@ class Reads(LedgerBase):
         )
         return Audience(self.store.audience(query), unknown=unknown)
 
-    def _resolve_addresses(self, tx: object, group_id: str, segment: Segment) -> tuple[Segment, int]:
+    def _resolve_addresses(self, tx: Tx, group_id: str, segment: Segment) -> tuple[Segment, int]:
         if segment.emails is None and segment.mobiles is None:
             return segment, 0
         ids: set[str] = set(segment.contact_ids or [])
@@ -148,7 +150,7 @@ class Reads(LedgerBase):
         for kind, normalise, values in pairs:
             for value in values:
                 digest = self.addresses.digest(kind, normalise(value))
-                found = tx.find_contact_id(group_id, kind, digest)  # type: ignore[attr-defined]
+                found = tx.find_contact_id(group_id, kind, digest)
                 if found is None:
                     unknown += 1
                 else:
@@ -180,6 +182,8 @@ class Reads(LedgerBase):
         with self.store.transaction(write=False) as tx:
             self._contact(tx, principal, contact_id)
             scope = self._scope(tx, principal, scope_id)
+            if not can_read_scope(principal, scope.id):
+                raise OutOfScope(f"scope {scope.id!r} is outside {principal.scope_id!r}")
             path = path_to_root(scope.id)
             events = tx.events(contact_id, chan, list(path), recorded_until=at)
         by_id = {e.id: e for e in events}

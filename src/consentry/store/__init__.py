@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from consentry.chain import ChainRow
+from consentry.errors import Unavailable
 from consentry.ports import AudienceQuery, AudienceRow
 from consentry.store import reads
 from consentry.store.engine import make_engine, unit_of_work
@@ -65,5 +67,9 @@ def open_store(url: str, migrate: bool = True) -> SqlStore:
     """Connect to the database at ``url``, bringing its schema up to date unless told not to."""
     engine = make_engine(url)
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as exc:  # no server, no such file: ours, not a traceback
+            engine.dispose()
+            raise Unavailable(f"the database is unavailable: {exc.orig}") from exc
     return SqlStore(engine)

@@ -3,7 +3,8 @@
 A claim on an idempotency key is one atomic statement: an ``INSERT … ON CONFLICT DO NOTHING``
 (PostgreSQL waits for a concurrent claimer to commit; SQLite writers are serialised by
 ``BEGIN IMMEDIATE``), or a compare-and-set ``UPDATE`` that takes over a claim whose request
-died mid-way or whose record has expired. Whoever changed a row owns the key.
+died mid-way or whose record has expired. Whoever changed a row owns the key; ``RETURNING``
+says who did (a driver's ``rowcount`` is not reliable for ``ON CONFLICT``).
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ class KeysSql:
             "created_at": to_micros(claim.now),
         }
         dialect: Any = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(t.idempotency_keys).values(**values).on_conflict_do_nothing()
-        if self.conn.execute(stmt).rowcount == 1:
-            return None
         i = t.idempotency_keys.c
+        stmt = dialect.insert(t.idempotency_keys).values(**values).on_conflict_do_nothing()
+        if self.conn.execute(stmt.returning(i.key)).first() is not None:
+            return None
         takeover = (
             update(t.idempotency_keys)
             .where(i.owner == claim.owner, i.key == claim.key)
@@ -86,7 +87,7 @@ class KeysSql:
             )
             .values(**{k: v for k, v in values.items() if k not in ("owner", "key")})
         )
-        if self.conn.execute(takeover).rowcount == 1:
+        if self.conn.execute(takeover.returning(i.key)).first() is not None:
             return None
         return self._idempotency_record(claim.owner, claim.key)
 
@@ -112,7 +113,7 @@ class KeysSql:
     def prune_idempotency(self, before: datetime) -> int:
         i = t.idempotency_keys.c
         query = delete(t.idempotency_keys).where(i.created_at < to_micros(before))
-        return int(self.conn.execute(query).rowcount)
+        return len(self.conn.execute(query.returning(i.key)).all())
 
 
 def _api_key(row: Any) -> ApiKey:

@@ -33,8 +33,10 @@ def _reason_case(query: AudienceQuery, levels: list[Any], address: Any) -> Colum
         return or_(*[lv.c.status == status.value for lv in levels])
 
     whens: list[tuple[ColumnElement[bool], Any]] = [
-        (or_(address.is_(None), address == "", t.contacts.c.erased_at.isnot(None)),
-         literal(Reason.NO_ADDRESS.value)),
+        (
+            or_(address.is_(None), address == "", t.contacts.c.erased_at.isnot(None)),
+            literal(Reason.NO_ADDRESS.value),
+        ),
         (s.suppression.isnot(None), s.suppression),
     ]
     if query.transactional_bypass:
@@ -123,9 +125,7 @@ def stream_chain(engine: Engine, batch: int = 20_000) -> Iterator[ChainRow]:
     """Every event's chained fields in (contact, seq) order, streamed."""
     n = len(CHAIN_COLUMNS)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-            _CHAIN_SELECT
-        )
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(_CHAIN_SELECT)
         for row in result:
             yield ChainRow(
                 event_id=row[0],
@@ -158,7 +158,9 @@ def event_hash(engine: Engine, contact_id: str, seq: int) -> str | None:
         return value
 
 
-def contact_ids_by_digest(conn: Connection, group_id: str, kind: str, digests: Sequence[str]) -> dict[str, str]:
+def contact_ids_by_digest(
+    conn: Connection, group_id: str, kind: str, digests: Sequence[str]
+) -> dict[str, str]:
     """Map address digests to contact ids (unknown digests are absent)."""
     ck = t.contact_keys.c
     found: dict[str, str] = {}

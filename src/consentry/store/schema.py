@@ -21,6 +21,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -203,3 +204,74 @@ rate_limits = Table(
 # The public look-up by address across groups, and the sweep of open confirmation requests.
 Index("ix_contact_keys_kind_digest", contact_keys.c.kind, contact_keys.c.digest)
 Index("ix_consents_group_id_confirm_until", consents.c.group_id, consents.c.confirm_until)
+
+# ── inbound messages, receiving numbers, keyword sets, outbox (migration 0003) ──────
+# inbound_messages  one row per (provider, message id): a provider's retry is one event
+# numbers           a receiving number or sender id → scope, channels, keywords, reply texts
+# keyword_sets      words added to / removed from a named keyword set, per group and language
+# outbox            messages Consentry sends (keyword replies, …) for the sending service
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("message_id", String(200), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("contact_id", String(ID)),
+    Column("received_at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("rule", String(200)),
+    Column("event_ids", Text),
+    Column("reply_id", String(ID)),
+    Index("ix_inbound_messages_contact_id", "contact_id"),
+)
+
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("number", String(64), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("channels", String(200), nullable=False),
+    Column("keyword_set", String(64), nullable=False),
+    Column("languages", String(100), nullable=False),
+    Column("free_text", Boolean, nullable=False),
+    Column("help_text", Text, nullable=False),
+    Column("opt_out_text", Text, nullable=False),
+    Column("opt_in_text", Text, nullable=False),
+    Column("unsubscribe_digit", String(4), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_numbers_group_id", "group_id"),
+)
+
+keyword_sets = Table(
+    "keyword_sets",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("language", String(16), primary_key=True),
+    Column("word", String(100), primary_key=True),
+    Column("op", String(8), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("contact_id", String(ID)),
+    Column("channel", String(16), nullable=False),
+    Column("to", String(320), nullable=False),
+    Column("sender", String(320)),
+    Column("category", String(64), nullable=False),
+    Column("subject", Text),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger),
+    Index("ix_outbox_group_id_sent_at_created_at", "group_id", "sent_at", "created_at"),
+)

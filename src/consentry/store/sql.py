@@ -24,6 +24,7 @@ from consentry.ports import ChainHead, ContactFilter
 from consentry.scopes import Scope, group_of
 from consentry.status import Consent, Status, Suppression
 from consentry.store import schema as t
+from consentry.store.inbound_sql import InboundSql
 from consentry.store.keys_sql import KeysSql
 from consentry.store.preferences_sql import PreferencesSql
 from consentry.store.rows import (
@@ -35,7 +36,7 @@ from consentry.store.rows import (
 )
 
 
-class SqlTx(KeysSql, PreferencesSql):
+class SqlTx(KeysSql, PreferencesSql, InboundSql):
     """One transaction on one connection; nothing is kept unless ``commit()`` is called."""
 
     def __init__(self, conn: Connection) -> None:
@@ -76,9 +77,7 @@ class SqlTx(KeysSql, PreferencesSql):
         s = t.scopes.c
         query = select(t.scopes).where(s.group_id == group_of(under)).order_by(s.id)
         rows = self.conn.execute(query).all()
-        return [
-            Scope(r.id, r.name) for r in rows if r.id == under or r.id.startswith(under + "/")
-        ]
+        return [Scope(r.id, r.name) for r in rows if r.id == under or r.id.startswith(under + "/")]
 
     # ── contacts ────────────────────────────────────────────────────────────
     def add_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None:

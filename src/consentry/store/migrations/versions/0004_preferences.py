@@ -24,9 +24,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_rate_limits")),
     )
     op.create_index("ix_contact_keys_kind_digest", "contact_keys", ["kind", "digest"])
-    op.create_index(
-        "ix_consents_group_id_confirm_until", "consents", ["group_id", "confirm_until"]
-    )
+    op.create_index("ix_consents_group_id_confirm_until", "consents", ["group_id", "confirm_until"])
 
 
 def downgrade() -> None:

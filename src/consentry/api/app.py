@@ -1,0 +1,53 @@
+"""The REST API: ``create_app(ledger)``; the app keeps no state of its own but the ledger.
+
+Several processes can serve one PostgreSQL: keys, idempotency records and the ledger all live
+in the database, so any process answers any request.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from consentry.api import (
+    audiences,
+    consent,
+    contacts,
+    deliverability,
+    eligibility,
+    errors,
+    integrity,
+    keys,
+    scopes,
+)
+from consentry.api.limits import BodyLimit
+from consentry.ledger import Ledger
+
+DESCRIPTION = """\
+Consentry answers one question before every send: **may we contact this person, on this
+channel, from this sender — and can we prove why?**
+
+Authenticate with an API key (`Authorization: Bearer csk_…`, made with
+`consentry keys create --role sender --scope acme`). Every error has the body
+`{"error": {"code", "message", "details"}}` with a stable `code`. Every POST takes an
+`Idempotency-Key` header: a retry with the same key and body returns the first response.
+"""
+
+ROUTERS = (scopes, keys, contacts, consent, deliverability, eligibility, audiences, integrity)
+
+
+def create_app(ledger: Ledger) -> FastAPI:
+    """The API over one ledger."""
+    app = FastAPI(
+        title="Consentry",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ledger = ledger
+    errors.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit)
+    return app

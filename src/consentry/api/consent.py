@@ -1,0 +1,230 @@
+"""Consent changes, history and status at a moment, for one contact (SPEC §1, §2).
+
+``source`` says through what the change came in. ``api`` (the default) records the key
+itself as acting; a contact's own channels (``sms_keyword``, ``voice_keypad``,
+``unsubscribe_link``, ``one_click``, ``preference_centre``, ``confirmation_link``) record the
+contact as acting and need a sender key delivering the contact's own message or click.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
+from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.schemas import SCOPE, EventOut, Evidence, Strict
+from consentry.channels import Channel
+from consentry.events import Source
+from consentry.status import Status
+
+router = APIRouter(prefix="/v1/contacts/{contact_id}", tags=["consent"], responses=COMMON_ERRORS)
+WRITE = error_responses(409)
+
+
+class ChangeIn(Strict):
+    """A consent change on one channel at one scope."""
+
+    channel: Channel
+    scope: str = SCOPE
+    evidence: Evidence | None = Field(
+        default=None,
+        examples=[{"written_permission": "Email of 2026-01-02: 'Yes, text me offers.'"}],
+    )
+    source: Source = Source.API
+
+
+class OptInIn(ChangeIn):
+    """An opt-in; staff and admins need evidence of written permission."""
+
+    occurred_at: AwareDatetime | None = None
+
+
+class ResubscribeIn(ChangeIn):
+    """Reverse a soft opt-out: admins only, with a reason and evidence."""
+
+    reason: str | None = Field(
+        default=None, max_length=64, examples=["mistaken_unsubscribe", "contact_asked"]
+    )
+
+
+class ConfirmIn(ChangeIn):
+    """The contact's confirmation of an open request, delivered by a sender key."""
+
+    source: Source = Source.CONFIRMATION_LINK
+
+
+class EventList(BaseModel):
+    """A contact's events, oldest first."""
+
+    events: list[EventOut]
+
+
+class StatusAtOut(BaseModel):
+    """Status at a moment at one scope, the effective status on the path, and why."""
+
+    at: datetime
+    status: Status
+    event: EventOut | None
+    effective: Status
+    effective_scope_id: str | None
+    effective_event: EventOut | None
+
+
+@router.post("/consent/opt-in", status_code=201, response_model=EventOut, responses=WRITE)
+def opt_in(
+    contact_id: str,
+    body: OptInIn,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Response:
+    """Opt in, with evidence of permission (seeds/000)."""
+    return idem.run(
+        201,
+        lambda: EventOut.of(
+            ledger.opt_in(
+                principal,
+                contact_id,
+                body.channel,
+                body.scope,
+                body.evidence,
+                body.source,
+                body.occurred_at,
+            )
+        ),
+    )
+
+
+@router.post("/consent/opt-out", status_code=201, response_model=EventOut, responses=WRITE)
+def opt_out(
+    contact_id: str,
+    body: ChangeIn,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Response:
+    """Opt out: soft from an admin, hard when delivering the contact's own STOP or click."""
+    return idem.run(
+        201,
+        lambda: EventOut.of(
+            ledger.opt_out(
+                principal,
+                contact_id,
+                body.channel,
+                body.scope,
+                body.source,
+                body.evidence,
+            )
+        ),
+    )
+
+
+@router.post("/consent/resubscribe", status_code=201, response_model=EventOut, responses=WRITE)
+def resubscribe(
+    contact_id: str,
+    body: ResubscribeIn,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Response:
+    """Re-subscribe a soft opt-out, with a reason and evidence (seeds/002)."""
+    return idem.run(
+        201,
+        lambda: EventOut.of(
+            ledger.resubscribe(
+                principal,
+                contact_id,
+                body.channel,
+                body.scope,
+                body.reason,
+                body.evidence,
+                body.source,
+            )
+        ),
+    )
+
+
+@router.post(
+    "/consent/request-confirmation", status_code=201, response_model=EventOut, responses=WRITE
+)
+def request_confirmation(
+    contact_id: str,
+    body: ChangeIn,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Response:
+    """Start a double opt-in (pending), or deliver a contact's own opt-back-in request."""
+    return idem.run(
+        201,
+        lambda: EventOut.of(
+            ledger.request_confirmation(
+                principal,
+                contact_id,
+                body.channel,
+                body.scope,
+                body.evidence,
+                body.source,
+            )
+        ),
+    )
+
+
+@router.post("/consent/confirm", status_code=201, response_model=EventOut, responses=WRITE)
+def confirm(
+    contact_id: str,
+    body: ConfirmIn,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Response:
+    """Deliver the contact's confirmation of an open request (sender keys)."""
+    return idem.run(
+        201,
+        lambda: EventOut.of(
+            ledger.confirm(
+                principal,
+                contact_id,
+                body.channel,
+                body.scope,
+                body.evidence,
+                body.source,
+            )
+        ),
+    )
+
+
+@router.get("/events", response_model=EventList)
+def history(
+    contact_id: str, ledger: LedgerDep, principal: PrincipalDep, channel: Channel | None = None
+) -> EventList:
+    """Every event of the contact the key may see, oldest first, with evidence."""
+    events = ledger.history(principal, contact_id, channel)
+    return EventList(events=[EventOut.of(e) for e in events])
+
+
+@router.get("/status", response_model=StatusAtOut)
+def status_at(
+    contact_id: str,
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    channel: Channel,
+    scope: Annotated[str, Query(min_length=1, max_length=200)],
+    at: Annotated[AwareDatetime | None, Query(description="Default: now.")] = None,
+) -> StatusAtOut:
+    """What the status was at ``at`` (as recorded then), and which event set it."""
+    moment = at or ledger.clock.now()
+    found = ledger.status_at(principal, contact_id, channel, scope, moment)
+    return StatusAtOut(
+        at=moment,
+        status=found.status,
+        event=EventOut.of(found.event) if found.event else None,
+        effective=found.effective,
+        effective_scope_id=found.effective_scope_id,
+        effective_event=EventOut.of(found.effective_event) if found.effective_event else None,
+    )

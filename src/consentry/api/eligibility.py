@@ -1,0 +1,69 @@
+"""Eligibility: one check, or a batch of up to 10,000 in one call (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from consentry.api.deps import SAFE_TO_RETRY, LedgerDep, PrincipalDep
+from consentry.api.errors import COMMON_ERRORS
+from consentry.api.schemas import SCOPE, DecisionOut, Strict
+from consentry.channels import Channel
+from consentry.eligibility import Category
+from consentry.errors import BatchTooLarge
+from consentry.ledger import CheckRequest
+
+MAX_BATCH = 10_000
+
+router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"], responses=COMMON_ERRORS)
+
+
+class CheckIn(Strict):
+    """One (contact, channel, scope, category) to check."""
+
+    contact: str = Field(min_length=1, max_length=64)
+    channel: Channel
+    scope: str = SCOPE
+    category: Category = Category.MARKETING
+
+
+class BatchIn(Strict):
+    """Up to 10,000 checks; more are refused with ``batch_too_large``."""
+
+    checks: list[CheckIn] = Field(description=f"At most {MAX_BATCH:,} items.")
+
+
+class BatchOut(BaseModel):
+    """One decision per check, in the order asked."""
+
+    results: list[DecisionOut]
+
+
+@router.get("", response_model=DecisionOut)
+def check(
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+    contact: Annotated[str, Query(min_length=1, max_length=64)],
+    channel: Channel,
+    scope: Annotated[str, Query(min_length=1, max_length=200)],
+    category: Category = Category.MARKETING,
+) -> DecisionOut:
+    """May we send this now? Allowed, or refused with a reason code."""
+    return DecisionOut.of(ledger.check(principal, contact, channel, scope, category))
+
+
+@router.post("/batch", response_model=BatchOut, dependencies=[SAFE_TO_RETRY])
+def check_many(body: BatchIn, ledger: LedgerDep, principal: PrincipalDep) -> BatchOut:
+    """Many checks in one read (writes nothing, so a retry is always safe)."""
+    if len(body.checks) > MAX_BATCH:
+        raise BatchTooLarge(
+            f"a batch holds at most {MAX_BATCH:,} checks; split it",
+            limit=MAX_BATCH,
+            given=len(body.checks),
+        )
+    requests = [
+        CheckRequest(c.contact, c.channel.value, c.scope, c.category.value) for c in body.checks
+    ]
+    return BatchOut(results=[DecisionOut.of(d) for d in ledger.check_many(principal, requests)])

@@ -1,0 +1,58 @@
+"""Ledger verification and digests (admins): prove the ledger was not altered (SPEC §2)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from consentry.api.deps import LedgerDep, PrincipalDep
+from consentry.api.errors import COMMON_ERRORS
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=COMMON_ERRORS)
+
+
+class ProblemOut(BaseModel):
+    """One finding: which event (or place) was altered, inserted or deleted."""
+
+    kind: str
+    contact_id: str
+    seq: int
+    event_id: str | None
+    detail: str
+
+
+class VerifyOut(BaseModel):
+    """What verification found."""
+
+    ok: bool
+    checked: int
+    root: str
+    problems: list[ProblemOut]
+
+
+class DigestOut(BaseModel):
+    """The digest of every chain head now: keep ``root`` elsewhere to prove later tampering."""
+
+    root: str
+    contacts: int
+    events: int
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify(ledger: LedgerDep, principal: PrincipalDep) -> VerifyOut:
+    """Recompute every chain and name the first altered, inserted or deleted event."""
+    report = ledger.verify(principal)
+    problems = [
+        ProblemOut(
+            kind=p.kind, contact_id=p.contact_id, seq=p.seq, event_id=p.event_id, detail=p.detail
+        )
+        for p in report.problems
+    ]
+    return VerifyOut(ok=report.ok, checked=report.checked, root=report.root, problems=problems)
+
+
+@router.get("/digest", response_model=DigestOut)
+def digest(ledger: LedgerDep, principal: PrincipalDep) -> DigestOut:
+    """The digest of every chain head."""
+    found = ledger.export_digest(principal)
+    return DigestOut(root=found.root, contacts=found.contacts, events=found.events)

@@ -1,0 +1,213 @@
+"""The inbound webhooks: verify the provider's signature, translate, call the ledger.
+
+==================================  ==========================  ==============================
+route                               format                      answer
+==================================  ==========================  ==============================
+POST /v1/inbound/twilio/messages    Twilio form (From, To,      empty TwiML ``<Response/>``:
+                                    Body, MessageSid, NumMedia) replies go through the outbox
+POST /v1/inbound/twilio/voice       Twilio form (CallSid,       TwiML ``<Say>`` + ``<Hangup/>``
+                                    From, To, Digits, Direction) after an opt-out, else empty
+POST /v1/inbound/messages           JSON, HMAC-SHA256 signed    the outcome as JSON
+==================================  ==========================  ==============================
+
+Refusals keep the API's error body ``{"error": {"code", "message", "details"}}``: a bad or
+missing signature is 403 ``signature_invalid``; an unconfigured receiving number is 404
+``number_not_found`` (the provider's logs then show the misconfiguration).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from consentry import errors as e
+from consentry.inbound.signatures import verify_hmac, verify_twilio
+from consentry.ledger import Ledger
+from consentry.ledger.inbound import InboundResult, Outcome
+from consentry.settings import Settings
+
+MAX_BODY = 64 * 1024
+TOLERANCE = 300
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+STATUS: dict[type[e.ConsentryError], int] = {
+    e.Forbidden: 403,
+    e.OutOfScope: 403,
+    e.NotFound: 404,
+    e.PayloadTooLarge: 413,
+    e.Invalid: 422,
+    e.Unavailable: 503,
+}
+
+
+class GenericMessage(BaseModel):
+    """A message (or keypress) from any provider, in Consentry's own JSON shape."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    type: Literal["message", "keypress"] = "message"
+    provider: str = Field("generic", max_length=32)
+    message_id: str | None = Field(None, max_length=200)
+    call_id: str | None = Field(None, max_length=160)
+    from_: str = Field(alias="from", max_length=64)
+    to: str = Field(max_length=64)
+    body: str = Field("", max_length=10_000)
+    channel: str = "sms"
+    digits: str = Field("", max_length=32)
+    received_at: datetime | None = None
+
+
+def error_response(exc: e.ConsentryError) -> JSONResponse:
+    """The API's error body with the status of the most specific known class."""
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
+    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    return JSONResponse(body, status_code=status)
+
+
+def twiml(say: str | None = None) -> Response:
+    """A TwiML answer: empty, or a sentence spoken before hanging up."""
+    text = EMPTY_TWIML
+    if say:
+        inner = f"<Say>{escape(say)}</Say><Hangup/>"
+        text = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+    return Response(text, media_type="text/xml")
+
+
+def public_url(settings: Settings, request: Request) -> str:
+    """The URL the provider called: configured public base + the path and query we got."""
+    base = (settings.inbound_url or settings.public_url).rstrip("/")
+    query = request.url.query
+    return base + request.url.path + (f"?{query}" if query else "")
+
+
+def _refuse_large(request: Request) -> None:
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > MAX_BODY:
+        raise e.PayloadTooLarge(f"an inbound webhook body is at most {MAX_BODY} bytes")
+
+
+async def twilio_params(request: Request, settings: Settings) -> dict[str, str]:
+    """The verified form parameters of a Twilio webhook."""
+    _refuse_large(request)
+    form = await request.form()
+    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    signature = request.headers.get("x-twilio-signature")
+    verify_twilio(settings.twilio_auth_tokens, public_url(settings, request), params, signature)
+    return dict(params)
+
+
+def twilio_channel(sender: str, media: str) -> str:
+    """The channel of a Twilio message: WhatsApp / RCS by address prefix, MMS with media."""
+    prefix = sender.split(":", 1)[0].lower() if ":" in sender else ""
+    if prefix in ("whatsapp", "rcs"):
+        return prefix
+    return "mms" if media.strip() not in ("", "0") else "sms"
+
+
+def twilio_message(ledger: Ledger, p: dict[str, str]) -> InboundResult:
+    """Hand a verified Twilio message to the ledger."""
+    sender, to = p.get("From", ""), p.get("To", "")
+    sid = p.get("MessageSid") or p.get("SmsMessageSid") or ""
+    channel = twilio_channel(sender, p.get("NumMedia", "0"))
+    principal = ledger.inbound_principal("twilio", to)
+    return ledger.receive_message(principal, "twilio", sid, sender, to, p.get("Body", ""), channel)
+
+
+def twilio_keypress(ledger: Ledger, p: dict[str, str]) -> InboundResult:
+    """Hand a verified Twilio keypress to the ledger (outbound calls: the contact is To)."""
+    outbound = p.get("Direction", "inbound").startswith("outbound")
+    contact, ours = (p.get("To", ""), p.get("From", ""))
+    if not outbound:
+        contact, ours = ours, contact
+    principal = ledger.inbound_principal("twilio", ours)
+    call = p.get("CallSid", "")
+    return ledger.press_key(principal, "twilio", call, contact, ours, p.get("Digits", ""))
+
+
+def generic_event(ledger: Ledger, m: GenericMessage) -> InboundResult:
+    """Hand a verified generic message or keypress to the ledger."""
+    principal = ledger.inbound_principal(m.provider, m.to)
+    if m.type == "keypress":
+        call = m.call_id or m.message_id or ""
+        return ledger.press_key(principal, m.provider, call, m.from_, m.to, m.digits, m.received_at)
+    return ledger.receive_message(
+        principal, m.provider, m.message_id or "", m.from_, m.to, m.body, m.channel,
+        m.received_at,
+    )  # fmt: skip
+
+
+def result_json(result: InboundResult) -> dict[str, Any]:
+    """The outcome of a generic webhook call."""
+    return {
+        "outcome": result.outcome.value,
+        "rule": result.rule,
+        "contact_id": result.contact_id,
+        "event_ids": list(result.event_ids),
+        "reply": result.reply,
+        "replayed": result.replayed,
+    }
+
+
+def make_router(ledger: Ledger, settings: Settings) -> APIRouter:
+    """The three inbound webhooks over one ledger."""
+    router = APIRouter(prefix="/v1/inbound", tags=["inbound"])
+
+    @router.post("/twilio/messages", response_class=Response, summary="Twilio inbound SMS")
+    async def twilio_messages(request: Request) -> Response:
+        """A text message to one of our numbers (STOP, START, HELP…), signed by Twilio."""
+        try:
+            params = await twilio_params(request, settings)
+            await run_in_threadpool(twilio_message, ledger, params)
+        except e.ConsentryError as exc:
+            return error_response(exc)
+        return twiml()
+
+    @router.post("/twilio/voice", response_class=Response, summary="Twilio keypad")
+    async def twilio_voice(request: Request) -> Response:
+        """Keys pressed during a call (Twilio ``<Gather>`` action), signed by Twilio."""
+        try:
+            params = await twilio_params(request, settings)
+            result = await run_in_threadpool(twilio_keypress, ledger, params)
+        except e.ConsentryError as exc:
+            return error_response(exc)
+        return twiml(result.reply if result.outcome is Outcome.OPTED_OUT else None)
+
+    @router.post("/messages", summary="Generic signed inbound message")
+    async def generic_messages(request: Request) -> Response:
+        """A message or keypress in Consentry's JSON shape, signed with HMAC-SHA256."""
+        try:
+            _refuse_large(request)
+            raw = await request.body()
+            headers = request.headers
+            verify_hmac(
+                settings.inbound_secrets,
+                headers.get("x-consentry-timestamp"),
+                headers.get("x-consentry-signature"),
+                raw,
+                ledger.clock.now().timestamp(),
+                TOLERANCE,
+            )
+            message = _parse(raw)
+            result = await run_in_threadpool(generic_event, ledger, message)
+        except e.ConsentryError as exc:
+            return error_response(exc)
+        return JSONResponse(result_json(result))
+
+    return router
+
+
+def _parse(raw: bytes) -> GenericMessage:
+    try:
+        return GenericMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+            for err in exc.errors()
+        ]
+        raise e.Invalid("the inbound message is malformed", problems=problems) from None

@@ -1,0 +1,231 @@
+"""The statements behind inbound messages, receiving numbers, keyword sets and the outbox.
+
+A mixin of ``SqlTx``. ``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHING`` on
+(provider, message id): PostgreSQL makes a concurrent claimer of the same id wait until the
+first commits and then sees its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``.
+Whoever inserted the row owns the message; everyone else gets the stored record back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from consentry.channels import Channel
+from consentry.events import from_micros, to_micros
+from consentry.ports import (
+    InboundRecord,
+    KeywordChange,
+    NumberConfig,
+    OutboundMessage,
+    OutboxItem,
+)
+from consentry.store import schema as t
+
+
+def _join(values: tuple[str, ...]) -> str:
+    return ",".join(values)
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (text or "").split(",") if v)
+
+
+class InboundSql:
+    """Inbound message records, number configuration, keyword changes and the outbox."""
+
+    conn: Connection
+
+    def _insert_ignore(self, table: Any, values: dict[str, Any]) -> bool:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
+        first_key = next(iter(table.primary_key.columns))
+        return self.conn.execute(stmt.returning(first_key)).first() is not None
+
+    # ── inbound messages ────────────────────────────────────────────────────
+    def claim_inbound(self, record: InboundRecord) -> InboundRecord | None:
+        """Record a new message; the stored record instead when the id was seen before."""
+        if self._insert_ignore(t.inbound_messages, _inbound_values(record)):
+            return None
+        i = t.inbound_messages.c
+        query = select(t.inbound_messages).where(
+            i.provider == record.provider, i.message_id == record.message_id
+        )
+        return _inbound_from_row(self.conn.execute(query).one())
+
+    def finish_inbound(self, record: InboundRecord) -> None:
+        """Store what the message did (outcome, contact, events, reply)."""
+        i = t.inbound_messages.c
+        values = _inbound_values(record)
+        for key in ("provider", "message_id", "received_at"):
+            values.pop(key)
+        self.conn.execute(
+            update(t.inbound_messages)
+            .where(i.provider == record.provider, i.message_id == record.message_id)
+            .values(**values)
+        )
+
+    # ── numbers ─────────────────────────────────────────────────────────────
+    def get_number(self, number: str) -> NumberConfig | None:
+        row = self.conn.execute(select(t.numbers).where(t.numbers.c.number == number)).first()
+        return _number_from_row(row) if row else None
+
+    def put_number(self, config: NumberConfig, updated_at: Any) -> None:
+        values = {
+            "number": config.number,
+            "group_id": config.group_id,
+            "scope_id": config.scope_id,
+            "channels": _join(tuple(c.value for c in config.channels)),
+            "keyword_set": config.keyword_set,
+            "languages": _join(config.languages),
+            "free_text": config.free_text,
+            "help_text": config.help_text,
+            "opt_out_text": config.opt_out_text,
+            "opt_in_text": config.opt_in_text,
+            "unsubscribe_digit": config.unsubscribe_digit,
+            "updated_at": to_micros(updated_at),
+        }
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(t.numbers).values(**values)
+        changes = {k: v for k, v in values.items() if k != "number"}
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=changes))
+
+    def list_numbers(self, group_id: str) -> list[NumberConfig]:
+        n = t.numbers.c
+        query = select(t.numbers).where(n.group_id == group_id).order_by(n.number)
+        return [_number_from_row(r) for r in self.conn.execute(query)]
+
+    # ── keyword sets ────────────────────────────────────────────────────────
+    def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]:
+        k = t.keyword_sets.c
+        query = (
+            select(t.keyword_sets)
+            .where(k.group_id == group_id, k.name == name)
+            .order_by(k.kind, k.language, k.word)
+        )
+        return [
+            KeywordChange(r.name, r.kind, r.language, r.word, r.op)
+            for r in self.conn.execute(query)
+        ]
+
+    def put_keyword_change(self, group_id: str, change: KeywordChange, at: Any) -> None:
+        values = {
+            "group_id": group_id,
+            "name": change.name,
+            "kind": change.kind,
+            "language": change.language,
+            "word": change.word,
+            "op": change.op,
+            "updated_at": to_micros(at),
+        }
+        keys = ["group_id", "name", "kind", "language", "word"]
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(t.keyword_sets).values(**values)
+        changes = {"op": change.op, "updated_at": values["updated_at"]}
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+
+    # ── outbox ──────────────────────────────────────────────────────────────
+    def add_outbox(self, item: OutboxItem) -> None:
+        m = item.message
+        values = {
+            "id": item.id,
+            "group_id": m.group_id,
+            "contact_id": m.contact_id or None,
+            "channel": m.channel.value,
+            "to": m.to,
+            "sender": m.sender,
+            "category": m.category,
+            "subject": m.subject,
+            "body": m.body,
+            "created_at": to_micros(item.created_at),
+            "sent_at": to_micros(item.sent_at),
+        }
+        self._insert_ignore(t.outbox, values)
+
+    def list_outbox(self, group_id: str, pending_only: bool, limit: int) -> list[OutboxItem]:
+        o = t.outbox.c
+        query = select(t.outbox).where(o.group_id == group_id)
+        if pending_only:
+            query = query.where(o.sent_at.is_(None))
+        query = query.order_by(o.created_at, o.id).limit(limit)
+        return [_outbox_from_row(r) for r in self.conn.execute(query)]
+
+    def mark_sent(self, group_id: str, outbox_id: str, sent_at: Any) -> bool:
+        o = t.outbox.c
+        result = self.conn.execute(
+            update(t.outbox)
+            .where(o.group_id == group_id, o.id == outbox_id, o.sent_at.is_(None))
+            .values(sent_at=to_micros(sent_at))
+        )
+        return bool(result.rowcount)
+
+
+def _inbound_values(record: InboundRecord) -> dict[str, Any]:
+    return {
+        "provider": record.provider,
+        "message_id": record.message_id,
+        "group_id": record.group_id,
+        "number": record.number,
+        "channel": record.channel.value,
+        "contact_id": record.contact_id,
+        "received_at": to_micros(record.received_at),
+        "recorded_at": to_micros(record.recorded_at),
+        "outcome": record.outcome,
+        "rule": record.rule,
+        "event_ids": _join(record.event_ids) or None,
+        "reply_id": record.reply_id,
+    }
+
+
+def _inbound_from_row(row: Any) -> InboundRecord:
+    return InboundRecord(
+        provider=row.provider,
+        message_id=row.message_id,
+        group_id=row.group_id,
+        number=row.number,
+        channel=Channel(row.channel),
+        received_at=from_micros(row.received_at),  # type: ignore[arg-type]
+        recorded_at=from_micros(row.recorded_at),  # type: ignore[arg-type]
+        outcome=row.outcome,
+        contact_id=row.contact_id,
+        rule=row.rule,
+        event_ids=_split(row.event_ids),
+        reply_id=row.reply_id,
+    )
+
+
+def _number_from_row(row: Any) -> NumberConfig:
+    return NumberConfig(
+        number=row.number,
+        group_id=row.group_id,
+        scope_id=row.scope_id,
+        channels=tuple(Channel(c) for c in _split(row.channels)),
+        keyword_set=row.keyword_set,
+        languages=_split(row.languages),
+        free_text=bool(row.free_text),
+        help_text=row.help_text,
+        opt_out_text=row.opt_out_text,
+        opt_in_text=row.opt_in_text,
+        unsubscribe_digit=row.unsubscribe_digit,
+    )
+
+
+def _outbox_from_row(row: Any) -> OutboxItem:
+    message = OutboundMessage(
+        group_id=row.group_id,
+        contact_id=row.contact_id or "",
+        channel=Channel(row.channel),
+        to=row.to,
+        body=row.body,
+        category=row.category,
+        subject=row.subject,
+        sender=row.sender,
+    )
+    return OutboxItem(
+        row.id,
+        message,
+        from_micros(row.created_at),  # type: ignore[arg-type]
+        from_micros(row.sent_at),
+    )

@@ -1,0 +1,210 @@
+"""The hosted pages: unsubscribe / preferences, confirmation, and the public link request.
+
+No GET ever changes anything (mail scanners prefetch links); every change is a POST whose URL
+carries the signed token, which is also what protects the forms from cross-site requests
+(decision 032). Refusals become friendly pages with the error code on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
+
+from consentry.errors import ConsentryError, Invalid, LinkExpired, LinkInvalid
+from consentry.i18n import pick_language, words
+from consentry.ledger import Ledger
+from consentry.ledger.preferences import ONE_CLICK_VALUE, Outcome, Result
+from consentry.web.views import (
+    channel_list,
+    level_label,
+    outcome_notice,
+    page_context,
+    render,
+)
+
+Handler = Callable[[], Awaitable[Response]]
+
+
+def evidence(request: Request) -> dict[str, str]:
+    """What we keep as evidence of a contact's own action: their IP and user agent."""
+    ip = request.client.host if request.client else "unknown"
+    return {"ip": ip, "user_agent": request.headers.get("user-agent", "")}
+
+
+def language(request: Request, locale: str | None = None) -> str:
+    """?lang= first, then the contact's locale, then the browser's Accept-Language."""
+    chosen = request.query_params.get("lang")
+    return pick_language(chosen or locale, request.headers.get("accept-language"))
+
+
+class Pages:
+    """The routes of the hosted pages over one ledger."""
+
+    def __init__(self, ledger: Ledger, env: Environment) -> None:
+        self.ledger = ledger
+        self.env = env
+
+    def router(self) -> APIRouter:
+        """Every hosted page."""
+        r = APIRouter(include_in_schema=False)
+        r.add_api_route("/u/{token}", self.show, methods=["GET"])
+        r.add_api_route("/u/{token}", self.change, methods=["POST"])
+        r.add_api_route("/confirm/{token}", self.show_confirm, methods=["GET"])
+        r.add_api_route("/confirm/{token}", self.confirm, methods=["POST"])
+        r.add_api_route("/preferences", self.show_request, methods=["GET"])
+        r.add_api_route("/preferences", self.request_link, methods=["POST"])
+        return r
+
+    # ── unsubscribe / preferences ──
+    async def show(self, request: Request, token: str) -> Response:
+        """The unsubscribe / preferences page. Reads only."""
+        return await self._guard(request, lambda: self._show(request, token))
+
+    async def _show(self, request: Request, token: str) -> Response:
+        page = self.ledger.open_page(token)
+        context = page_context(language(request, page.locale), page, f"/u/{token}")
+        return render(self.env, "preferences.html", **context)
+
+    async def change(self, request: Request, token: str) -> Response:
+        """RFC 8058 one-click POST, or the page's unsubscribe / opt-back-in forms."""
+        return await self._guard(request, lambda: self._change(request, token))
+
+    async def _change(self, request: Request, token: str) -> Response:
+        form = await request.form()
+        if form.get("List-Unsubscribe") == ONE_CLICK_VALUE.split("=", 1)[1]:
+            self.ledger.one_click_unsubscribe(token, evidence(request))
+            return self._one_click_done(request)
+        level = str(form.get("level", ""))
+        channels = [str(c) for c in form.getlist("channels")]
+        command = (
+            self.ledger.opt_back_in if form.get("action") == "opt_in" else self.ledger.unsubscribe
+        )
+        try:
+            outcome = command(token, level, channels, evidence(request))
+        except Invalid:
+            return self._invalid_choice(request, token)
+        return self._outcome(request, token, outcome)
+
+    def _outcome(self, request: Request, token: str, outcome: Outcome) -> Response:
+        lang = language(request, outcome.page.locale)
+        context = page_context(lang, outcome.page, f"/u/{token}")
+        context["notice"] = outcome_notice(lang, outcome)
+        if outcome.result is Result.OPTED_OUT:
+            context["outcome_level"] = outcome.level.scope_id
+            context["outcome_channels"] = [c.value for c in outcome.channels]
+        return render(self.env, "preferences.html", **context)
+
+    def _invalid_choice(self, request: Request, token: str) -> Response:
+        page = self.ledger.open_page(token)
+        lang = language(request, page.locale)
+        context = page_context(lang, page, f"/u/{token}")
+        context["error"] = words(lang)["invalid_choice"]
+        return render(self.env, "preferences.html", 400, **context)
+
+    def _one_click_done(self, request: Request) -> Response:
+        lang = language(request)
+        t = words(lang)
+        return render(
+            self.env,
+            "confirm.html",
+            lang=lang,
+            t=t,
+            title=t["title_unsubscribe"],
+            notice=t["one_click_done"],
+            done=True,
+        )
+
+    # ── confirmation ──
+    async def show_confirm(self, request: Request, token: str) -> Response:
+        """The confirmation page: a button, nothing else. Reads only."""
+        return await self._guard(request, lambda: self._show_confirm(request, token))
+
+    async def _show_confirm(self, request: Request, token: str) -> Response:
+        page = self.ledger.open_confirmation(token)
+        lang = language(request, page.locale)
+        t = words(lang)
+        level = next(lv for lv in page.levels if lv.scope_id == page.claims.scope_id)
+        intro = t["confirm_intro"].format(
+            channels=channel_list(t, page.claims.channels), level=level_label(t, level)
+        )
+        return render(
+            self.env,
+            "confirm.html",
+            lang=lang,
+            t=t,
+            title=t["title_confirm"],
+            action=f"/confirm/{token}",
+            intro=intro,
+        )
+
+    async def confirm(self, request: Request, token: str) -> Response:
+        """The contact confirms: opted in, with their IP and user agent as evidence."""
+        return await self._guard(request, lambda: self._confirm(request, token))
+
+    async def _confirm(self, request: Request, token: str) -> Response:
+        outcome = self.ledger.confirm_link(token, evidence(request))
+        lang = language(request, outcome.page.locale)
+        t = words(lang)
+        return render(
+            self.env,
+            "confirm.html",
+            lang=lang,
+            t=t,
+            title=t["title_confirm"],
+            notice=outcome_notice(lang, outcome),
+            done=True,
+        )
+
+    # ── the public request for a link ──
+    async def show_request(self, request: Request) -> Response:
+        """The public 'manage my preferences' form."""
+        return self._request_page(request)
+
+    async def request_link(self, request: Request, tasks: BackgroundTasks) -> Response:
+        """Send a link if the address is known; the answer is the same either way."""
+        form = await request.form()
+        address = str(form.get("address", ""))
+        lang = pick_language(str(form.get("lang", "")), request.headers.get("accept-language"))
+        t = words(lang)
+        ip = evidence(request)["ip"]
+        try:
+            allowed = self.ledger.allow_preferences_request(address, ip)
+        except Invalid:
+            return self._request_page(request, lang, 400, error=t["invalid_address"])
+        if not allowed:
+            return self._request_page(request, lang, 429, error=t["rate_limited"])
+        tasks.add_task(self.ledger.send_preferences_link, address)
+        return self._request_page(request, lang, notice=t["request_sent"])
+
+    def _request_page(
+        self, request: Request, lang: str | None = None, status: int = 200, **more: str
+    ) -> HTMLResponse:
+        lang = lang or language(request)
+        t = words(lang)
+        return render(
+            self.env, "request.html", status, lang=lang, t=t, title=t["title_request"], **more
+        )
+
+    # ── friendly refusals ──
+    async def _guard(self, request: Request, handler: Handler) -> Response:
+        try:
+            return await handler()
+        except (LinkInvalid, LinkExpired) as exc:
+            return self._error(request, exc, 410 if isinstance(exc, LinkExpired) else 400)
+
+    def _error(self, request: Request, exc: ConsentryError, status: int) -> Response:
+        lang = language(request)
+        t = words(lang)
+        return render(
+            self.env,
+            "error.html",
+            status,
+            lang=lang,
+            t=t,
+            title=t["title_error"],
+            message=t[f"error_{exc.code}"],
+            code=exc.code,
+        )

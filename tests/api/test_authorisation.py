@@ -1,0 +1,200 @@
+"""Every endpoint × every role × in scope / out of scope: nothing SPEC §3 forbids is allowed.
+
+The expectations come from the table below, written from SPEC §3 (and seeds/002, 004), not
+from ``permissions.py``. Every key is bound to the client ``acme/newsletters``: "in" targets
+that client (or a user below it), "out" targets the sibling client ``acme/events`` — or, where
+a request names no scope, a contact of another group (``globex``), which must stay invisible.
+
+    admin   everything within its scope (group-wide acts need a group admin); never speaks
+            for the contact (delivering a STOP or a confirmation is a sender's job)
+    staff   view and add contacts, opt in with evidence, request confirmation, check/audiences
+    viewer  read only: view, check
+    sender  check, audiences, bounces/complaints, deliver the contact's own messages
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from consentry.ledger import Ledger
+from tests.api.conftest import Api, Caller, error_code
+from tests.factories import WRITTEN, system
+
+ROLES = ("admin", "staff", "viewer", "sender")
+KEY_SCOPE = "acme/newsletters"
+IN, OUT = "acme/newsletters/ada", "acme/events"
+VIEW = {"admin", "staff", "viewer"}
+CHECK = {"admin", "staff", "viewer", "sender"}
+STATUS = {"forbidden": 403, "out_of_scope": 403, "contact_not_found": 404}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One endpoint: the roles SPEC §3 lets through, and what "out of scope" must answer."""
+
+    name: str
+    method: str
+    path: str
+    allowed: set[str]
+    ok: int = 200
+    out: str | None = "out_of_scope"  # None: the endpoint has no out-of-scope variant
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    state: str | None = None
+    override: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def consent(verb: str, **more: Any) -> dict[str, Any]:
+    return {"channel": "email", "scope": "{scope}", **more}
+
+
+CASES = [
+    Case("list scopes", "GET", "/v1/scopes", VIEW, out=None),
+    Case("add scope", "POST", "/v1/scopes", {"admin"}, 201, body={"id": "{client}/carol"}),
+    Case("get scope", "GET", "/v1/scopes/{scope}", VIEW),
+    Case("create key", "POST", "/v1/keys", {"admin"}, 201,
+         body={"role": "sender", "scope": "{scope}"}),
+    Case("list keys", "GET", "/v1/keys", {"admin"}, out=None),
+    Case("revoke key", "DELETE", "/v1/keys/{key}", {"admin"}, state="key"),
+    Case("add contact", "POST", "/v1/contacts", {"admin", "staff"}, 201, out=None,
+         body={"email": "new-{email}"}),
+    Case("list contacts", "GET", "/v1/contacts", VIEW, out=None),
+    Case("find contact", "GET", "/v1/contacts/find", VIEW, out="contact_not_found",
+         params={"email": "{email}"}),
+    Case("get contact", "GET", "/v1/contacts/{contact}", VIEW, out="contact_not_found"),
+    Case("update contact", "PATCH", "/v1/contacts/{contact}", {"admin", "staff"},
+         out="contact_not_found", body={"name": "Ada"}),
+    Case("opt in", "POST", "/v1/contacts/{contact}/consent/opt-in", {"admin", "staff"}, 201,
+         body=consent("opt-in", evidence=WRITTEN)),
+    Case("opt out", "POST", "/v1/contacts/{contact}/consent/opt-out", {"admin"}, 201,
+         body=consent("opt-out")),
+    Case("resubscribe", "POST", "/v1/contacts/{contact}/consent/resubscribe", {"admin"}, 201,
+         body=consent("resubscribe", reason="contact_asked", evidence=WRITTEN), state="soft"),
+    Case("request confirmation", "POST", "/v1/contacts/{contact}/consent/request-confirmation",
+         {"admin", "staff"}, 201, body=consent("request-confirmation")),
+    Case("deliver confirmation", "POST", "/v1/contacts/{contact}/consent/confirm", {"sender"},
+         201, body=consent("confirm", evidence={"ip": "192.0.2.1"}), state="pending"),
+    Case("deliver STOP", "POST", "/v1/contacts/{contact}/consent/opt-out", {"sender"}, 201,
+         body=consent("opt-out", source="sms_keyword", evidence={"inbound": "STOP"})),
+    Case("report bounce", "POST", "/v1/contacts/{contact}/bounces", {"admin", "sender"}, 201,
+         out="contact_not_found", body={"channel": "email"}),
+    Case("report complaint", "POST", "/v1/contacts/{contact}/complaints", {"admin", "sender"},
+         201, out="contact_not_found", body={"channel": "email"}),
+    # Suppressions are about an address, group-wide: lifting one needs a group admin.
+    Case("clear suppression", "POST", "/v1/contacts/{contact}/suppressions/clear", set(), 201,
+         out="contact_not_found", body={"channel": "email", "evidence": WRITTEN},
+         override={"admin": ("out_of_scope", "out_of_scope")}),
+    Case("history", "GET", "/v1/contacts/{contact}/events", VIEW, out="contact_not_found"),
+    Case("status at", "GET", "/v1/contacts/{contact}/status", VIEW,
+         params={"channel": "email", "scope": "{scope}"}),
+    Case("check", "GET", "/v1/eligibility", CHECK,
+         params={"contact": "{contact}", "channel": "email", "scope": "{scope}"}),
+    Case("batch check", "POST", "/v1/eligibility/batch", CHECK,
+         body={"checks": [{"contact": "{contact}", "channel": "email", "scope": "{scope}"}]}),
+    Case("audience", "POST", "/v1/audiences/resolve", CHECK,
+         body={"channel": "email", "scope": "{scope}"}),
+    Case("campaign check", "POST", "/v1/campaigns/check", CHECK,
+         body={"channel": "email", "scope": "{scope}", "segment": {"emails": ["{email}"]}}),
+    Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
+    Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
+]
+
+
+def expected(case: Case, role: str, where: str) -> int | str:
+    """The status (allowed) or error code (refused) the table demands."""
+    if role in case.override:
+        return case.override[role][0 if where == "in" else 1]
+    if role not in case.allowed:
+        return "forbidden"
+    return case.ok if where == "in" else str(case.out)
+
+
+class World:
+    """Fresh targets for each request, so no case depends on another."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.serial = itertools.count()
+
+    def targets(self, case: Case, where: str) -> dict[str, str]:
+        n = next(self.serial)
+        group = "globex" if where == "out" and case.out == "contact_not_found" else "acme"
+        email = f"person{n}@example.com"
+        contact = self.ledger.add_contact(
+            system(group), _details(email, f"+4477009{n:05d}")
+        ).id
+        scope = IN if where == "in" else OUT
+        client = KEY_SCOPE if where == "in" else OUT
+        values = {"contact": contact, "email": email, "scope": scope, "client": client}
+        self._prepare(case.state, values)
+        return values
+
+    def _prepare(self, state: str | None, values: dict[str, str]) -> None:
+        op = system("acme")
+        if state == "soft":
+            self.ledger.opt_out(op, values["contact"], "email", values["scope"])
+        elif state == "pending":
+            self.ledger.request_confirmation(op, values["contact"], "email", values["scope"])
+        elif state == "key":
+            key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], "to revoke")
+            values["key"] = key.id
+
+
+def _details(email: str, mobile: str) -> Any:
+    from consentry.contacts import ContactDetails
+
+    return ContactDetails(email=email, mobile=mobile)
+
+
+def fill(value: Any, values: dict[str, str]) -> Any:
+    """Put the targets into a path, body or query template."""
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values) for v in value]
+    return value
+
+
+def outcome(response: Any) -> int | str:
+    if response.status_code < 400:
+        return int(response.status_code)
+    code = error_code(response)
+    assert STATUS.get(code, response.status_code) == response.status_code, response.text
+    return code
+
+
+def call(caller: Caller, case: Case, values: dict[str, str]) -> Any:
+    return caller.request(
+        case.method,
+        fill(case.path, values),
+        json=fill(case.body, values),
+        params=fill(case.params, values),
+    )
+
+
+def test_every_endpoint_for_every_role_in_and_out_of_scope(api: Api, ledger: Ledger) -> None:
+    callers = {role: api.as_(role, KEY_SCOPE) for role in ROLES}
+    world = World(ledger)
+    wrong: list[str] = []
+    for case in CASES:
+        for role in ROLES:
+            for where in ("in", "out") if case.out else ("in",):
+                values = world.targets(case, where)
+                got = outcome(call(callers[role], case, values))
+                want = expected(case, role, where)
+                if got != want:
+                    wrong.append(f"{case.name} as {role} ({where}): got {got}, want {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_table_covers_every_route_of_the_app(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    routes = {(m.upper(), p) for p, ops in paths.items() for m in ops}
+    covered = {(c.method, c.path.replace("{scope}", "{scope_id}")) for c in CASES}
+    covered = {(m, p.replace("{contact}", "{contact_id}").replace("{key}", "{key_id}"))
+               for m, p in covered}
+    assert routes <= covered, sorted(routes - covered)

@@ -1,0 +1,222 @@
+"""Ledger invariants over random populations and command sequences, on both databases.
+
+- the set-based audience equals ``ledger.check`` contact by contact (the oracle);
+- the projection table equals the fold of the events table for every (contact, channel, scope);
+- no sequence of staff or admin commands turns a hard opt-out into an opt-in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consentry.contacts import ContactDetails
+from consentry.eligibility import Reason
+from consentry.errors import ConsentryError
+from consentry.events import Source
+from consentry.ports import Segment
+from consentry.status import NO_CONSENT, Status, fold
+from consentry.store.rows import consent_from_values
+from tests.factories import WRITTEN, admin, as_contact, sender, sql, staff, system
+
+SCOPES = ("acme", "acme/newsletters", "acme/newsletters/ada", "acme/events")
+CHANNELS = ("email", "sms")
+ASKED = {"ticket": "contact asked"}
+_numbers = itertools.count(1000)
+
+
+def fresh_contact(ledger, email=True, mobile=True):
+    n = next(_numbers)
+    details = ContactDetails(
+        email=f"person{n}@example.com" if email else None,
+        mobile=f"+4477009{n:05d}" if mobile else None,
+    )
+    return ledger.add_contact(staff(), details)
+
+
+def run(ledger, command, contact, channel, scope):
+    """Run one named command; refusals are part of the game."""
+    me = as_contact(contact)
+    commands = {
+        "staff_opt_in": lambda: ledger.opt_in(staff(), contact.id, channel, scope, WRITTEN),
+        "admin_opt_in": lambda: ledger.opt_in(admin(), contact.id, channel, scope, WRITTEN),
+        "import_opt_in": lambda: ledger.opt_in(
+            system(), contact.id, channel, scope, WRITTEN, Source.IMPORT
+        ),
+        "admin_opt_out": lambda: ledger.opt_out(admin(), contact.id, channel, scope),
+        "admin_resubscribe": lambda: ledger.resubscribe(
+            admin(), contact.id, channel, scope, "contact_asked", ASKED
+        ),
+        "staff_signup": lambda: ledger.request_confirmation(staff(), contact.id, channel, scope),
+        "admin_confirm": lambda: ledger.confirm(admin(), contact.id, channel, scope, ASKED),
+        "stop": lambda: ledger.opt_out(
+            sender(), contact.id, channel, scope, Source.SMS_KEYWORD, {"inbound": "STOP"}
+        ),
+        "start": lambda: ledger.opt_in(
+            sender(), contact.id, channel, scope, {"inbound": "START"}, Source.SMS_KEYWORD
+        ),
+        "contact_unsubscribe": lambda: ledger.opt_out(
+            me, contact.id, channel, scope, Source.UNSUBSCRIBE_LINK
+        ),
+        "contact_asks_back": lambda: ledger.request_confirmation(
+            me, contact.id, channel, scope, ASKED, Source.PREFERENCE_CENTRE
+        ),
+        "contact_confirms": lambda: ledger.confirm(me, contact.id, channel, scope, ASKED),
+        "bounce": lambda: ledger.record_bounce(sender(), contact.id, channel),
+        "complaint": lambda: ledger.record_complaint(sender(), contact.id, channel),
+    }
+    try:
+        return commands[command]()
+    except ConsentryError:
+        return None
+
+
+STAFF_COMMANDS = [
+    "staff_opt_in",
+    "admin_opt_in",
+    "import_opt_in",
+    "admin_opt_out",
+    "admin_resubscribe",
+    "staff_signup",
+    "admin_confirm",
+    "bounce",
+    "complaint",
+]
+ALL_COMMANDS = [
+    *STAFF_COMMANDS,
+    "stop",
+    "start",
+    "contact_unsubscribe",
+    "contact_asks_back",
+    "contact_confirms",
+]
+
+
+def projection(ledger, contact_id):
+    rows = sql(
+        ledger,
+        "SELECT channel, scope_id, status, event_id, confirm_until FROM consents"
+        " WHERE contact_id = :c",
+        c=contact_id,
+    )
+    return {(r[0], r[1]): consent_from_values(r[2], r[3], r[4]) for r in rows}
+
+
+def folded(ledger, contact_id):
+    with ledger.store.transaction(write=False) as tx:
+        events = tx.events(contact_id)
+    by_key = defaultdict(list)
+    for event in events:
+        by_key[(event.channel.value, event.scope_id)].append(event)
+    return {key: fold(evs) for key, evs in by_key.items()}
+
+
+def assert_projection_is_the_fold(ledger, contact_id):
+    stored, expected = projection(ledger, contact_id), folded(ledger, contact_id)
+    for key in set(stored) | set(expected):
+        assert stored.get(key, NO_CONSENT) == expected.get(key, NO_CONSENT), key
+
+
+def current(ledger, contact, channel, scope):
+    now = ledger.clock.now()
+    return ledger.status_at(admin(), contact.id, channel, scope, now).status
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(ALL_COMMANDS),
+        st.sampled_from(CHANNELS),
+        st.sampled_from(SCOPES),
+        st.integers(0, 5),
+    ),
+    min_size=1,
+    max_size=12,
+)
+FAST = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FAST
+@given(steps)
+def test_after_any_command_sequence_the_projection_is_the_fold_of_the_events(
+    ledger, clock, sequence
+):
+    contact = fresh_contact(ledger)
+    for command, channel, scope, days in sequence:
+        clock.set(clock.now() + timedelta(days=days))
+        before = current(ledger, contact, channel, scope)
+        event = run(ledger, command, contact, channel, scope)
+        after = current(ledger, contact, channel, scope)
+        if before is Status.HARD_OPT_OUT and after is not Status.HARD_OPT_OUT:
+            assert event is not None and event.actor.is_contact, command
+    assert_projection_is_the_fold(ledger, contact.id)
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(STAFF_COMMANDS), st.sampled_from(SCOPES), st.integers(0, 9)),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_no_sequence_of_staff_or_admin_commands_lifts_a_hard_opt_out(ledger, clock, sequence):
+    contact = fresh_contact(ledger)
+    run(ledger, "stop", contact, "sms", "acme/newsletters")
+    for command, scope, days in sequence:
+        clock.set(clock.now() + timedelta(days=days))
+        run(ledger, command, contact, "sms", scope)
+        status = current(ledger, contact, "sms", "acme/newsletters")
+        assert status is Status.HARD_OPT_OUT
+        for below in ("acme/newsletters", "acme/newsletters/ada"):
+            assert not ledger.check(sender(), contact.id, "sms", below).allowed
+    assert_projection_is_the_fold(ledger, contact.id)
+
+
+def populate(ledger, clock, rng):
+    """Random contacts and commands, plus one of each situation the oracle must cover."""
+    people = [
+        fresh_contact(ledger, email=rng.random() > 0.15, mobile=rng.random() > 0.3)
+        for _ in range(12)
+    ]
+    expired, pending, asking, complained, bounced = (fresh_contact(ledger) for _ in range(5))
+    run(ledger, "complaint", complained, "email", "acme")
+    run(ledger, "bounce", bounced, "sms", "acme")
+    run(ledger, "staff_signup", expired, "email", "acme")
+    weights = [1 if c in ("bounce", "complaint") else 6 for c in ALL_COMMANDS]
+    for _ in range(50):
+        clock.set(clock.now() + timedelta(hours=rng.randint(0, 30)))
+        command = rng.choices(ALL_COMMANDS, weights)[0]
+        run(ledger, command, rng.choice(people), rng.choice(CHANNELS), rng.choice(SCOPES))
+    clock.set(clock.now() + timedelta(days=8))
+    for channel in CHANNELS:
+        run(ledger, "staff_signup", pending, channel, "acme/newsletters")
+    run(ledger, "stop", asking, "email", "acme")
+    run(ledger, "contact_asks_back", asking, "email", "acme")
+    return sorted(p.id for p in [*people, expired, pending, asking, complained, bounced])
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_audience_equals_check_for_every_contact(ledger, clock, seed):
+    ids = populate(ledger, clock, random.Random(seed))
+    seen_reasons = set()
+    for channel, scope, category in itertools.product(
+        CHANNELS, SCOPES, ("marketing", "transactional", "opt_in_confirmation")
+    ):
+        checks = [ledger.check(sender(), i, channel, scope, category) for i in ids]
+        audience = ledger.resolve_audience(sender(), Segment(ids), channel, scope, category)
+        rows = {r.contact_id: r.reason for r in audience.all_rows()}
+        assert rows == {i: d.reason for i, d in zip(ids, checks, strict=True)}
+        eligible = ledger.resolve_audience(sender(), Segment(ids), channel, scope, category)
+        allowed = {i for i, d in zip(ids, checks, strict=True) if d.allowed}
+        assert {r.contact_id for r in eligible} == allowed
+        assert sum(eligible.excluded.values()) == len(ids) - len(allowed)
+        seen_reasons |= set(rows.values())
+    assert seen_reasons == set(Reason), set(Reason) - seen_reasons

@@ -1,0 +1,203 @@
+"""The hosted pages in real headless Chromium (Debian ``chromium`` driven by Playwright), served
+by a real uvicorn server, with confirmation emails through a real local SMTP server.
+
+Screenshots go to ``test-artifacts/screenshots/`` (phone and desktop viewports).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+
+from consentry.bootstrap import build
+from consentry.eligibility import Reason
+from consentry.ledger import Ledger
+from consentry.mailer import SmtpSender
+from consentry.settings import Settings
+from consentry.web import mount
+from tests.factories import admin, make_contact, make_scopes, sender
+from tests.web.conftest import Inbox, free_port, path_of
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+ADA = "acme/newsletters/ada"
+
+
+class Site:
+    """A running deployment: base URL, its ledger and the inbox of its SMTP server."""
+
+    def __init__(self, base: str, ledger: Ledger, inbox: Inbox) -> None:
+        self.base, self.ledger, self.inbox = base, ledger, inbox
+
+    def unsubscribe_url(self, contact_id: str, scope: str = ADA) -> str:
+        value = self.ledger.unsubscribe_headers(sender("acme"), contact_id, scope)
+        return value["List-Unsubscribe"].strip("<>")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
+    """uvicorn in a thread on 127.0.0.1:free-port over SQLite, mailing a local SMTP server."""
+    db = tmp_path_factory.mktemp("browser") / "consentry.db"
+    shutil.copy(sqlite_template, db)
+    inbox, smtp_port, port = Inbox(), free_port(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    settings = Settings(
+        database_url=f"sqlite:///{db}",
+        address_key="cd" * 32,
+        public_url=f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+    )
+    ledger = build(settings)
+    ledger.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
+    make_scopes(ledger)
+    app = FastAPI()
+    mount(app, ledger, settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield Site(settings.public_url, ledger, inbox)
+    server.should_exit = True
+    thread.join(10)
+    smtp.stop()
+    ledger.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, through Playwright's sync API (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install)")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, viewport, locale="en-GB"):
+    context = browser.new_context(viewport=viewport, locale=locale, user_agent="Chromium-e2e")
+    return context.new_page()
+
+
+@pytest.mark.parametrize(
+    ("label", "level", "blocked", "allowed"),
+    [
+        ("Just this sender", ADA, ADA, "acme/newsletters/alan"),
+        (
+            "Everything from newsletters",
+            "acme/newsletters",
+            "acme/newsletters/alan",
+            "acme/events/bob",
+        ),
+        ("Everything from acme (all senders)", "acme", "acme/events/bob", None),
+    ],
+    ids=["user", "client", "group"],
+)
+def test_unsubscribe_at_each_level_in_a_phone_browser(
+    site, browser, label, level, blocked, allowed
+):
+    name = level.replace("/", "-")
+    contact = make_contact(site.ledger, email=f"{name}@example.com", mobile=None)
+    site.ledger.opt_in(admin(), contact.id, "email", "acme", {"form": "signup"})
+    page = new_page(browser, PHONE)
+    page.goto(site.unsubscribe_url(contact.id))
+    page.screenshot(path=SHOTS / f"unsubscribe-{name}-phone.png", full_page=True)
+    page.get_by_label(label, exact=False).first.check()
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.wait_for_selector("text=you are unsubscribed")
+    page.screenshot(path=SHOTS / f"unsubscribed-{name}-phone.png", full_page=True)
+    check = site.ledger.check
+    assert check(sender("acme"), contact.id, "email", blocked).reason is Reason.HARD_OPT_OUT
+    if allowed:
+        assert check(sender("acme"), contact.id, "email", allowed).allowed
+    last = site.ledger.history(admin(), contact.id)[-1]
+    assert last.scope_id == level
+    assert last.evidence_data["user_agent"] == "Chromium-e2e"
+    page.context.close()
+
+
+def test_opt_back_in_and_confirm_from_the_email(site, browser):
+    contact = make_contact(site.ledger, email="comeback@example.com", mobile=None)
+    page = new_page(browser, DESKTOP)
+    page.goto(site.unsubscribe_url(contact.id))
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.wait_for_selector("text=you are unsubscribed")
+    sent = len(site.inbox.messages)
+    page.get_by_role("button", name="Opt back in").first.click()
+    page.wait_for_selector("text=We sent a confirmation message")
+    page.screenshot(path=SHOTS / "opt-back-in-desktop.png", full_page=True)
+    assert site.ledger.check(sender("acme"), contact.id, "email", ADA).reason is Reason.HARD_OPT_OUT
+
+    site.inbox.wait_for(sent + 1)
+    link = site.inbox.link()
+    assert link.startswith("/confirm/")
+    confirm = new_page(browser, PHONE)
+    confirm.goto(site.base + link)
+    confirm.screenshot(path=SHOTS / "confirm-phone.png", full_page=True)
+    confirm.get_by_role("button", name="Yes, confirm").click()
+    confirm.wait_for_selector("text=is confirmed")
+    confirm.screenshot(path=SHOTS / "confirmed-phone.png", full_page=True)
+    assert site.ledger.check(sender("acme"), contact.id, "email", ADA).allowed
+    evidence = site.ledger.history(admin(), contact.id)[-1].evidence_data
+    assert evidence == {"ip": "127.0.0.1", "user_agent": "Chromium-e2e"}
+    page.context.close()
+    confirm.context.close()
+
+
+def test_pages_in_french_and_the_public_form_on_desktop(site, browser):
+    contact = make_contact(site.ledger, email="amelie@example.com", mobile=None, locale="fr-FR")
+    page = new_page(browser, DESKTOP, locale="fr-FR")
+    page.goto(site.unsubscribe_url(contact.id))
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.screenshot(path=SHOTS / "unsubscribe-fr-desktop.png", full_page=True)
+    page.goto(site.base + "/preferences")
+    page.get_by_label("Adresse e-mail ou numéro de mobile").fill("amelie@example.com")
+    page.get_by_role("button", name="M'envoyer un lien").click()
+    page.wait_for_selector("text=un lien pour gérer vos préférences vous a été envoyé")
+    page.screenshot(path=SHOTS / "request-sent-fr-desktop.png", full_page=True)
+    page.goto(site.base + "/u/not-a-link")
+    page.screenshot(path=SHOTS / "invalid-link-fr-desktop.png", full_page=True)
+    assert "link_invalid" in page.content()
+    page.context.close()
+
+
+def test_the_page_works_by_keyboard_alone(site, browser):
+    contact = make_contact(site.ledger, email="keys@example.com", mobile=None)
+    page = new_page(browser, PHONE)
+    page.goto(site.unsubscribe_url(contact.id))
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused.startswith("out-level-")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    assert path_of(page.url).startswith("/u/")
+    page.context.close()
