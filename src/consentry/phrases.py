@@ -120,7 +120,10 @@ _RAW: dict[str, tuple[tuple[str, str], ...]] = {
             "smettete_di",
             r"\bsmett(ete|i|etela|ila)( di)? (inviar|mandar|scriver|chiamar|contattar)",
         ),
-        ("non_mandate_piu", r"\bnon (mi )?(inviate|mandate|scrivete|chiamate|contattate)(mi)? piu\b"),
+        (
+            "non_mandate_piu",
+            r"\bnon (mi )?(inviate|mandate|scrivete|chiamate|contattate)(mi)? piu\b",
+        ),
         ("toglietemi", r"\b(toglietemi|rimuovetemi|cancellatemi|togliete il mio numero)\b"),
         ("basta_messaggi", r"\bbasta (messaggi|sms)\b"),
     ),

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from consentry.api import create_app
 from consentry.bootstrap import build
+from consentry.inbound import mount as mount_inbound
 from consentry.settings import Settings
 from consentry.web import mount
 
@@ -19,4 +20,5 @@ def create_server(settings: Settings | None = None) -> FastAPI:
     ledger = build(settings)
     app = create_app(ledger)
     mount(app, ledger, settings)  # the hosted pages: /u/…, /confirm/…, /preferences
+    mount_inbound(app, ledger, settings)  # the SMS/voice webhooks: /v1/inbound/…
     return app

@@ -9,13 +9,16 @@ command                        from                          refused with
 =============================  ============================  ================================
 opt in (staff, admin, API)     none, pending, opted in       evidence_required without
                                                              evidence; opted_out from an
-                                                             opt-out (use re-subscribe)
+                                                             opt-out here or above (use
+                                                             re-subscribe there);
+                                                             hard_opt_out_locked from hard
 opt in (the contact)           anything but hard opt-out,    evidence_required; opted_out
                                or hard via START keyword     from hard except by keyword
 re-subscribe (admin)           soft opt-out                  hard_opt_out_locked from hard;
                                                              reason_required; evidence_required
-request confirmation           none, pending                 opted_out from an opt-out,
-(signup, double opt-in)                                      unless the contact opts back in
+request confirmation           none, pending                 opted_out from an opt-out here
+(signup, double opt-in)                                      or above, unless the contact
+                                                             opts back in
 confirm (the contact)          an open confirmation request  invalid_transition otherwise
 opt out                        anything                      never refused for lack of evidence
 =============================  ============================  ================================
@@ -23,6 +26,7 @@ opt out                        anything                      never refused for l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from consentry.errors import (
@@ -33,11 +37,26 @@ from consentry.errors import (
     ReasonRequired,
 )
 from consentry.events import Actor, ResubscribeReason, Source
-from consentry.status import Consent, Status
+from consentry.status import NO_CONSENT, Consent, Status
 
 #: Sources by which a contact's own opt-in may lift their hard opt-out at once: a START
 #: reply comes from the contact's own phone; a confirmation link proves control of the address.
 DIRECT_OPT_BACK_IN_SOURCES = frozenset({Source.SMS_KEYWORD, Source.CONFIRMATION_LINK})
+
+
+def governing(consents: Mapping[str, Consent], path: tuple[str, ...]) -> Consent:
+    """The consent a staff opt-in or signup at ``path[0]`` is judged by.
+
+    Its own, unless an opt-out on the path above outranks it: a hard opt-out anywhere, else a
+    soft one. An opt-out at the group covers every client and user below it (seeds/004), so
+    signing up there again is refused as for an opt-out at the scope itself (seeds/003).
+    """
+    for status in (Status.HARD_OPT_OUT, Status.SOFT_OPT_OUT):
+        for scope_id in path:
+            consent = consents.get(scope_id)
+            if consent is not None and consent.status is status:
+                return consent
+    return consents.get(path[0], NO_CONSENT)
 
 
 def check_opt_in(consent: Consent, actor: Actor, source: Source, has_evidence: bool) -> None:

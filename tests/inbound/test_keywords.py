@@ -17,7 +17,7 @@ from consentry.keywords import (
 DEFAULTS = default_keywords()
 
 EVERY_KEYWORD = [
-    pytest.param(language, kind, word, id=f"{language}-{kind.value}-{word}")
+    pytest.param(kind, word, id=f"{language}-{kind.value}-{word}")
     for language, table in DEFAULT_WORDS.items()
     for kind, words in table.items()
     for word in words
@@ -44,8 +44,8 @@ def variants(word: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("language", "kind", "word"), EVERY_KEYWORD)
-def test_every_keyword_in_every_language_matches_in_every_variant(language, kind, word):
+@pytest.mark.parametrize(("kind", "word"), EVERY_KEYWORD)
+def test_every_keyword_in_every_language_matches_in_every_variant(kind, word):
     for text in variants(word):
         found = match(text, DEFAULTS)
         assert found is not None, text
@@ -86,7 +86,7 @@ def test_help_and_info_ask_for_help(word):
 def test_normalise_folds_case_accents_punctuation_and_spaces():
     assert normalise("  ArrÊT!!  ") == "arret"
     assert normalise("OPT-OUT") == "opt out"
-    assert normalise("Don’t  text\tme") == "dont text me"
+    assert normalise("Don\u2019t  text\tme") == "dont text me"
     assert normalise("KÜNDIGEN") == "kundigen"
     assert normalise("...") == ""
 

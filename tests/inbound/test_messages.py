@@ -224,10 +224,16 @@ def test_another_digit_changes_nothing(numbers):
 
 
 def test_the_unsubscribe_digit_is_configurable(numbers):
-    numbers.configure_number(admin(), EVENTS, "acme/events", ["sms", "voice"], unsubscribe_digit="*")
+    numbers.configure_number(
+        admin(), EVENTS, "acme/events", ["sms", "voice"], unsubscribe_digit="*"
+    )
     principal = numbers.inbound_principal("twilio", EVENTS)
-    assert numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9").outcome is Outcome.IGNORED
-    assert numbers.press_key(principal, "twilio", "CA2", ADA, EVENTS, "*").outcome is Outcome.OPTED_OUT
+    assert (
+        numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9").outcome is Outcome.IGNORED
+    )
+    assert (
+        numbers.press_key(principal, "twilio", "CA2", ADA, EVENTS, "*").outcome is Outcome.OPTED_OUT
+    )
 
 
 def test_an_added_keyword_opts_out_and_a_removed_one_no_longer_opts_in(numbers):

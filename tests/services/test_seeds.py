@@ -368,3 +368,33 @@ def test_a_principal_of_globex_never_sees_acme_contacts(ledger):
     audience = ledger.resolve_audience(sender(g), Segment(), "email", g)
     assert list(audience) == [] and not audience.excluded
     assert code(lambda: ledger.check(sender(g), ada.id, "email", "acme")) == "scope_not_found"
+
+
+@pytest.mark.parametrize(
+    ("level", "out", "expected"),
+    [("acme", "hard", "hard_opt_out_locked"), ("acme/newsletters", "soft", "opted_out")],
+)
+def test_an_opt_out_above_the_scope_refuses_staff_opt_in_and_signup_below_it(
+    ledger, level, out, expected
+):
+    ada = make_contact(ledger)
+    if out == "hard":
+        ledger.opt_out(as_contact(ada), ada.id, "email", level, Source.UNSUBSCRIBE_LINK)
+    else:
+        ledger.opt_out(admin(), ada.id, "email", level)
+    before = count_rows(ledger)
+    user = "acme/newsletters/ada"
+    assert code(lambda: ledger.opt_in(staff(), ada.id, "email", user, WRITTEN)) == expected
+    assert code(lambda: ledger.request_confirmation(sender_key(), ada.id, "email", user)) == (
+        "opted_out"
+    )
+    assert count_rows(ledger) == before
+    confirmation = ledger.check(sender(), ada.id, "email", user, "opt_in_confirmation")
+    assert not confirmation.allowed
+
+
+def sender_key():
+    """A signup form's API key: it may request confirmations (staff rights, via a key)."""
+    from consentry.permissions import Principal, Role
+
+    return Principal(Role.STAFF, "acme", "signup-form", via_key=True)

@@ -14,6 +14,7 @@ from consentry.transitions import (
     check_opt_in,
     check_request_confirmation,
     check_resubscribe,
+    governing,
 )
 from tests.factories import T0
 
@@ -115,3 +116,23 @@ def test_a_signup_of_an_opted_out_contact_is_refused_unless_the_contact_asks(
 )
 def test_a_confirmation_needs_an_open_request(consent, now, code):
     assert code_of(lambda: check_confirm(consent, now)) == code
+
+
+GROUP, CLIENT, USER = "acme", "acme/newsletters", "acme/newsletters/ada"
+PATH = (USER, CLIENT, GROUP)
+
+
+@pytest.mark.parametrize(
+    ("consents", "ruling"),
+    [
+        ({}, NONE),
+        ({USER: IN}, IN),
+        ({USER: PENDING, GROUP: SOFT}, SOFT),
+        ({USER: SOFT, CLIENT: HARD}, HARD),
+        ({USER: HARD, GROUP: SOFT}, HARD),
+        ({USER: IN, GROUP: IN}, IN),
+        ({"acme/events": HARD, USER: PENDING}, PENDING),
+    ],
+)
+def test_a_staff_change_is_judged_by_the_strongest_opt_out_on_its_path(consents, ruling):
+    assert governing(consents, PATH) == ruling

@@ -146,3 +146,19 @@ def test_the_sweep_leaves_open_requests_alone(ledger, inbox, clock):
     assert ledger.expire_confirmations(system()) == 0
     assert ledger.check(sender("acme"), ada.id, "email", ADA).reason is Reason.PENDING
     inbox.wait_for(1)
+
+
+def test_an_old_confirmation_link_cannot_lift_a_later_opt_out(ledger, client, inbox):
+    ada = make_contact(ledger)
+    page = unsubscribe_path(ledger, ada)
+    client.post(page, data={"List-Unsubscribe": "One-Click"})
+    client.post(page, data={"action": "opt_in", "level": ADA, "channels": "email"})
+    inbox.wait_for(1)
+    confirm = inbox.link()
+    assert client.post(confirm).status_code == 200
+    client.post(page, data={"List-Unsubscribe": "One-Click"})  # out again, by the contact
+    before = event_count(ledger)
+    response = client.post(confirm)
+    assert response.status_code == 400 and "invalid_transition" in response.text
+    assert event_count(ledger) == before
+    assert ledger.check(sender("acme"), ada.id, "email", ADA).reason is Reason.HARD_OPT_OUT

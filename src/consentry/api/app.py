@@ -6,6 +6,9 @@ in the database, so any process answers any request.
 
 from __future__ import annotations
 
+import json
+from typing import cast
+
 from fastapi import FastAPI
 
 from consentry.api import (
@@ -51,3 +54,9 @@ def create_app(ledger: Ledger) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(BodyLimit)
     return app
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as checked in at ``docs/openapi.json`` (``scripts/openapi``)."""
+    document = create_app(cast(Ledger, None)).openapi()  # the document never touches the ledger
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
@@ -86,17 +87,25 @@ def public_url(settings: Settings, request: Request) -> str:
     return base + request.url.path + (f"?{query}" if query else "")
 
 
-def _refuse_large(request: Request) -> None:
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > MAX_BODY:
+async def read_body(request: Request) -> bytes:
+    """The request body, refused past ``MAX_BODY`` bytes (declared or streamed)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
         raise e.PayloadTooLarge(f"an inbound webhook body is at most {MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise e.PayloadTooLarge(f"an inbound webhook body is at most {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def twilio_params(request: Request, settings: Settings) -> dict[str, str]:
-    """The verified form parameters of a Twilio webhook."""
-    _refuse_large(request)
-    form = await request.form()
-    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    """The verified form parameters of a Twilio webhook (``x-www-form-urlencoded``)."""
+    raw = await read_body(request)
+    params = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
     signature = request.headers.get("x-twilio-signature")
     verify_twilio(settings.twilio_auth_tokens, public_url(settings, request), params, signature)
     return dict(params)
@@ -182,8 +191,7 @@ def make_router(ledger: Ledger, settings: Settings) -> APIRouter:
     async def generic_messages(request: Request) -> Response:
         """A message or keypress in Consentry's JSON shape, signed with HMAC-SHA256."""
         try:
-            _refuse_large(request)
-            raw = await request.body()
+            raw = await read_body(request)
             headers = request.headers
             verify_hmac(
                 settings.inbound_secrets,

@@ -21,12 +21,14 @@ from consentry.events import (
 )
 from consentry.ledger.base import Change, LedgerBase
 from consentry.permissions import Capability, Principal
+from consentry.scopes import path_to_root
 from consentry.status import NO_CONSENT, Consent
 from consentry.transitions import (
     check_confirm,
     check_opt_in,
     check_request_confirmation,
     check_resubscribe,
+    governing,
 )
 
 Evidence = Mapping[str, Any] | None
@@ -167,7 +169,9 @@ class ConsentCommands(LedgerBase):
             scope = self._scope(tx, principal, scope_id)
             self._authorise_at(principal, needed, scope)
             head = tx.lock_chain(contact.id)
-            current = tx.consents(contact.id, chan, [scope.id]).get(scope.id)
+            path = path_to_root(scope.id)
+            consents = tx.consents(contact.id, chan, path)
+            current = consents.get(scope.id)
             change = Change(
                 contact,
                 chan,
@@ -180,22 +184,27 @@ class ConsentCommands(LedgerBase):
                 evidence=evidence,
                 occurred_at=occurred_at,
             )
-            change = self._check(change, current)
+            change = self._check(change, current, governing(consents, path))
             event = self._record(tx, head, change, current or NO_CONSENT)
             tx.commit()
         return event
 
-    def _check(self, change: Change, current: Consent | None) -> Change:
-        """Apply the core rules; may add an expiry to a confirmation request."""
+    def _check(self, change: Change, current: Consent | None, ruling: Consent) -> Change:
+        """Apply the core rules; may add an expiry to a confirmation request.
+
+        A staff opt-in or signup is judged by ``ruling`` (an opt-out above the scope counts);
+        the contact's own acts, a re-subscribe and a confirmation by the scope's own consent.
+        """
         consent = current or NO_CONSENT
+        judged = consent if change.actor.is_contact else ruling
         now = self.clock.now()
         evidence_given = has_evidence(change.evidence)
         if change.action is Action.OPTED_IN:
-            check_opt_in(consent, change.actor, change.source, evidence_given)
+            check_opt_in(judged, change.actor, change.source, evidence_given)
         elif change.action is Action.RESUBSCRIBED:
             check_resubscribe(consent, change.reason, evidence_given)
         elif change.action is Action.CONFIRMATION_REQUESTED:
-            check_request_confirmation(consent, change.actor, now)
+            check_request_confirmation(judged, change.actor, now)
             return replace(change, expires_at=now + self.confirmation_ttl)
         elif change.action is Action.CONFIRMED:
             check_confirm(consent, now)

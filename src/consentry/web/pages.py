@@ -192,8 +192,12 @@ class Pages:
     async def _guard(self, request: Request, handler: Handler) -> Response:
         try:
             return await handler()
-        except (LinkInvalid, LinkExpired) as exc:
-            return self._error(request, exc, 410 if isinstance(exc, LinkExpired) else 400)
+        except LinkExpired as exc:
+            return self._error(request, exc, 410)
+        except (LinkInvalid, Invalid) as exc:
+            return self._error(request, exc, 400)
+        except ConsentryError as exc:  # a refused command, shown with its code
+            return self._error(request, exc, 409)
 
     def _error(self, request: Request, exc: ConsentryError, status: int) -> Response:
         lang = language(request)
@@ -205,6 +209,6 @@ class Pages:
             lang=lang,
             t=t,
             title=t["title_error"],
-            message=t[f"error_{exc.code}"],
+            message=t.get(f"error_{exc.code}", t["error_other"]),
             code=exc.code,
         )
