@@ -1,4 +1,4 @@
-"""The rules that refuse consent commands (SPEC §1, §3; seeds 000–004).
+"""The rules that refuse consent commands (SPEC §1, §3; seeds 000-004).
 
 Each function looks at the current consent and the command and either returns quietly or
 raises the refusal with its stable code. Who may issue the command at all is

@@ -16,8 +16,10 @@ def people(ledger: Ledger, count: int) -> list[str]:
     ids = []
     for n in range(count):
         details = ContactDetails(
-            email=f"p{n}@example.com", mobile=f"+4477009{n:05d}",
-            attributes={"city": "Leeds" if n % 3 == 0 else "York"}, lists=["vip"] if n < 4 else [],
+            email=f"p{n}@example.com",
+            mobile=f"+4477009{n:05d}",
+            attributes={"city": "Leeds" if n % 3 == 0 else "York"},
+            lists=["vip"] if n < 4 else [],
         )
         contact = ledger.add_contact(op, details)
         if n % 2 == 0:
@@ -41,13 +43,15 @@ def test_an_audience_streams_eligible_contacts_then_exclusions(api: Api, ledger:
     rows, summary = stream(api.as_("sender"), {"channel": "sms", "scope": "acme/events/bob"})
     assert [r["contact_id"] for r in rows] == sorted(ids[0::2])
     assert all(r["reason"] == "opted_in" and r["address"].startswith("+44") for r in rows)
-    assert summary == {"type": "summary", "eligible": 15, "excluded": {"no_consent": 15},
-                       "unknown": 0}
+    assert summary == {
+        "type": "summary",
+        "eligible": 15,
+        "excluded": {"no_consent": 15},
+        "unknown": 0,
+    }
 
 
-def test_segments_narrow_by_list_attribute_and_uploaded_addresses(
-    api: Api, ledger: Ledger
-) -> None:
+def test_segments_narrow_by_list_attribute_and_uploaded_addresses(api: Api, ledger: Ledger) -> None:
     ids = people(ledger, 12)
     sender = api.as_("sender")
     base = {"channel": "sms", "scope": "acme"}
@@ -65,8 +69,11 @@ def test_segments_narrow_by_list_attribute_and_uploaded_addresses(
 
 def test_an_audience_out_of_scope_is_refused_before_streaming(api: Api) -> None:
     sender = api.as_("sender", "acme/newsletters")
-    refused(sender.post("/v1/audiences/resolve", json={"channel": "sms", "scope": "acme/events"}),
-            403, "out_of_scope")
+    refused(
+        sender.post("/v1/audiences/resolve", json={"channel": "sms", "scope": "acme/events"}),
+        403,
+        "out_of_scope",
+    )
 
 
 def test_a_batch_of_ten_thousand_is_answered_in_order(api: Api, ledger: Ledger) -> None:

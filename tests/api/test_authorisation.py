@@ -1,4 +1,4 @@
-"""Every endpoint × every role × in scope / out of scope: nothing SPEC §3 forbids is allowed.
+"""Every endpoint, for every role, in and out of scope: nothing SPEC §3 forbids is allowed.
 
 The expectations come from the table below, written from SPEC §3 (and seeds/002, 004), not
 from ``permissions.py``. Every key is bound to the client ``acme/newsletters``: "in" targets
@@ -18,6 +18,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentry.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, error_code
 from tests.factories import WRITTEN, system
@@ -46,7 +47,7 @@ class Case:
     override: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def consent(verb: str, **more: Any) -> dict[str, Any]:
+def consent(**more: Any) -> dict[str, Any]:
     return {"channel": "email", "scope": "{scope}", **more}
 
 
@@ -54,49 +55,158 @@ CASES = [
     Case("list scopes", "GET", "/v1/scopes", VIEW, out=None),
     Case("add scope", "POST", "/v1/scopes", {"admin"}, 201, body={"id": "{client}/carol"}),
     Case("get scope", "GET", "/v1/scopes/{scope}", VIEW),
-    Case("create key", "POST", "/v1/keys", {"admin"}, 201,
-         body={"role": "sender", "scope": "{scope}"}),
+    Case(
+        "create key",
+        "POST",
+        "/v1/keys",
+        {"admin"},
+        201,
+        body={"role": "sender", "scope": "{scope}"},
+    ),
     Case("list keys", "GET", "/v1/keys", {"admin"}, out=None),
     Case("revoke key", "DELETE", "/v1/keys/{key}", {"admin"}, state="key"),
-    Case("add contact", "POST", "/v1/contacts", {"admin", "staff"}, 201, out=None,
-         body={"email": "new-{email}"}),
+    Case(
+        "add contact",
+        "POST",
+        "/v1/contacts",
+        {"admin", "staff"},
+        201,
+        out=None,
+        body={"email": "new-{email}"},
+    ),
     Case("list contacts", "GET", "/v1/contacts", VIEW, out=None),
-    Case("find contact", "GET", "/v1/contacts/find", VIEW, out="contact_not_found",
-         params={"email": "{email}"}),
+    Case(
+        "find contact",
+        "GET",
+        "/v1/contacts/find",
+        VIEW,
+        out="contact_not_found",
+        params={"email": "{email}"},
+    ),
     Case("get contact", "GET", "/v1/contacts/{contact}", VIEW, out="contact_not_found"),
-    Case("update contact", "PATCH", "/v1/contacts/{contact}", {"admin", "staff"},
-         out="contact_not_found", body={"name": "Ada"}),
-    Case("opt in", "POST", "/v1/contacts/{contact}/consent/opt-in", {"admin", "staff"}, 201,
-         body=consent("opt-in", evidence=WRITTEN)),
-    Case("opt out", "POST", "/v1/contacts/{contact}/consent/opt-out", {"admin"}, 201,
-         body=consent("opt-out")),
-    Case("resubscribe", "POST", "/v1/contacts/{contact}/consent/resubscribe", {"admin"}, 201,
-         body=consent("resubscribe", reason="contact_asked", evidence=WRITTEN), state="soft"),
-    Case("request confirmation", "POST", "/v1/contacts/{contact}/consent/request-confirmation",
-         {"admin", "staff"}, 201, body=consent("request-confirmation")),
-    Case("deliver confirmation", "POST", "/v1/contacts/{contact}/consent/confirm", {"sender"},
-         201, body=consent("confirm", evidence={"ip": "192.0.2.1"}), state="pending"),
-    Case("deliver STOP", "POST", "/v1/contacts/{contact}/consent/opt-out", {"sender"}, 201,
-         body=consent("opt-out", source="sms_keyword", evidence={"inbound": "STOP"})),
-    Case("report bounce", "POST", "/v1/contacts/{contact}/bounces", {"admin", "sender"}, 201,
-         out="contact_not_found", body={"channel": "email"}),
-    Case("report complaint", "POST", "/v1/contacts/{contact}/complaints", {"admin", "sender"},
-         201, out="contact_not_found", body={"channel": "email"}),
+    Case(
+        "update contact",
+        "PATCH",
+        "/v1/contacts/{contact}",
+        {"admin", "staff"},
+        out="contact_not_found",
+        body={"name": "Ada"},
+    ),
+    Case(
+        "opt in",
+        "POST",
+        "/v1/contacts/{contact}/consent/opt-in",
+        {"admin", "staff"},
+        201,
+        body=consent(evidence=WRITTEN),
+    ),
+    Case(
+        "opt out",
+        "POST",
+        "/v1/contacts/{contact}/consent/opt-out",
+        {"admin"},
+        201,
+        body=consent(),
+    ),
+    Case(
+        "resubscribe",
+        "POST",
+        "/v1/contacts/{contact}/consent/resubscribe",
+        {"admin"},
+        201,
+        body=consent(reason="contact_asked", evidence=WRITTEN),
+        state="soft",
+    ),
+    Case(
+        "request confirmation",
+        "POST",
+        "/v1/contacts/{contact}/consent/request-confirmation",
+        {"admin", "staff"},
+        201,
+        body=consent(),
+    ),
+    Case(
+        "deliver confirmation",
+        "POST",
+        "/v1/contacts/{contact}/consent/confirm",
+        {"sender"},
+        201,
+        body=consent(evidence={"ip": "192.0.2.1"}),
+        state="pending",
+    ),
+    Case(
+        "deliver STOP",
+        "POST",
+        "/v1/contacts/{contact}/consent/opt-out",
+        {"sender"},
+        201,
+        body=consent(source="sms_keyword", evidence={"inbound": "STOP"}),
+    ),
+    Case(
+        "report bounce",
+        "POST",
+        "/v1/contacts/{contact}/bounces",
+        {"admin", "sender"},
+        201,
+        out="contact_not_found",
+        body={"channel": "email"},
+    ),
+    Case(
+        "report complaint",
+        "POST",
+        "/v1/contacts/{contact}/complaints",
+        {"admin", "sender"},
+        201,
+        out="contact_not_found",
+        body={"channel": "email"},
+    ),
     # Suppressions are about an address, group-wide: lifting one needs a group admin.
-    Case("clear suppression", "POST", "/v1/contacts/{contact}/suppressions/clear", set(), 201,
-         out="contact_not_found", body={"channel": "email", "evidence": WRITTEN},
-         override={"admin": ("out_of_scope", "out_of_scope")}),
+    Case(
+        "clear suppression",
+        "POST",
+        "/v1/contacts/{contact}/suppressions/clear",
+        set(),
+        201,
+        out="contact_not_found",
+        body={"channel": "email", "evidence": WRITTEN},
+        override={"admin": ("out_of_scope", "out_of_scope")},
+    ),
     Case("history", "GET", "/v1/contacts/{contact}/events", VIEW, out="contact_not_found"),
-    Case("status at", "GET", "/v1/contacts/{contact}/status", VIEW,
-         params={"channel": "email", "scope": "{scope}"}),
-    Case("check", "GET", "/v1/eligibility", CHECK,
-         params={"contact": "{contact}", "channel": "email", "scope": "{scope}"}),
-    Case("batch check", "POST", "/v1/eligibility/batch", CHECK,
-         body={"checks": [{"contact": "{contact}", "channel": "email", "scope": "{scope}"}]}),
-    Case("audience", "POST", "/v1/audiences/resolve", CHECK,
-         body={"channel": "email", "scope": "{scope}"}),
-    Case("campaign check", "POST", "/v1/campaigns/check", CHECK,
-         body={"channel": "email", "scope": "{scope}", "segment": {"emails": ["{email}"]}}),
+    Case(
+        "status at",
+        "GET",
+        "/v1/contacts/{contact}/status",
+        VIEW,
+        params={"channel": "email", "scope": "{scope}"},
+    ),
+    Case(
+        "check",
+        "GET",
+        "/v1/eligibility",
+        CHECK,
+        params={"contact": "{contact}", "channel": "email", "scope": "{scope}"},
+    ),
+    Case(
+        "batch check",
+        "POST",
+        "/v1/eligibility/batch",
+        CHECK,
+        body={"checks": [{"contact": "{contact}", "channel": "email", "scope": "{scope}"}]},
+    ),
+    Case(
+        "audience",
+        "POST",
+        "/v1/audiences/resolve",
+        CHECK,
+        body={"channel": "email", "scope": "{scope}"},
+    ),
+    Case(
+        "campaign check",
+        "POST",
+        "/v1/campaigns/check",
+        CHECK,
+        body={"channel": "email", "scope": "{scope}", "segment": {"emails": ["{email}"]}},
+    ),
     Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
     Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
 ]
@@ -122,9 +232,7 @@ class World:
         n = next(self.serial)
         group = "globex" if where == "out" and case.out == "contact_not_found" else "acme"
         email = f"person{n}@example.com"
-        contact = self.ledger.add_contact(
-            system(group), _details(email, f"+4477009{n:05d}")
-        ).id
+        contact = self.ledger.add_contact(system(group), _details(email, f"+4477009{n:05d}")).id
         scope = IN if where == "in" else OUT
         client = KEY_SCOPE if where == "in" else OUT
         values = {"contact": contact, "email": email, "scope": scope, "client": client}
@@ -142,9 +250,7 @@ class World:
             values["key"] = key.id
 
 
-def _details(email: str, mobile: str) -> Any:
-    from consentry.contacts import ContactDetails
-
+def _details(email: str, mobile: str) -> ContactDetails:
     return ContactDetails(email=email, mobile=mobile)
 
 
@@ -195,6 +301,7 @@ def test_the_table_covers_every_route_of_the_app(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     routes = {(m.upper(), p) for p, ops in paths.items() for m in ops}
     covered = {(c.method, c.path.replace("{scope}", "{scope_id}")) for c in CASES}
-    covered = {(m, p.replace("{contact}", "{contact_id}").replace("{key}", "{key_id}"))
-               for m, p in covered}
+    covered = {
+        (m, p.replace("{contact}", "{contact_id}").replace("{key}", "{key_id}")) for m, p in covered
+    }
     assert routes <= covered, sorted(routes - covered)

@@ -27,8 +27,9 @@ def test_a_sender_checks_and_resolves_with_the_client(app: FastAPI, ledger: Ledg
     sender = client_for(app, ledger, "sender", "acme/newsletters")
     decision = sender.check(contact=ada["id"], channel="sms", scope="acme/newsletters")
     assert decision == Decision(True, "opted_in", "acme", event["id"])
-    checks = [{"contact": ada["id"], "channel": c, "scope": "acme/newsletters"}
-              for c in ("sms", "voice")]
+    checks = [
+        {"contact": ada["id"], "channel": c, "scope": "acme/newsletters"} for c in ("sms", "voice")
+    ]
     assert [d.reason for d in sender.check_many(checks)] == ["opted_in", "no_consent"]
     audience = sender.audience(channel="sms", scope="acme/newsletters")
     assert [c["contact_id"] for c in audience.contacts] == [ada["id"]]
@@ -64,3 +65,14 @@ def test_a_write_retried_with_its_key_records_one_event(app: FastAPI, ledger: Le
         again = admin.opt_in(ada["id"], "email", "acme", WRITTEN, idempotency_key="once")
     assert first == again
     assert len(ledger.history(system(), ada["id"])) == 1
+
+
+def test_the_server_factory_serves_the_api(tmp_path) -> None:
+    from consentry.server import create_server
+    from consentry.settings import Settings
+
+    app = create_server(Settings(database_url=f"sqlite:///{tmp_path}/s.db", address_key="ab" * 32))
+    client = TestClient(app)
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/v1/contacts").json()["error"]["code"] == "unauthenticated"
+    app.state.ledger.close()

@@ -21,19 +21,24 @@ def test_a_contact_is_created_normalised_found_and_updated(admin: Caller) -> Non
     assert (ada["email"], ada["mobile"]) == ("ada@example.com", "+447700900123")
     assert admin.get(f"/v1/contacts/{ada['id']}").json() == ada
     assert admin.get("/v1/contacts/find", params={"email": "ADA@example.com"}).json() == ada
-    assert admin.get("/v1/contacts/find", params={"mobile": "+447700900123"}).json()["id"] == ada[
-        "id"
-    ]
-    refused(admin.get("/v1/contacts/find", params={"email": "bob@example.com"}), 404,
-            "contact_not_found")
+    assert (
+        admin.get("/v1/contacts/find", params={"mobile": "+447700900123"}).json()["id"] == ada["id"]
+    )
+    refused(
+        admin.get("/v1/contacts/find", params={"email": "bob@example.com"}),
+        404,
+        "contact_not_found",
+    )
     refused(admin.get("/v1/contacts/find"), 422, "invalid")
     changed = admin.patch(f"/v1/contacts/{ada['id']}", json={"attributes": {"city": "Leeds"}})
     assert changed.json()["attributes"] == {"tier": "a", "city": "Leeds"}
 
 
 def test_contacts_are_listed_with_filters_and_a_cursor(admin: Caller) -> None:
-    ids = [add(admin, email=f"p{n}@example.com", lists=["vip"] if n % 2 else [])["id"]
-           for n in range(5)]
+    ids = [
+        add(admin, email=f"p{n}@example.com", lists=["vip"] if n % 2 else [])["id"]
+        for n in range(5)
+    ]
     seen: list[str] = []
     after = None
     while True:
@@ -55,8 +60,10 @@ def test_history_and_status_at_a_moment_name_the_event(admin: Caller, clock: Fix
     ada = add(admin, email="ada@example.com")["id"]
     before = clock.now()
     clock.set(before + timedelta(hours=1))
-    opted_in = admin.post(f"/v1/contacts/{ada}/consent/opt-in",
-                          json={"channel": "email", "scope": "acme", "evidence": WRITTEN}).json()
+    opted_in = admin.post(
+        f"/v1/contacts/{ada}/consent/opt-in",
+        json={"channel": "email", "scope": "acme", "evidence": WRITTEN},
+    ).json()
     clock.set(before + timedelta(hours=2))
     history = admin.get(f"/v1/contacts/{ada}/events").json()["events"]
     assert [e["id"] for e in history] == [opted_in["id"]]
@@ -64,12 +71,18 @@ def test_history_and_status_at_a_moment_name_the_event(admin: Caller, clock: Fix
     params = {"channel": "email", "scope": "acme/newsletters"}
     now = admin.get(f"/v1/contacts/{ada}/status", params=params).json()
     assert (now["status"], now["effective"], now["effective_scope_id"]) == (
-        "none", "opted_in", "acme")
+        "none",
+        "opted_in",
+        "acme",
+    )
     assert now["effective_event"]["id"] == opted_in["id"]
     then = admin.get(f"/v1/contacts/{ada}/status", params={**params, "at": before.isoformat()})
     assert then.json()["effective"] == "none"
-    refused(admin.get(f"/v1/contacts/{ada}/status", params={**params, "at": "2026-01-01T00:00"}),
-            422, "invalid")
+    refused(
+        admin.get(f"/v1/contacts/{ada}/status", params={**params, "at": "2026-01-01T00:00"}),
+        422,
+        "invalid",
+    )
 
 
 def test_a_group_admin_lifts_a_bounce_with_evidence(api: Api, admin: Caller) -> None:
@@ -87,8 +100,9 @@ def test_scopes_are_listed_added_and_read(api: Api, admin: Caller) -> None:
     assert listed == ["acme/newsletters", "acme/newsletters/ada", "acme/newsletters/alan"]
     made = client_admin.post("/v1/scopes", json={"id": "acme/newsletters/carol", "name": "Carol"})
     assert made.status_code == 201 and made.json()["kind"] == "user"
-    refused(client_admin.post("/v1/scopes", json={"id": "acme/newsletters/carol"}), 409,
-            "scope_exists")
+    refused(
+        client_admin.post("/v1/scopes", json={"id": "acme/newsletters/carol"}), 409, "scope_exists"
+    )
     assert admin.get("/v1/scopes/acme/newsletters/carol").json()["name"] == "Carol"
     refused(admin.get("/v1/scopes/globex"), 404, "scope_not_found")
     refused(admin.post("/v1/scopes", json={"id": "acme/Not A Slug"}), 422, "invalid_scope")

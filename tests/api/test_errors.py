@@ -19,8 +19,13 @@ def test_a_malformed_body_is_invalid_with_details(admin: Caller) -> None:
     response = admin.post("/v1/contacts", json={"emial": "ada@example.com"})
     refused(response, 422, "invalid")
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", "emial"]
-    refused(admin.post("/v1/contacts", content=b"{not json", headers={
-        "Content-Type": "application/json"}), 422, "invalid")
+    refused(
+        admin.post(
+            "/v1/contacts", content=b"{not json", headers={"Content-Type": "application/json"}
+        ),
+        422,
+        "invalid",
+    )
 
 
 def test_a_bad_address_is_refused_with_its_own_code(admin: Caller) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,

@@ -46,11 +46,17 @@ def test_the_same_key_with_another_body_or_path_is_a_conflict(admin: Caller, ada
     url = f"/v1/contacts/{ada}/consent/opt-out"
     key = {"Idempotency-Key": "op-2"}
     assert admin.post(url, json={"channel": "email", "scope": "acme"}, headers=key).is_success
-    refused(admin.post(url, json={"channel": "sms", "scope": "acme"}, headers=key), 409,
-            "idempotency_conflict")
+    refused(
+        admin.post(url, json={"channel": "sms", "scope": "acme"}, headers=key),
+        409,
+        "idempotency_conflict",
+    )
     other = f"/v1/contacts/{ada}/consent/request-confirmation"
-    refused(admin.post(other, json={"channel": "email", "scope": "acme"}, headers=key), 409,
-            "idempotency_conflict")
+    refused(
+        admin.post(other, json={"channel": "email", "scope": "acme"}, headers=key),
+        409,
+        "idempotency_conflict",
+    )
 
 
 def test_a_json_body_is_compared_by_content_not_spacing(admin: Caller, ada: str) -> None:
@@ -67,8 +73,11 @@ def test_a_refusal_is_saved_and_replayed_too(api: Api, ada: str, ledger: Ledger)
     url = f"/v1/contacts/{ada}/consent/opt-in"
     key = {"Idempotency-Key": "op-4"}
     for _ in range(3):
-        refused(staff.post(url, json={"channel": "email", "scope": "acme"}, headers=key), 422,
-                "evidence_required")
+        refused(
+            staff.post(url, json={"channel": "email", "scope": "acme"}, headers=key),
+            422,
+            "evidence_required",
+        )
     assert events(ledger, ada) == 0
 
 
@@ -98,8 +107,9 @@ def test_concurrent_duplicates_record_one_event(admin: Caller, ada: str, ledger:
 
 def test_a_too_long_key_is_invalid(admin: Caller, ada: str) -> None:
     url = f"/v1/contacts/{ada}/consent/opt-out"
-    response = admin.post(url, json={"channel": "email", "scope": "acme"},
-                          headers={"Idempotency-Key": "k" * 256})
+    response = admin.post(
+        url, json={"channel": "email", "scope": "acme"}, headers={"Idempotency-Key": "k" * 256}
+    )
     refused(response, 422, "invalid")
 
 

@@ -37,16 +37,18 @@ def test_a_revoked_key_is_refused_at_once(api: Api, admin: Caller) -> None:
     token, key_id = made.json()["token"], made.json()["key"]["id"]
     sender = {"Authorization": f"Bearer {token}"}
     params = {"contact": "ct_x", "channel": "sms", "scope": "acme/newsletters"}
-    refused(api.client.get("/v1/eligibility", params=params, headers=sender), 404,
-            "contact_not_found")
+    refused(
+        api.client.get("/v1/eligibility", params=params, headers=sender), 404, "contact_not_found"
+    )
     revoked = admin.delete(f"/v1/keys/{key_id}")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
-    refused(api.client.get("/v1/eligibility", params=params, headers=sender), 401,
-            "unauthenticated")
+    refused(
+        api.client.get("/v1/eligibility", params=params, headers=sender), 401, "unauthenticated"
+    )
 
 
 def test_keys_are_listed_without_secrets_and_stored_only_as_hashes(
-    api: Api, admin: Caller, ledger: Ledger
+    admin: Caller, ledger: Ledger
 ) -> None:
     made = admin.post("/v1/keys", json={"role": "viewer", "scope": "acme", "name": "dashboards"})
     token = made.json()["token"]
@@ -76,8 +78,9 @@ def test_a_retried_key_creation_returns_the_same_key_without_its_token(
 
 def test_a_key_role_must_be_one_a_key_can_hold(admin: Caller) -> None:
     refused(admin.post("/v1/keys", json={"role": "system", "scope": "acme"}), 422, "invalid")
-    refused(admin.post("/v1/keys", json={"role": "sender", "scope": "globex"}), 404,
-            "scope_not_found")
+    refused(
+        admin.post("/v1/keys", json={"role": "sender", "scope": "globex"}), 404, "scope_not_found"
+    )
 
 
 def test_revoking_an_unknown_key_is_not_found(admin: Caller) -> None:

@@ -64,10 +64,12 @@ def test_signing_up_an_opted_out_contact_is_refused_and_resubscribe_needs_a_reas
     assert change(admin, ada, "opt-out", "email", "acme").status_code == 201
     signup = change(api.as_("staff"), ada, "request-confirmation", "email", "acme")
     refused(signup, 409, "opted_out")
-    refused(change(admin, ada, "resubscribe", "email", "acme", evidence=WRITTEN), 422,
-            "reason_required")
-    again = change(admin, ada, "resubscribe", "email", "acme", reason="mistaken_unsubscribe",
-                   evidence=WRITTEN)
+    refused(
+        change(admin, ada, "resubscribe", "email", "acme", evidence=WRITTEN), 422, "reason_required"
+    )
+    again = change(
+        admin, ada, "resubscribe", "email", "acme", reason="mistaken_unsubscribe", evidence=WRITTEN
+    )
     assert again.status_code == 201, again.text
     assert check(admin, ada, "email", "acme")["allowed"] is True
 
@@ -96,7 +98,7 @@ def test_sms_broadcast_reaches_b_and_voice_broadcast_reaches_a(api: Api, admin: 
     assert sms_summary["excluded"] == {"soft_opt_out": 1} and sms_summary["eligible"] == 1
 
 
-def test_opt_outs_filter_down_from_group_to_client_to_user(api: Api, admin: Caller) -> None:
+def test_opt_outs_filter_down_from_group_to_client_to_user(admin: Caller) -> None:
     ada = add(admin, "ada@example.com")
     assert change(admin, ada, "opt-in", "email", "acme", evidence=WRITTEN).status_code == 201
     assert change(admin, ada, "opt-out", "email", "acme/newsletters/ada").status_code == 201
@@ -129,7 +131,10 @@ def test_a_bounce_stays_after_the_contact_opts_back_in(api: Api, admin: Caller) 
     back = change(sender, ada, "opt-in", "sms", "acme", source="sms_keyword", evidence=start)
     assert back.status_code == 201, back.text
     assert check(sender, ada, "sms", "acme") == {
-        "allowed": False, "reason": "bounced", "scope_id": None, "event_id": None,
+        "allowed": False,
+        "reason": "bounced",
+        "scope_id": None,
+        "event_id": None,
     }
 
 
@@ -139,8 +144,11 @@ def test_adding_opted_out_contacts_to_a_campaign_flags_them(api: Api, admin: Cal
     for contact in (ada, alan):
         assert change(admin, contact, "opt-in", "email", "acme", evidence=WRITTEN).is_success
     assert change(admin, alan, "opt-out", "email", "acme/newsletters").status_code == 201
-    body = {"channel": "email", "scope": "acme/newsletters/ada",
-            "segment": {"emails": ["ada@example.com", "alan@example.com", "nobody@example.com"]}}
+    body = {
+        "channel": "email",
+        "scope": "acme/newsletters/ada",
+        "segment": {"emails": ["ada@example.com", "alan@example.com", "nobody@example.com"]},
+    }
     response = api.as_("staff").post("/v1/campaigns/check", json=body)
     assert response.status_code == 200, response.text
     found = response.json()

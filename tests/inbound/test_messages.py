@@ -298,3 +298,48 @@ def test_the_ledger_still_verifies_after_inbound_events(numbers):
     text(numbers, "SM2", "START")
     system = Principal(Role.SYSTEM, "acme", "operator")
     assert numbers.verify(system).ok
+
+
+def run_together(*calls):
+    """Start the calls at the same moment on threads; their results (or errors)."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(n, call):
+        barrier.wait()
+        try:
+            results[n] = call()
+        except Exception as exc:  # reported below
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_a_webhook_delivered_twice_at_once_is_one_event_and_one_reply(numbers):
+    stranger = "+447700900458"
+    results = run_together(
+        *[lambda: text(numbers, "SM1", "STOP", sender_number=stranger) for _ in range(3)]
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sum(not r.replayed for r in results) == 1
+    contact = numbers.find_contact(admin(), mobile=stranger)
+    assert len(numbers.history(admin(), contact.id)) == 1
+    assert len(numbers.list_outbox(sender())) == 1
+
+
+def test_two_stops_from_a_new_number_at_once_make_one_contact(numbers):
+    stranger = "+447700900459"
+    results = run_together(
+        lambda: text(numbers, "SM1", "STOP", sender_number=stranger),
+        lambda: text(numbers, "SM2", "STOP", sender_number=stranger),
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert results[0].contact_id == results[1].contact_id
+    assert len(numbers.history(admin(), results[0].contact_id)) == 2

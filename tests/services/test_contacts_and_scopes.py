@@ -145,6 +145,8 @@ def test_an_erased_contacts_address_stays_suppressed_on_reimport(ledger):
     assert count_rows(ledger) == before
     assert ledger.check(sender(), ada.id, "email", "acme").reason is Reason.NO_ADDRESS
     assert ledger.verify(system()).ok
+    ledger.update_contact(staff(), ada.id, ContactDetails(name="erased"))
+    assert code(lambda: make_contact(ledger, "ada@example.com", None)) == "contact_erased"
 
 
 def test_an_audience_by_addresses_counts_the_unknown_and_narrows_by_list(ledger):
@@ -174,3 +176,14 @@ def test_a_large_audience_streams_in_pages_with_exact_counts(ledger):
     assert [r.contact_id for r in query_rows] == sorted(p.id for p in people)
     audience = ledger.resolve_audience(sender(), Segment(), "email", "acme")
     assert len(list(audience)) == 4 and audience.excluded == {Reason.NO_CONSENT: 3}
+
+
+def test_a_removed_address_no_longer_finds_the_contact_and_is_free_for_another(ledger):
+    ada = make_contact(ledger)
+    ledger.update_contact(staff(), ada.id, ContactDetails(email=""))
+    assert code(lambda: ledger.find_contact(viewer(), email="ada@example.com")) == (
+        "contact_not_found"
+    )
+    assert ledger.find_contact(viewer(), mobile="+447700900123").id == ada.id
+    other = make_contact(ledger, "ada@example.com", None)
+    assert ledger.find_contact(viewer(), email="ada@example.com").id == other.id

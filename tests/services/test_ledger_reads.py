@@ -68,9 +68,10 @@ def test_a_time_without_a_zone_is_refused_and_nothing_written(ledger):
     naive = datetime(2026, 1, 6, 9, 0)
     assert code(lambda: ledger.status_at(viewer(), ada.id, "sms", "acme", naive)) == "invalid"
     before = count_rows(ledger)
-    assert code(
-        lambda: ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN, occurred_at=naive)
-    ) == "invalid"
+    assert (
+        code(lambda: ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN, occurred_at=naive))
+        == "invalid"
+    )
     assert count_rows(ledger) == before
 
 

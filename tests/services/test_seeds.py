@@ -365,8 +365,9 @@ def test_a_principal_of_globex_never_sees_acme_contacts(ledger):
         "contact_not_found",
         "scope_not_found",
     )
-    audience = ledger.resolve_audience(sender(g), Segment(), "email", g)
-    assert list(audience) == [] and not audience.excluded
+    for segment in (Segment(), Segment([ada.id]), Segment(emails=["ada@example.com"])):
+        audience = ledger.resolve_audience(sender(g), segment, "email", g)
+        assert list(audience) == [] and not audience.excluded
     assert code(lambda: ledger.check(sender(g), ada.id, "email", "acme")) == "scope_not_found"
 
 

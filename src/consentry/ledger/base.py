@@ -27,7 +27,7 @@ from consentry.events import (
 from consentry.permissions import Capability, Principal, Role, authorise, authorise_contact
 from consentry.ports import Addresses, ChainHead, Clock, Outbox, Signer, Store, Tx
 from consentry.scopes import Scope, group_of, parse_scope_id
-from consentry.status import SUPPRESSION_ACTIONS, Consent, Suppression, apply, apply_suppression
+from consentry.status import SUPPRESSION_ACTIONS, Consent, apply, apply_suppression
 
 DEFAULT_CONFIRMATION_TTL = timedelta(days=7)
 

@@ -1,4 +1,4 @@
-"""Consent commands: opt in, opt out, re-subscribe, request confirmation, confirm (SPEC §1–§4).
+"""Consent commands: opt in, opt out, re-subscribe, request confirmation, confirm (SPEC §1-§4).
 
 Every command has one shape: validate → open a write transaction → lock the contact's chain
 → load the current consent → let the core rules refuse or accept → append the event and the

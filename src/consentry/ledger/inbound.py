@@ -26,7 +26,7 @@ number only) so the opt-out is kept and a later import of that number stays opte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -35,7 +35,7 @@ from typing import Any
 from consentry.channels import AddressKind, Channel, parse_channel
 from consentry.clock import new_id
 from consentry.contacts import Contact
-from consentry.errors import Invalid
+from consentry.errors import ContactExists, Invalid
 from consentry.events import Action, Actor, ActorKind, ConsentEvent, Source
 from consentry.keywords import KeywordKind, Match, match
 from consentry.ledger.base import Change
@@ -110,21 +110,11 @@ class InboundCommands(NumberCommands):
         if chan not in MESSAGING:
             raise Invalid(f"inbound messages come by {', '.join(c.value for c in MESSAGING)}")
         text = body[:MAX_BODY]
-        with self.store.transaction() as tx:
-            msg = self._inbound_claim(
-                tx, principal, provider, message_id, from_, to, chan, received_at
+        result, later = _retrying_a_race(
+            lambda: self._receive_once(
+                principal, provider, message_id, from_, to, text, chan, received_at
             )
-            if isinstance(msg, InboundResult):
-                return msg
-            number = msg.number
-            keywords = self._keyword_set_of(
-                tx, number.group_id, number.keyword_set, number.languages, number.free_text
-            )
-            found = match(text, keywords)
-            msg = replace(msg, evidence=_evidence(msg, text, found))
-            result, reply = self._inbound_act(tx, msg, found)
-            result, later = self._inbound_finish(tx, msg, result, reply)
-            tx.commit()
+        )
         if later is not None and self.outbox is not None:
             self.outbox.send(later)
         return result
@@ -141,30 +131,69 @@ class InboundCommands(NumberCommands):
     ) -> InboundResult:
         """Keys pressed during a call: the number's unsubscribe digit opts out of calls."""
         pressed = digits.strip().rstrip("#")[:32]
-        message_id = f"{call_id}:{pressed}"
+        call = (principal, provider, f"{call_id}:{pressed}", from_, to)
+        result, _ = _retrying_a_race(lambda: self._press_once(*call, pressed, received_at))
+        return result
+
+    def _receive_once(
+        self,
+        principal: Principal,
+        provider: str,
+        message_id: str,
+        from_: str,
+        to: str,
+        text: str,
+        chan: Channel,
+        received_at: datetime | None,
+    ) -> tuple[InboundResult, OutboundMessage | None]:
+        with self.store.transaction() as tx:
+            msg = self._inbound_claim(
+                tx, principal, provider, message_id, from_, to, chan, received_at
+            )
+            if isinstance(msg, InboundResult):
+                return msg, None
+            number = msg.number
+            keywords = self._keyword_set_of(
+                tx, number.group_id, number.keyword_set, number.languages, number.free_text
+            )
+            found = match(text, keywords)
+            msg = replace(msg, evidence=_evidence(msg, text, found))
+            result, reply = self._inbound_act(tx, msg, found)
+            outcome = self._inbound_finish(tx, msg, result, reply)
+            tx.commit()
+        return outcome
+
+    def _press_once(
+        self,
+        principal: Principal,
+        provider: str,
+        message_id: str,
+        from_: str,
+        to: str,
+        pressed: str,
+        received_at: datetime | None,
+    ) -> tuple[InboundResult, OutboundMessage | None]:
         with self.store.transaction() as tx:
             msg = self._inbound_claim(
                 tx, principal, provider, message_id, from_, to, Channel.VOICE, received_at
             )
             if isinstance(msg, InboundResult):
-                return msg
-            if pressed != msg.number.unsubscribe_digit:
-                result, _ = self._inbound_finish(tx, msg, InboundResult(Outcome.IGNORED), None)
-                tx.commit()
-                return result
-            rule = f"keypad:{pressed}"
-            msg = replace(msg, evidence={**msg.evidence, "digits": pressed, "matched_rule": rule})
-            contact = self._inbound_contact(tx, msg, create=True)
-            assert contact is not None
-            event = self._inbound_hard(
-                tx, msg, contact, Channel.VOICE, msg.number.scope_id, Action.OPTED_OUT
-            )
-            result = InboundResult(
-                Outcome.OPTED_OUT, rule, contact.id, (event.id,), reply=VOICE_OPT_OUT
-            )
-            result, _ = self._inbound_finish(tx, msg, result, None)
+                return msg, None
+            result = InboundResult(Outcome.IGNORED)
+            if pressed == msg.number.unsubscribe_digit:
+                result = self._keypad_opt_out(tx, msg, pressed)
+            outcome = self._inbound_finish(tx, msg, result, None)
             tx.commit()
-        return result
+        return outcome
+
+    def _keypad_opt_out(self, tx: Tx, msg: _Inbound, pressed: str) -> InboundResult:
+        rule = f"keypad:{pressed}"
+        msg = replace(msg, evidence={**msg.evidence, "digits": pressed, "matched_rule": rule})
+        contact = self._inbound_contact(tx, msg, create=True)
+        assert contact is not None
+        scope_id = msg.number.scope_id
+        event = self._inbound_hard(tx, msg, contact, Channel.VOICE, scope_id, Action.OPTED_OUT)
+        return InboundResult(Outcome.OPTED_OUT, rule, contact.id, (event.id,), VOICE_OPT_OUT)
 
     # ── the steps ──
     def _inbound_claim(
@@ -328,6 +357,16 @@ class InboundCommands(NumberCommands):
             )
         )
         return result, later
+
+
+def _retrying_a_race(
+    attempt: Callable[[], tuple[InboundResult, OutboundMessage | None]],
+) -> tuple[InboundResult, OutboundMessage | None]:
+    """Run once more when a concurrent message created the same new contact first."""
+    try:
+        return attempt()
+    except ContactExists:
+        return attempt()
 
 
 def _evidence(msg: _Inbound, text: str, found: Match | None) -> dict[str, Any]:

@@ -169,5 +169,5 @@ def contact_ids_by_digest(
         query = select(ck.digest, ck.contact_id).where(
             ck.group_id == group_id, ck.kind == kind, ck.digest.in_(chunk)
         )
-        found.update({d: cid for d, cid in conn.execute(query)})
+        found.update((row.digest, row.contact_id) for row in conn.execute(query))
     return found

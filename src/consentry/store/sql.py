@@ -111,7 +111,9 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
                 self.conn.execute(
                     update(t.contacts).where(t.contacts.c.id == contact.id).values(**values)
                 )
-                old = (ck.c.contact_id == contact.id) & ck.c.kind.in_([k.value for k in keys])
+                old = ck.c.contact_id == contact.id
+                if contact.erased_at is not None:  # erased: its keys keep re-imports suppressed
+                    old = old & ck.c.kind.in_([k.value for k in keys])
                 self.conn.execute(delete(ck).where(old))
                 self._insert_keys(contact, keys)
         except IntegrityError as exc:
