@@ -44,6 +44,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from consentry.errors import Invalid, KeywordRequired
 from consentry.phrases import free_text_opt_out
@@ -266,12 +267,18 @@ def default_keywords(
     unknown = [lang for lang in chosen if lang not in DEFAULT_WORDS]
     if unknown:
         raise Invalid(f"no default keywords for {', '.join(unknown)}", languages=unknown)
+    return _defaults(chosen, name, free_text)
+
+
+@lru_cache(maxsize=64)
+def _defaults(languages: tuple[str, ...], name: str, free_text: bool) -> KeywordSet:
+    """Built once per choice: a keyword set is never changed in place (``adding`` copies)."""
     table: dict[KeywordKind, dict[str, str]] = {kind: {} for kind in KIND_ORDER}
-    for language in chosen:
+    for language in languages:
         for kind, words in DEFAULT_WORDS[language].items():
             for word in words:
                 table[kind].setdefault(normalise(word), language)
-    return KeywordSet(name, table, free_text, chosen)
+    return KeywordSet(name, table, free_text, languages)
 
 
 def match(text: str, keywords: KeywordSet) -> Match | None:
