@@ -51,8 +51,10 @@ def build_data(ledger: Ledger, contacts: int, seed: int = 7) -> list[str]:
     ids = []
     for n in range(contacts):
         c = ledger.add_contact(
-            SYSTEM, ContactDetails(email=f"p{n}@example.com", mobile=f"+4477009{n % 100000:05d}")
-            if n < 100000 else ContactDetails(email=f"p{n}@example.com")
+            SYSTEM,
+            ContactDetails(email=f"p{n}@example.com", mobile=f"+4477009{n % 100000:05d}")
+            if n < 100000
+            else ContactDetails(email=f"p{n}@example.com"),
         )
         ids.append(c.id)
         for channel in ("email", "sms"):
@@ -85,7 +87,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 def report(name: str, ours: float, bare: float, unit: str) -> None:
     """One line: ours, bare, ratio."""
-    print(f"{name:<44} {ours:>12.1f} {unit:<6} bare {bare:>12.1f} {unit:<6} ratio {ours / bare:5.2f}x")
+    print(
+        f"{name:<44} {ours:>12.1f} {unit:<6} bare {bare:>12.1f} {unit:<6} ratio {ours / bare:5.2f}x"
+    )
 
 
 def bench_check(ledger: Ledger, ids: list[str], n: int) -> None:
@@ -114,8 +118,12 @@ def bench_check(ledger: Ledger, ids: list[str], n: int) -> None:
         bare_t = timed(bare, n)
     ours_t = timed(ours, n)
     for q, label in ((0.5, "p50"), (0.99, "p99")):
-        report(f"eligibility check {label}", percentile(ours_t, q) * 1e6,
-               percentile(bare_t, q) * 1e6, "µs")
+        report(
+            f"eligibility check {label}",
+            percentile(ours_t, q) * 1e6,
+            percentile(bare_t, q) * 1e6,
+            "µs",
+        )
 
 
 def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
@@ -141,8 +149,12 @@ def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
         conn.commit()
     ours_t = timed(ours, len(targets))
     for q, label in ((0.5, "p50"), (0.99, "p99")):
-        report(f"hard opt-out (append+project+commit) {label}", percentile(ours_t, q) * 1e3,
-               percentile(bare_t, q) * 1e3, "ms")
+        report(
+            f"hard opt-out (append+project+commit) {label}",
+            percentile(ours_t, q) * 1e3,
+            percentile(bare_t, q) * 1e3,
+            "ms",
+        )
 
 
 def bench_audience(ledger: Ledger, ids: list[str]) -> None:
@@ -153,15 +165,19 @@ def bench_audience(ledger: Ledger, ids: list[str]) -> None:
     engine = ledger.store.engine  # type: ignore[attr-defined]
     start = time.perf_counter()
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT c.id FROM contacts c WHERE c.group_id = 'bench' AND NOT EXISTS ("
-            " SELECT 1 FROM consents s WHERE s.contact_id = c.id AND s.channel = 'sms'"
-            " AND s.scope_id IN ('bench/c3/u4','bench/c3','bench')"
-            " AND s.status IN ('soft_opt_out','hard_opt_out')) ORDER BY c.id"
-        )).all()
+        rows = conn.execute(
+            text(
+                "SELECT c.id FROM contacts c WHERE c.group_id = 'bench' AND NOT EXISTS ("
+                " SELECT 1 FROM consents s WHERE s.contact_id = c.id AND s.channel = 'sms'"
+                " AND s.scope_id IN ('bench/c3/u4','bench/c3','bench')"
+                " AND s.status IN ('soft_opt_out','hard_opt_out')) ORDER BY c.id"
+            )
+        ).all()
     bare = time.perf_counter() - start
-    print(f"audience: {eligible} eligible of {len(ids)}, excluded {dict(audience.excluded)}; "
-          f"bare select {len(rows)} ids")
+    print(
+        f"audience: {eligible} eligible of {len(ids)}, excluded {dict(audience.excluded)}; "
+        f"bare select {len(rows)} ids"
+    )
     report("audience (contacts/s)", len(ids) / ours, len(ids) / bare, "/s")
 
 
@@ -177,8 +193,12 @@ def bench_verify(ledger: Ledger) -> None:
         ):
             hashlib.sha256(repr(tuple(row)).encode()).digest()
     bare = time.perf_counter() - start
-    report(f"verify ({result.checked} events, ok={result.ok}) events/s",
-           result.checked / ours, result.checked / bare, "/s")
+    report(
+        f"verify ({result.checked} events, ok={result.ok}) events/s",
+        result.checked / ours,
+        result.checked / bare,
+        "/s",
+    )
 
 
 def main() -> None:

@@ -105,7 +105,7 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 def ledger(settings: Settings, clock: FixedClock) -> Iterator[Ledger]:
     """A ledger on a fresh database, with the acme and globex scope trees."""
-    built = build(settings, clock)
+    built = build(settings, clock, migrate=False)  # the database is migrated already
     make_scopes(built)
     yield built
     built.close()

@@ -208,6 +208,22 @@ class Tx(Protocol):
     def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool: ...
 
 
+class ChainReader(Protocol):
+    """The ledger's chains as of one snapshot."""
+
+    def rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, ordered by (contact_id, seq)."""
+        ...
+
+    def heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head (contact_id, seq, hash), ordered by contact_id."""
+        ...
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event, or None."""
+        ...
+
+
 class Store(Protocol):
     """The SQL store: transactions plus the set-based read paths."""
 
@@ -219,16 +235,8 @@ class Store(Protocol):
         """Every contact of the segment with its eligibility reason, streamed in id order."""
         ...
 
-    def chain_rows(self) -> Iterator[ChainRow]:
-        """Every event's chained fields, ordered by (contact_id, seq)."""
-        ...
-
-    def chain_heads(self) -> Iterator[tuple[str, int, str]]:
-        """Every stored chain head (contact_id, seq, hash), ordered by contact_id."""
-        ...
-
-    def event_hash(self, contact_id: str, seq: int) -> str | None:
-        """The stored hash of one event, or None."""
+    def chain(self, group_id: str | None) -> AbstractContextManager[ChainReader]:
+        """The chains of one group (or all, for ``None``) in one consistent snapshot."""
         ...
 
     def close(self) -> None:

@@ -192,7 +192,7 @@ class InboundCommands(NumberCommands):
         contact = self._inbound_contact(tx, msg, create=True)
         assert contact is not None
         scope_id = msg.number.scope_id
-        event = self._inbound_hard(tx, msg, contact, Channel.VOICE, scope_id, Action.OPTED_OUT)
+        event, _ = self._inbound_hard(tx, msg, contact, Channel.VOICE, scope_id, Action.OPTED_OUT)
         return InboundResult(Outcome.OPTED_OUT, rule, contact.id, (event.id,), VOICE_OPT_OUT)
 
     # ── the steps ──
@@ -264,14 +264,11 @@ class InboundCommands(NumberCommands):
             channels = tuple(dict.fromkeys((chan, *msg.number.channels)))
         else:
             scope_id, channels = msg.number.scope_id, (chan,)
-        changed = any(
-            self._inbound_status(tx, contact, c, scope_id) is not Status.HARD_OPT_OUT
-            for c in channels
-        )
-        events = [
+        done = [
             self._inbound_hard(tx, msg, contact, c, scope_id, Action.OPTED_OUT) for c in channels
         ]
-        return events, changed
+        changed = any(before is not Status.HARD_OPT_OUT for _, before in done)
+        return [event for event, _ in done], changed
 
     def _inbound_opt_in(
         self, tx: Tx, msg: _Inbound, contact: Contact
@@ -283,13 +280,13 @@ class InboundCommands(NumberCommands):
         targets = [s for s in path if s in consents and consents[s].status.is_opt_out]
         if consents.get(scope_id, NO_CONSENT).status is not Status.OPTED_IN:
             targets = [scope_id, *[s for s in targets if s != scope_id]]
-        events = [self._inbound_hard(tx, msg, contact, chan, s, Action.OPTED_IN) for s in targets]
-        return events, bool(events)
+        done = [self._inbound_hard(tx, msg, contact, chan, s, Action.OPTED_IN) for s in targets]
+        return [event for event, _ in done], bool(done)
 
     def _inbound_hard(
         self, tx: Tx, msg: _Inbound, contact: Contact, chan: Channel, scope_id: str, action: Action
-    ) -> ConsentEvent:
-        """Record one of the contact's own (hard) events in ``tx``."""
+    ) -> tuple[ConsentEvent, Status]:
+        """Record one of the contact's own (hard) events in ``tx``; also the status before."""
         source = Source.VOICE_KEYPAD if chan is Channel.VOICE else Source.SMS_KEYWORD
         actor = Actor(ActorKind.CONTACT, contact.id)
         head = tx.lock_chain(contact.id)
@@ -300,10 +297,7 @@ class InboundCommands(NumberCommands):
             contact, chan, scope_id, action, actor, msg.principal.id, source,
             evidence=msg.evidence, occurred_at=msg.record.received_at,
         )  # fmt: skip
-        return self._record(tx, head, change, current)
-
-    def _inbound_status(self, tx: Tx, contact: Contact, chan: Channel, scope_id: str) -> Status:
-        return tx.consents(contact.id, chan, [scope_id]).get(scope_id, NO_CONSENT).status
+        return self._record(tx, head, change, current), current.status
 
     def _inbound_contact(self, tx: Tx, msg: _Inbound, create: bool) -> Contact | None:
         """The group's contact with this mobile number; a minimal new one when asked."""
@@ -311,7 +305,7 @@ class InboundCommands(NumberCommands):
         digest = self.addresses.digest(AddressKind.MOBILE, msg.mobile)
         found = tx.find_contact_id(group_id, AddressKind.MOBILE, digest)
         if found is not None:
-            return tx.get_contact(group_id, found)
+            return Contact(found, group_id)  # the events need only its id and group
         if not create:
             return None
         now = self.clock.now()

@@ -138,20 +138,25 @@ class Integrity(LedgerBase):
         return event
 
     def export_digest(self, principal: Principal) -> Digest:
-        """The digest of every chain head now (store it elsewhere; verify against it later)."""
+        """The digest of every chain head now (store it elsewhere; verify against it later).
+
+        The operator's digest covers the deployment; an admin's covers their group only.
+        """
         authorise(principal, Capability.VERIFY)
-        heads = tuple(self.store.chain_heads())
+        with self.store.chain(_group_of(principal)) as chain:
+            heads = tuple(chain.heads())
         return Digest(heads_digest(heads), len(heads), sum(seq for _, seq, _ in heads), heads)
 
     def verify(self, principal: Principal, against: Digest | None = None) -> VerifyReport:
         """Recompute every chain; name the first altered, inserted or deleted event."""
         authorise(principal, Capability.VERIFY)
         verifier = Verifier()
-        verifier.feed(self.store.chain_rows())
-        stored = list(self.store.chain_heads())
-        verifier.compare_heads(stored)
-        if against is not None:
-            verifier.compare_digest(against.heads, self.store.event_hash)
+        with self.store.chain(_group_of(principal)) as chain:
+            verifier.feed(chain.rows())
+            stored = list(chain.heads())
+            verifier.compare_heads(stored)
+            if against is not None:
+                verifier.compare_digest(against.heads, chain.event_hash)
         problems = [p for p in verifier.problems if self._visible(principal, p)]
         return VerifyReport(verifier.checked, tuple(problems), heads_digest(stored))
 
@@ -160,3 +165,8 @@ class Integrity(LedgerBase):
         if principal.role is Role.SYSTEM or problem.group_id is None:
             return True
         return problem.group_id == principal.group_id
+
+
+def _group_of(principal: Principal) -> str | None:
+    """Whose chains a principal verifies: the operator all of them, anyone else their group's."""
+    return None if principal.role is Role.SYSTEM else principal.group_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from consentry.chain import ChainRow
@@ -46,21 +46,36 @@ class SqlStore:
                 tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield tx
 
-    def chain_rows(self) -> Iterator[ChainRow]:
-        """Every event's chained fields, in (contact, seq) order."""
-        return reads.stream_chain(self.engine)
-
-    def chain_heads(self) -> Iterator[tuple[str, int, str]]:
-        """Every stored chain head, in contact order."""
-        return reads.stream_heads(self.engine)
-
-    def event_hash(self, contact_id: str, seq: int) -> str | None:
-        """The stored hash of one event."""
-        return reads.event_hash(self.engine, contact_id, seq)
+    @contextmanager
+    def chain(self, group_id: str | None) -> Iterator[ChainSnapshot]:
+        """Events, heads and hashes of one group (or all) read in ONE consistent snapshot, so a
+        write landing while verification reads is never mistaken for tampering."""
+        with self._snapshot() as tx:
+            yield ChainSnapshot(tx.conn, group_id)
 
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+
+
+class ChainSnapshot:
+    """The ledger's chains as of one snapshot (the adapter behind ``ports.ChainReader``)."""
+
+    def __init__(self, conn: Connection, group_id: str | None) -> None:
+        self.conn = conn
+        self.group_id = group_id
+
+    def rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, in (contact, seq) order."""
+        return reads.stream_chain(self.conn, self.group_id)
+
+    def heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head, in contact order."""
+        return reads.stream_heads(self.conn, self.group_id)
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event."""
+        return reads.event_hash(self.conn, self.group_id, contact_id, seq)
 
 
 def open_store(url: str, migrate: bool = True) -> SqlStore:

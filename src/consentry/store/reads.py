@@ -121,41 +121,43 @@ _CHAIN_SELECT = select(
 ).order_by(_E.contact_id, _E.seq)
 
 
-def stream_chain(engine: Engine, batch: int = 20_000) -> Iterator[ChainRow]:
-    """Every event's chained fields in (contact, seq) order, streamed."""
+def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) -> Iterator[ChainRow]:
+    """Every event's chained fields in (contact, seq) order, streamed (one group, or all)."""
     n = len(CHAIN_COLUMNS)
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(_CHAIN_SELECT)
-        for row in result:
-            yield ChainRow(
-                event_id=row[0],
-                contact_id=row[1],
-                group_id=row[2],
-                seq=row[3],
-                prev_hash=row[n],
-                hash=row[n + 1],
-                fields=tuple(row[:n]),
-                evidence=row[n + 2],
-                evidence_salt=row[n + 3],
-                evidence_commitment=row[n - 1],
-            )
+    query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+    for row in result:
+        yield ChainRow(
+            event_id=row[0],
+            contact_id=row[1],
+            group_id=row[2],
+            seq=row[3],
+            prev_hash=row[n],
+            hash=row[n + 1],
+            fields=tuple(row[:n]),
+            evidence=row[n + 2],
+            evidence_salt=row[n + 3],
+            evidence_commitment=row[n - 1],
+        )
 
 
-def stream_heads(engine: Engine) -> Iterator[tuple[str, int, str]]:
-    """Every stored chain head, in contact order."""
-    h = t.chain_heads.c
-    with engine.connect() as conn:
-        query = select(h.contact_id, h.seq, h.hash).order_by(h.contact_id)
-        for row in conn.execution_options(stream_results=True, yield_per=20_000).execute(query):
-            yield row[0], row[1], row[2]
+def stream_heads(conn: Connection, group_id: str | None) -> Iterator[tuple[str, int, str]]:
+    """Every stored chain head, in contact order (one group, or all)."""
+    h, c = t.chain_heads.c, t.contacts.c
+    query = select(h.contact_id, h.seq, h.hash).order_by(h.contact_id)
+    if group_id is not None:
+        query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
+    for row in conn.execution_options(stream_results=True, yield_per=20_000).execute(query):
+        yield row[0], row[1], row[2]
 
 
-def event_hash(engine: Engine, contact_id: str, seq: int) -> str | None:
-    """The stored hash of one event."""
-    with engine.connect() as conn:
-        query = select(_E.hash).where(_E.contact_id == contact_id, _E.seq == seq)
-        value: str | None = conn.execute(query).scalar()
-        return value
+def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int) -> str | None:
+    """The stored hash of one event (of the group, when one is given)."""
+    query = select(_E.hash).where(_E.contact_id == contact_id, _E.seq == seq)
+    if group_id is not None:
+        query = query.where(_E.group_id == group_id)
+    value: str | None = conn.execute(query).scalar()
+    return value
 
 
 def contact_ids_by_digest(
