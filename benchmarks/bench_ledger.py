@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import os
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable

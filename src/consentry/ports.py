@@ -83,7 +83,9 @@ class ChainHead:
 class Segment:
     """Who a broadcast is for, before consent: all contacts, ids, addresses, a list, an attribute.
 
-    The fields narrow each other (AND); an empty segment means every contact of the group.
+    Contact ids, emails and mobiles together name the members (any of them); a list name and
+    an attribute narrow that set, or the whole group when no member is named (AND). An empty
+    segment means every contact of the group. Unknown addresses are counted, not an error.
     """
 
     contact_ids: Sequence[str] | None = None
@@ -145,6 +147,9 @@ class Tx(Protocol):
     def update_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None: ...
     def get_contact(self, group_id: str, contact_id: str) -> Contact | None: ...
     def find_contact_id(self, group_id: str, kind: AddressKind, digest: str) -> str | None: ...
+    def find_contact_ids(
+        self, group_id: str, kind: AddressKind, digests: Sequence[str]
+    ) -> dict[str, str]: ...
     def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]: ...
 
     # ── ledger ──

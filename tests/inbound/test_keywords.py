@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consentry.errors import KeywordRequired
 from consentry.keywords import (
     DEFAULT_WORDS,
+    FILLERS,
     REQUIRED_OPT_OUT,
     KeywordKind,
     default_keywords,
@@ -197,3 +200,26 @@ def test_languages_choose_the_tables_and_english_is_always_in():
     assert match("PARAR", french) is None
     found = match("Arrêt", french)
     assert found is not None and found.language == "fr"
+
+
+ALL_WORDS = [(p.values[0], p.values[1]) for p in EVERY_KEYWORD]
+
+
+@given(st.text(max_size=300))
+def test_matching_never_fails_and_normalising_is_idempotent(text):
+    once = normalise(text)
+    assert normalise(once) == once
+    match(text, DEFAULTS)
+
+
+@given(
+    st.sampled_from(ALL_WORDS),
+    st.lists(st.sampled_from(sorted(FILLERS)), max_size=2),
+    st.lists(st.sampled_from(sorted(FILLERS)), max_size=2),
+    st.sampled_from(["", "!", ".", "!!", " :)", "?"]),
+)
+def test_a_keyword_wrapped_in_politeness_keeps_its_kind(kind_word, before, after, ending):
+    kind, word = kind_word
+    text = " ".join([*before, word, *after]) + ending
+    found = match(text, DEFAULTS)
+    assert found is not None and found.kind is kind, text

@@ -148,13 +148,10 @@ class Reads(LedgerBase):
         pairs = [(AddressKind.EMAIL, self.addresses.email, segment.emails or [])]
         pairs.append((AddressKind.MOBILE, self.addresses.mobile, segment.mobiles or []))
         for kind, normalise, values in pairs:
-            for value in values:
-                digest = self.addresses.digest(kind, normalise(value))
-                found = tx.find_contact_id(group_id, kind, digest)
-                if found is None:
-                    unknown += 1
-                else:
-                    ids.add(found)
+            digests = {self.addresses.digest(kind, normalise(v)) for v in values}
+            found = tx.find_contact_ids(group_id, kind, sorted(digests))
+            unknown += len(digests) - len(found)
+            ids.update(found.values())
         return Segment(sorted(ids), None, None, segment.list_name, segment.attribute), unknown
 
     def history(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, exists, literal, or_, select
+from sqlalchemy import Connection, and_, case, exists, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from consentry.chain import ChainRow

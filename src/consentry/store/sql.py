@@ -27,6 +27,7 @@ from consentry.store import schema as t
 from consentry.store.inbound_sql import InboundSql
 from consentry.store.keys_sql import KeysSql
 from consentry.store.preferences_sql import PreferencesSql
+from consentry.store.reads import contact_ids_by_digest
 from consentry.store.rows import (
     consent_from_values,
     contact_from_row,
@@ -137,6 +138,11 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
         )
         found: str | None = self.conn.execute(query).scalar()
         return found
+
+    def find_contact_ids(
+        self, group_id: str, kind: AddressKind, digests: Sequence[str]
+    ) -> dict[str, str]:
+        return contact_ids_by_digest(self.conn, group_id, kind.value, digests)
 
     def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]:
         c = t.contacts.c
