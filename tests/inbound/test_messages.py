@@ -343,3 +343,35 @@ def test_two_stops_from_a_new_number_at_once_make_one_contact(numbers):
     assert all(not isinstance(r, Exception) for r in results), results
     assert results[0].contact_id == results[1].contact_id
     assert len(numbers.history(admin(), results[0].contact_id)) == 2
+
+
+def test_the_reply_is_in_the_language_of_the_keyword(numbers):
+    make_contact(numbers)
+    text(numbers, "SM1", "ARRÊT")
+    text(numbers, "SM2", "ayuda")
+    bodies = {i.message.category: i.message.body for i in numbers.list_outbox(sender())}
+    assert bodies["opt_out_confirmation"].startswith("Vous êtes désabonné")
+    assert bodies["help"].startswith("Responda BAJA")
+
+
+def test_english_keywords_are_answered_in_the_numbers_first_language(numbers):
+    numbers.configure_number(admin(), NEWS, "acme/newsletters", ["sms"], languages=["de", "en"])
+    text(numbers, "SM1", "STOP")
+    [item] = numbers.list_outbox(sender())
+    assert item.message.body.startswith("Sie sind abgemeldet")
+
+
+def test_a_numbers_own_text_is_used_in_every_language(numbers):
+    numbers.configure_number(
+        admin(), NEWS, "acme/newsletters", ["sms"], opt_out_text="Bye from Acme"
+    )
+    text(numbers, "SM1", "PARAR")
+    assert numbers.list_outbox(sender())[0].message.body == "Bye from Acme"
+
+
+def test_a_sender_key_of_another_client_cannot_deliver_to_this_number(numbers):
+    from consentry.errors import OutOfScope
+
+    with pytest.raises(OutOfScope):
+        numbers.receive_message(sender("acme/events"), "twilio", "SM1", ADA, NEWS, "STOP")
+    assert numbers.receive_message(sender("acme/newsletters"), "p", "SM1", ADA, NEWS, "STOP")

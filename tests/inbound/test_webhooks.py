@@ -240,3 +240,20 @@ def test_url_encoded_values_are_verified_as_decoded(client, numbers):
     response = twilio_post(client, MESSAGES, sms("SM1", "Arrêt & merci !"))
     assert response.status_code == 200
     assert numbers.check(admin(), ada.id, "sms", "acme/newsletters").reason is Reason.HARD_OPT_OUT
+
+
+def test_the_server_mounts_the_inbound_webhooks(settings):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from consentry.server import create_server
+
+    configured = replace(settings, public_url=PUBLIC, twilio_auth_tokens=("12345",))
+    app = create_server(configured)
+    with TestClient(app) as server:
+        unsigned = server.post(MESSAGES, data=sms("SM1", "STOP"), headers={})
+        assert_refused(unsigned)
+        signed = twilio_post(server, MESSAGES, sms("SM1", "STOP"))
+        assert_refused(signed, "number_not_found", 404)  # verified, but nobody set the number up
+    app.state.ledger.close()

@@ -40,6 +40,7 @@ from consentry.events import Action, Actor, ActorKind, ConsentEvent, Source
 from consentry.keywords import KeywordKind, Match, match
 from consentry.ledger.base import Change
 from consentry.ledger.numbers import MESSAGING, NumberCommands, strip_prefix
+from consentry.ledger.replies import reply_text
 from consentry.permissions import Capability, Principal, authorise
 from consentry.ports import InboundRecord, NumberConfig, OutboundMessage, TransactionalOutbox, Tx
 from consentry.scopes import path_to_root
@@ -239,18 +240,20 @@ class InboundCommands(NumberCommands):
             return InboundResult(Outcome.IGNORED, contact_id=_id(contact)), None
         if found.kind is KeywordKind.HELP:
             contact = self._inbound_contact(tx, msg, create=False)
-            reply = self._inbound_reply(msg, contact, number.help_text, ReplyCategory.HELP)
+            text = reply_text(number, found.kind, _language(found, number))
+            reply = self._inbound_reply(msg, contact, text, ReplyCategory.HELP)
             return InboundResult(Outcome.HELP, found.rule, _id(contact)), reply
         contact = self._inbound_contact(tx, msg, create=True)
         assert contact is not None
         if found.kind is KeywordKind.OPT_IN:
             events, changed = self._inbound_opt_in(tx, msg, contact)
-            outcome, text = Outcome.OPTED_IN, number.opt_in_text
+            outcome = Outcome.OPTED_IN
             category = ReplyCategory.OPT_IN_CONFIRMATION
         else:
             events, changed = self._inbound_opt_out(tx, msg, contact, found.kind, chan)
-            outcome, text = Outcome.OPTED_OUT, number.opt_out_text
+            outcome = Outcome.OPTED_OUT
             category = ReplyCategory.OPT_OUT_CONFIRMATION
+        text = reply_text(number, found.kind, _language(found, number))
         confirmation = self._inbound_reply(msg, contact, text, category) if changed else None
         ids = tuple(e.id for e in events)
         return InboundResult(outcome, found.rule, contact.id, ids), confirmation
@@ -370,6 +373,13 @@ def _evidence(msg: _Inbound, text: str, found: Match | None) -> dict[str, Any]:
         "matched_rule": found.rule if found else None,
         "language": found.language if found else None,
     }
+
+
+def _language(found: Match, number: NumberConfig) -> str:
+    """Answer in the keyword's language; English keywords (used everywhere) in the number's."""
+    if found.language is not None and found.language != "en":
+        return found.language
+    return number.languages[0] if number.languages else "en"
 
 
 def _id(contact: Contact | None) -> str | None:

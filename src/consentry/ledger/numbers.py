@@ -33,16 +33,6 @@ INBOUND_CHANNELS = (*MESSAGING, Channel.VOICE)
 KEYPAD = frozenset("0123456789*#")
 PREFIXES = ("whatsapp:", "rcs:", "sms:", "mms:", "tel:")
 
-DEFAULT_HELP = "Reply STOP to unsubscribe, START to subscribe again. Msg & data rates may apply."
-DEFAULT_OPT_OUT = (
-    "You are unsubscribed and will get no more messages from this number. "
-    "Reply START to subscribe again."
-)
-DEFAULT_OPT_IN = (
-    "You are subscribed again to messages from this number. "
-    "Reply HELP for help, STOP to unsubscribe."
-)
-
 
 def strip_prefix(value: str) -> str:
     """A provider address without its channel prefix (``whatsapp:+44…`` → ``+44…``)."""
@@ -80,9 +70,9 @@ class NumberCommands(LedgerBase):
             keyword_set=_name(keyword_set),
             languages=_languages(languages),
             free_text=free_text,
-            help_text=(help_text or DEFAULT_HELP).strip(),
-            opt_out_text=(opt_out_text or DEFAULT_OPT_OUT).strip(),
-            opt_in_text=(opt_in_text or DEFAULT_OPT_IN).strip(),
+            help_text=(help_text or "").strip(),  # empty: the default in the contact's language
+            opt_out_text=(opt_out_text or "").strip(),
+            opt_in_text=(opt_in_text or "").strip(),
             unsubscribe_digit=_digit(unsubscribe_digit),
         )
         with self.store.transaction() as tx:
