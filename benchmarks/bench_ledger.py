@@ -7,6 +7,9 @@ Prints, for each hot path, Consentry's figure, the bare database's figure and th
 - eligibility check (library) vs one indexed SELECT of the projection rows on the scope path
   plus the suppression lookup (p50 / p99);
 - a hard opt-out (lock, append, project, commit) vs a single-row INSERT + commit;
+- the STOP webhook (Twilio signature verify included, then exactly what the route does:
+  ``inbound_principal`` and ``receive_message`` — dedupe, number, keywords, contact, opt-out,
+  outbox reply, outcome, commit; HTTP parsing excluded) vs the same single-row INSERT + commit;
 - audience resolution (streamed, counted by reason) vs the bare SELECT of the same ids;
 - ledger verification vs a raw scan + SHA-256 of the same bytes.
 
@@ -30,7 +33,10 @@ from sqlalchemy import text
 from consentry.bootstrap import build
 from consentry.contacts import ContactDetails
 from consentry.events import Source
+from consentry.inbound.routes import twilio_message
+from consentry.inbound.signatures import twilio_signature, verify_twilio
 from consentry.ledger import Ledger
+from consentry.ledger.inbound import Outcome
 from consentry.permissions import Principal, Role
 from consentry.ports import Segment
 from consentry.settings import Settings
@@ -138,14 +144,8 @@ def bench_check(ledger: Ledger, ids: list[str], n: int) -> None:
         )
 
 
-def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
-    rng = random.Random(2)
-    targets = rng.sample(ids, min(n, len(ids)))
-    it = iter(targets)
-
-    def ours() -> None:
-        ledger.opt_out(SENDER, next(it), "voice", "bench/c1", source=Source.VOICE_KEYPAD)
-
+def single_row_commits(ledger: Ledger, n: int) -> list[float]:
+    """The bare database's minimum write: one single-row INSERT + commit, ``n`` times."""
     engine = ledger.store.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_bare (k VARCHAR(64) PRIMARY KEY)"))
@@ -156,17 +156,66 @@ def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
             conn.execute(text("INSERT INTO bench_bare VALUES (:k)"), {"k": f"k{next(counter)}"})
             conn.commit()
 
-        bare_t = timed(bare, len(targets))
+        bare_t = timed(bare, n)
         conn.execute(text("DROP TABLE bench_bare"))
         conn.commit()
+    return bare_t
+
+
+def bench_stop(ledger: Ledger, ids: list[str], n: int) -> None:
+    rng = random.Random(2)
+    targets = rng.sample(ids, min(n, len(ids)))
+    it = iter(targets)
+
+    def ours() -> None:
+        ledger.opt_out(SENDER, next(it), "voice", "bench/c1", source=Source.VOICE_KEYPAD)
+
+    bare_t = single_row_commits(ledger, len(targets))
     ours_t = timed(ours, len(targets))
     for q, label in ((0.5, "p50"), (0.99, "p99")):
         report(
             f"hard opt-out (append+project+commit) {label}",
-            percentile(ours_t, q) * 1e3,
-            percentile(bare_t, q) * 1e3,
-            "ms",
+            percentile(ours_t, q) * 1e6,
+            percentile(bare_t, q) * 1e6,
+            "µs",
         )
+
+
+STOP_NUMBER = "+441632960999"
+TWILIO_TOKEN = "bench-token"
+WEBHOOK_URL = "https://consentry.example/v1/inbound/twilio/messages"
+
+
+def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
+    """A Twilio STOP per contact: verify the signature, then the route's ledger calls."""
+    ledger.configure_number(SYSTEM, STOP_NUMBER, "bench/c2", ["sms"])
+    with ledger.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+        mobiles = [c.mobile for c in (tx.get_contact("bench", i) for i in ids) if c and c.mobile]
+    rng = random.Random(3)
+    forms = []
+    for k, mobile in enumerate(rng.sample(mobiles, min(n, len(mobiles)))):
+        params = {"MessageSid": f"SMbench{k:08d}", "From": mobile, "To": STOP_NUMBER}
+        params.update({"Body": "Stop", "NumMedia": "0"})
+        signature = twilio_signature(TWILIO_TOKEN, WEBHOOK_URL, params.items())
+        forms.append((params, signature))
+    it = iter(forms)
+
+    def ours() -> None:
+        params, signature = next(it)
+        verify_twilio((TWILIO_TOKEN,), WEBHOOK_URL, list(params.items()), signature)
+        result = twilio_message(ledger, params)
+        assert result.outcome is Outcome.OPTED_OUT and not result.replayed
+
+    bare_t = single_row_commits(ledger, len(forms))
+    ours_t = timed(ours, len(forms))
+    for q, label in ((0.5, "p50"), (0.99, "p99")):
+        report(
+            f"STOP webhook (verify..commit) {label}",
+            percentile(ours_t, q) * 1e6,
+            percentile(bare_t, q) * 1e6,
+            "µs",
+        )
+    print(f"STOP webhook throughput: {len(ours_t) / sum(ours_t):.0f} req/s (one process)")
 
 
 def bench_audience(ledger: Ledger, ids: list[str]) -> None:
@@ -227,6 +276,7 @@ def main() -> None:
     print(f"built in {time.perf_counter() - start:.1f} s")
     bench_check(ledger, ids, args.checks)
     bench_stop(ledger, ids, min(1000, args.contacts))
+    bench_webhook(ledger, ids, min(1000, args.contacts))
     bench_audience(ledger, ids)
     bench_verify(ledger)
     ledger.close()

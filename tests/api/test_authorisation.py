@@ -5,11 +5,13 @@ from ``permissions.py``. Every key is bound to the client ``acme/newsletters``: 
 that client (or a user below it), "out" targets the sibling client ``acme/events`` — or, where
 a request names no scope, a contact of another group (``globex``), which must stay invisible.
 
-    admin   everything within its scope (group-wide acts need a group admin); never speaks
-            for the contact (delivering a STOP or a confirmation is a sender's job)
+    admin   everything within its scope (group-wide acts need a group admin: lifting a
+            suppression, keyword sets, the outbox, the confirmation sweep); never speaks for
+            the contact (delivering a STOP or a confirmation is a sender's job)
     staff   view and add contacts, opt in with evidence, request confirmation, check/audiences
     viewer  read only: view, check
-    sender  check, audiences, bounces/complaints, deliver the contact's own messages
+    sender  check, audiences, bounces/complaints, deliver the contact's own messages, read
+            and acknowledge the outbox (the group's: a client-bound sender is out of scope)
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ KEY_SCOPE = "acme/newsletters"
 IN, OUT = "acme/newsletters/ada", "acme/events"
 VIEW = {"admin", "staff", "viewer"}
 CHECK = {"admin", "staff", "viewer", "sender"}
-STATUS = {"forbidden": 403, "out_of_scope": 403, "contact_not_found": 404}
+STATUS = {
+    "forbidden": 403,
+    "out_of_scope": 403,
+    "contact_not_found": 404,
+    "number_not_found": 404,
+}
+#: Group-wide acts: no key bound to the client acme/newsletters may do them.
+GROUP_ONLY = ("out_of_scope", "out_of_scope")
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,65 @@ CASES = [
         CHECK,
         body={"channel": "email", "scope": "{scope}", "segment": {"emails": ["{email}"]}},
     ),
+    Case(
+        "unsubscribe headers",
+        "GET",
+        "/v1/contacts/{contact}/unsubscribe-headers",
+        CHECK,
+        params={"scope": "{scope}", "mailto": "unsubscribe@example.com"},
+    ),
+    Case("list numbers", "GET", "/v1/numbers", VIEW, out=None),
+    Case(
+        "configure number",
+        "PUT",
+        "/v1/numbers/{number}",
+        {"admin"},
+        body={"scope": "{scope}", "channels": ["sms", "voice"], "help_text": "Acme help"},
+    ),
+    Case("get number", "GET", "/v1/numbers/{number}", VIEW, out="number_not_found", state="number"),
+    Case("keyword set", "GET", "/v1/keyword-sets/{name}", VIEW, out=None),
+    Case(
+        "add keyword",
+        "POST",
+        "/v1/keyword-sets/{name}/words",
+        set(),
+        out=None,
+        body={"kind": "opt_out", "word": "enough", "language": "en"},
+        override={"admin": GROUP_ONLY},
+    ),
+    Case(
+        "remove keyword",
+        "DELETE",
+        "/v1/keyword-sets/{name}/words",
+        set(),
+        out=None,
+        params={"kind": "opt_in", "word": "yes"},
+        override={"admin": GROUP_ONLY},
+    ),
+    Case(
+        "list outbox",
+        "GET",
+        "/v1/outbox",
+        set(),
+        out=None,
+        override={"admin": GROUP_ONLY, "sender": GROUP_ONLY},
+    ),
+    Case(
+        "mark sent",
+        "POST",
+        "/v1/outbox/{outbox_id}/sent",
+        set(),
+        out=None,
+        override={"admin": GROUP_ONLY, "sender": GROUP_ONLY},
+    ),
+    Case(
+        "expire confirmations",
+        "POST",
+        "/v1/confirmations/expire",
+        set(),
+        out=None,
+        override={"admin": GROUP_ONLY},
+    ),
     Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
     Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
 ]
@@ -236,6 +304,7 @@ class World:
         scope = IN if where == "in" else OUT
         client = KEY_SCOPE if where == "in" else OUT
         values = {"contact": contact, "email": email, "scope": scope, "client": client}
+        values |= {"number": f"ACME{n}", "name": "default", "outbox_id": f"ob_{n:04d}"}
         self._prepare(case.state, values)
         return values
 
@@ -245,6 +314,8 @@ class World:
             self.ledger.opt_out(op, values["contact"], "email", values["scope"])
         elif state == "pending":
             self.ledger.request_confirmation(op, values["contact"], "email", values["scope"])
+        elif state == "number":
+            self.ledger.configure_number(op, values["number"], values["scope"], ["sms"])
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], "to revoke")
             values["key"] = key.id

@@ -133,9 +133,13 @@ def test_an_expired_opt_back_in_leaves_the_hard_opt_out(ledger, client, inbox, c
     assert caught.value.code == "link_expired"
 
 
-def test_only_the_system_sweeps_expired_confirmations(ledger):
+def test_only_a_group_admin_or_the_system_sweeps_expired_confirmations(ledger):
+    assert ledger.expire_confirmations(admin()) == 0
     with pytest.raises(Exception) as caught:
-        ledger.expire_confirmations(admin())
+        ledger.expire_confirmations(admin("acme/newsletters"))
+    assert caught.value.code == "out_of_scope"
+    with pytest.raises(Exception) as caught:
+        ledger.expire_confirmations(staff())
     assert caught.value.code == "forbidden"
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from consentry.api import (
     audiences,
+    confirmations,
     consent,
     contacts,
     deliverability,
@@ -20,7 +21,11 @@ from consentry.api import (
     errors,
     integrity,
     keys,
+    keywords,
+    numbers,
+    outbox,
     scopes,
+    unsubscribe,
 )
 from consentry.api.limits import BodyLimit
 from consentry.ledger import Ledger
@@ -35,7 +40,21 @@ Authenticate with an API key (`Authorization: Bearer csk_…`, made with
 `Idempotency-Key` header: a retry with the same key and body returns the first response.
 """
 
-ROUTERS = (scopes, keys, contacts, consent, deliverability, eligibility, audiences, integrity)
+ROUTERS = (
+    scopes,
+    keys,
+    contacts,
+    consent,
+    unsubscribe,
+    deliverability,
+    eligibility,
+    audiences,
+    integrity,
+    numbers,
+    keywords,
+    outbox,
+    confirmations,
+)
 
 
 def create_app(ledger: Ledger) -> FastAPI:

@@ -84,14 +84,15 @@ class ConfirmationCommands(ConsentCommands, Reads):
         return True
 
     def expire_confirmations(self, principal: Principal, limit: int = 1000) -> int:
-        """Record ``confirmation_expired`` for every request past its time (system only).
+        """Record ``confirmation_expired`` for every request past its time (group admins, system).
 
         Expiry is already lazy in the status model; the sweep writes it into the ledger so
-        the history shows it. The status stays as it was before the request.
+        the history shows it. The status stays as it was before the request. The sweep covers
+        the whole group, so a client admin is out of scope (docs/decisions/034).
         """
-        if principal.role is not Role.SYSTEM:
-            raise Forbidden("only the deployment itself sweeps expired confirmations")
-        authorise(principal, Capability.CHANGE_SUBSCRIPTION)
+        if principal.role not in (Role.SYSTEM, Role.ADMIN):
+            raise Forbidden("only a group admin or the deployment sweeps expired confirmations")
+        authorise(principal, Capability.CHANGE_SUBSCRIPTION, principal.group_id)
         now = self.clock.now()
         with self.store.transaction() as tx:
             due = tx.open_confirmations_before(principal.group_id, now, limit)

@@ -25,7 +25,7 @@ from consentry.keywords import (
     refuse_required,
 )
 from consentry.ledger.base import LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise
+from consentry.permissions import Capability, Principal, Role, authorise, can_read_scope
 from consentry.ports import KeywordChange, NumberConfig, OutboxItem, Tx
 
 MESSAGING = (Channel.SMS, Channel.MMS, Channel.RCS, Channel.WHATSAPP)
@@ -81,6 +81,8 @@ class NumberCommands(LedgerBase):
             existing = tx.get_number(config.number)
             if existing is not None and existing.group_id != principal.group_id:
                 raise Conflict("that number is configured by another group", number=number)
+            if existing is not None:  # re-pointing a number needs reach over its old scope too
+                authorise(principal, Capability.MANAGE_SCOPES, existing.scope_id)
             config = replace(config, scope_id=scope.id)
             tx.put_number(config, self.clock.now())
             tx.commit()
@@ -93,10 +95,11 @@ class NumberCommands(LedgerBase):
             return self._number_config(tx, principal, self.number_key(number))
 
     def list_numbers(self, principal: Principal) -> list[NumberConfig]:
-        """The receiving numbers of the principal's group."""
+        """The receiving numbers of the principal's group that map to a scope it may read."""
         authorise(principal, Capability.VIEW)
         with self.store.transaction(write=False) as tx:
-            return tx.list_numbers(principal.group_id)
+            found = tx.list_numbers(principal.group_id)
+        return [n for n in found if can_read_scope(principal, n.scope_id)]
 
     def inbound_principal(self, provider: str, to: str) -> Principal:
         """Who a verified provider webhook acts as: a sender of the number's group.
@@ -192,22 +195,34 @@ class NumberCommands(LedgerBase):
 
     def _number_config(self, tx: Tx, principal: Principal, key: str) -> NumberConfig:
         config = tx.get_number(key)
-        if config is None or config.group_id != principal.group_id:
+        if (
+            config is None
+            or config.group_id != principal.group_id
+            or not can_read_scope(principal, config.scope_id)
+        ):
             raise NumberNotFound(f"no receiving number {key!r} is configured", number=key)
         return config
 
     # ── outbox ──
     def list_outbox(
-        self, principal: Principal, pending_only: bool = True, limit: int = 100
+        self,
+        principal: Principal,
+        pending_only: bool = True,
+        limit: int = 100,
+        after: str | None = None,
     ) -> list[OutboxItem]:
-        """Messages waiting in the group's outbox (the sending service reads these)."""
-        authorise(principal, Capability.REPORT_DELIVERY)
+        """Messages waiting in the group's outbox, oldest first (the sending service reads these).
+
+        ``after`` is the id of the last item of the previous page. The outbox is the group's,
+        not a client's, so it needs a key bound to the group.
+        """
+        authorise(principal, Capability.REPORT_DELIVERY, principal.group_id)
         with self.store.transaction(write=False) as tx:
-            return tx.list_outbox(principal.group_id, pending_only, max(1, min(limit, 1000)))
+            return tx.list_outbox(principal.group_id, pending_only, max(1, min(limit, 1000)), after)
 
     def mark_sent(self, principal: Principal, outbox_id: str) -> bool:
         """Record that the sending service sent one message; False if unknown or already sent."""
-        authorise(principal, Capability.REPORT_DELIVERY)
+        authorise(principal, Capability.REPORT_DELIVERY, principal.group_id)
         with self.store.transaction() as tx:
             done = tx.mark_sent(principal.group_id, outbox_id, self.clock.now())
             tx.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.channels import Channel
@@ -144,11 +144,17 @@ class InboundSql:
         }
         self._insert_ignore(t.outbox, values)
 
-    def list_outbox(self, group_id: str, pending_only: bool, limit: int) -> list[OutboxItem]:
+    def list_outbox(
+        self, group_id: str, pending_only: bool, limit: int, after: str | None = None
+    ) -> list[OutboxItem]:
         o = t.outbox.c
         query = select(t.outbox).where(o.group_id == group_id)
         if pending_only:
             query = query.where(o.sent_at.is_(None))
+        if after is not None:  # keyset on (created_at, id): the rows after the cursor's row
+            mark = select(o.created_at).where(o.group_id == group_id, o.id == after)
+            at = mark.scalar_subquery()
+            query = query.where(or_(o.created_at > at, and_(o.created_at == at, o.id > after)))
         query = query.order_by(o.created_at, o.id).limit(limit)
         return [_outbox_from_row(r) for r in self.conn.execute(query)]
 
