@@ -20,6 +20,7 @@ from consentry.cli.consent import check, opt_in, opt_out, resubscribe
 from consentry.cli.contacts import contacts, scopes
 from consentry.cli.demo import demo_seed
 from consentry.cli.keys import keys
+from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
 from consentry.cli.serve import serve
 from consentry.errors import ConsentryError
 
@@ -106,6 +107,10 @@ for command in (
     verify,
     digest,
     keys,
+    numbers,
+    keywords,
+    outbox,
+    expire_confirmations,
     serve,
     demo_seed,
 ):
