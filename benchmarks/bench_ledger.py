@@ -189,7 +189,7 @@ WEBHOOK_URL = "https://consentry.example/v1/inbound/twilio/messages"
 def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
     """A Twilio STOP per contact: verify the signature, then the route's ledger calls."""
     ledger.configure_number(SYSTEM, STOP_NUMBER, "bench/c2", ["sms"])
-    with ledger.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+    with ledger.store.transaction(write=False) as tx:
         mobiles = [c.mobile for c in (tx.get_contact("bench", i) for i in ids) if c and c.mobile]
     rng = random.Random(3)
     forms = []

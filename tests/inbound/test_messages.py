@@ -370,8 +370,9 @@ def test_a_numbers_own_text_is_used_in_every_language(numbers):
 
 
 def test_a_sender_key_of_another_client_cannot_deliver_to_this_number(numbers):
-    from consentry.errors import OutOfScope
+    from consentry.errors import NumberNotFound
 
-    with pytest.raises(OutOfScope):
+    # numbers at scopes a key cannot read are invisible to it (no probing of other clients)
+    with pytest.raises(NumberNotFound):
         numbers.receive_message(sender("acme/events"), "twilio", "SM1", ADA, NEWS, "STOP")
     assert numbers.receive_message(sender("acme/newsletters"), "p", "SM1", ADA, NEWS, "STOP")

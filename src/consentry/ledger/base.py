@@ -70,6 +70,7 @@ class LedgerBase:
         self.outbox = outbox
         self.signer = signer  # signed links of the hosted pages (issue 5)
         self._scopes: dict[str, Scope] = {}  # scopes are never renamed or deleted
+        self._number_keys: dict[str, str] = {}  # a number as given → as stored (pure)
 
     def close(self) -> None:
         """Release the store's connections."""

@@ -32,6 +32,7 @@ MESSAGING = (Channel.SMS, Channel.MMS, Channel.RCS, Channel.WHATSAPP)
 INBOUND_CHANNELS = (*MESSAGING, Channel.VOICE)
 KEYPAD = frozenset("0123456789*#")
 PREFIXES = ("whatsapp:", "rcs:", "sms:", "mms:", "tel:")
+NUMBER_KEYS_KEPT = 4096  # remembered spellings of receiving numbers (``number_key``)
 
 
 def strip_prefix(value: str) -> str:
@@ -113,14 +114,25 @@ class NumberCommands(LedgerBase):
         return Principal(Role.SENDER, config.group_id, f"webhook:{provider}", via_key=True)
 
     def number_key(self, value: str) -> str:
-        """A number as stored: E.164 when it reads as a phone number, else as given."""
+        """A number as stored: E.164 when it reads as a phone number, else as given.
+
+        Remembered per ledger (a deployment has few receiving numbers and every webhook names
+        one twice): parsing a phone number costs more than the rest of a STOP's lookups.
+        """
+        known = self._number_keys.get(value)
+        if known is not None:
+            return known
         text = strip_prefix(value)
         if not text or len(text) > 64:
             raise Invalid("a receiving number or sender id needs 1 to 64 characters")
         try:
-            return self.addresses.mobile(text)
+            key = self.addresses.mobile(text)
         except InvalidMobile:
-            return text
+            key = text
+        if len(self._number_keys) >= NUMBER_KEYS_KEPT:
+            self._number_keys.clear()
+        self._number_keys[value] = key
+        return key
 
     # ── keyword sets ──
     def add_keyword(

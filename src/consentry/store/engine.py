@@ -77,7 +77,11 @@ def unit_of_work(engine: Engine, mode: str) -> Iterator[SqlTx]:
     try:
         with engine.connect() as conn:  # closing an uncommitted connection rolls back
             conn.execution_options(consentry_mode=mode)
-            yield SqlTx(conn)
+            tx = SqlTx(conn, begins=mode != "read")
+            try:
+                yield tx
+            finally:
+                tx.close()
     except OperationalError as exc:
         raise Unavailable(f"the database is unavailable: {exc.orig}") from exc
     except DBAPIError as exc:

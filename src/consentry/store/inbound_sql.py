@@ -4,6 +4,9 @@ A mixin of ``SqlTx``. ``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHI
 (provider, message id): PostgreSQL makes a concurrent claimer of the same id wait until the
 first commits and then sees its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``.
 Whoever inserted the row owns the message; everyone else gets the stored record back.
+
+The statements of an inbound message's transaction (claim, number, keywords, outbox, finish)
+are SQL constants run on the driver cursor (``store/driver.py``): the STOP webhook's hot path.
 """
 
 from __future__ import annotations
@@ -23,6 +26,40 @@ from consentry.ports import (
     OutboxItem,
 )
 from consentry.store import schema as t
+from consentry.store.driver import DriverSql
+
+INBOUND_COLUMNS = (
+    "provider", "message_id", "group_id", "number", "channel", "contact_id", "received_at",
+    "recorded_at", "outcome", "rule", "event_ids", "reply_id",
+)  # fmt: skip
+CLAIM_INBOUND = (
+    f"INSERT INTO inbound_messages ({', '.join(INBOUND_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in INBOUND_COLUMNS)}) "
+    "ON CONFLICT DO NOTHING RETURNING provider"
+)
+FINISHED = ("provider", "message_id", "received_at")  # the claim's key and time stay
+FINISH_INBOUND = (
+    "UPDATE inbound_messages SET "
+    + ", ".join(f"{c} = :{c}" for c in INBOUND_COLUMNS if c not in FINISHED)
+    + " WHERE provider = :provider AND message_id = :message_id"
+)
+NUMBER_COLUMNS = (
+    "number, group_id, scope_id, channels, keyword_set, languages, free_text, help_text, "
+    "opt_out_text, opt_in_text, unsubscribe_digit"
+)  # table order, as ``_number_from_row`` reads them
+GET_NUMBER = f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = :number"
+KEYWORD_CHANGES = (
+    "SELECT name, kind, language, word, op FROM keyword_sets "
+    "WHERE group_id = :gid AND name = :name ORDER BY kind, language, word"
+)
+OUTBOX_COLUMNS = (
+    "id", "group_id", "contact_id", "channel", "to", "sender", "category", "subject", "body",
+    "created_at", "sent_at",
+)  # fmt: skip
+ADD_OUTBOX = (  # "to" is a keyword in both dialects: quoted
+    "INSERT INTO outbox (" + ", ".join(f'"{c}"' for c in OUTBOX_COLUMNS) + ") "
+    f"VALUES ({', '.join(':' + c for c in OUTBOX_COLUMNS)}) ON CONFLICT DO NOTHING"
+)
 
 
 def _join(values: tuple[str, ...]) -> str:
@@ -33,7 +70,7 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(v for v in (text or "").split(",") if v)
 
 
-class InboundSql:
+class InboundSql(DriverSql):
     """Inbound message records, number configuration, keyword changes and the outbox."""
 
     conn: Connection
@@ -47,7 +84,8 @@ class InboundSql:
     # ── inbound messages ────────────────────────────────────────────────────
     def claim_inbound(self, record: InboundRecord) -> InboundRecord | None:
         """Record a new message; the stored record instead when the id was seen before."""
-        if self._insert_ignore(t.inbound_messages, _inbound_values(record)):
+        claimed = self._run(CLAIM_INBOUND, _inbound_values(record), write=True).fetchone()
+        if claimed is not None:
             return None
         i = t.inbound_messages.c
         query = select(t.inbound_messages).where(
@@ -57,20 +95,14 @@ class InboundSql:
 
     def finish_inbound(self, record: InboundRecord) -> None:
         """Store what the message did (outcome, contact, events, reply)."""
-        i = t.inbound_messages.c
         values = _inbound_values(record)
-        for key in ("provider", "message_id", "received_at"):
-            values.pop(key)
-        self.conn.execute(
-            update(t.inbound_messages)
-            .where(i.provider == record.provider, i.message_id == record.message_id)
-            .values(**values)
-        )
+        del values["received_at"]
+        self._run(FINISH_INBOUND, values, write=True)
 
     # ── numbers ─────────────────────────────────────────────────────────────
     def get_number(self, number: str) -> NumberConfig | None:
-        row = self.conn.execute(select(t.numbers).where(t.numbers.c.number == number)).first()
-        return _number_from_row(row) if row else None
+        row = self._one(GET_NUMBER, {"number": number})
+        return _number_from_row(row) if row is not None else None
 
     def put_number(self, config: NumberConfig, updated_at: Any) -> None:
         values = {
@@ -99,16 +131,8 @@ class InboundSql:
 
     # ── keyword sets ────────────────────────────────────────────────────────
     def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]:
-        k = t.keyword_sets.c
-        query = (
-            select(t.keyword_sets)
-            .where(k.group_id == group_id, k.name == name)
-            .order_by(k.kind, k.language, k.word)
-        )
-        return [
-            KeywordChange(r.name, r.kind, r.language, r.word, r.op)
-            for r in self.conn.execute(query)
-        ]
+        rows = self._all(KEYWORD_CHANGES, {"gid": group_id, "name": name})
+        return [KeywordChange(*r) for r in rows]
 
     def put_keyword_change(self, group_id: str, change: KeywordChange, at: Any) -> None:
         values = {
@@ -142,7 +166,7 @@ class InboundSql:
             "created_at": to_micros(item.created_at),
             "sent_at": to_micros(item.sent_at),
         }
-        self._insert_ignore(t.outbox, values)
+        self._run(ADD_OUTBOX, values, write=True)
 
     def list_outbox(
         self, group_id: str, pending_only: bool, limit: int, after: str | None = None
@@ -203,18 +227,19 @@ def _inbound_from_row(row: Any) -> InboundRecord:
 
 
 def _number_from_row(row: Any) -> NumberConfig:
+    """A number from a row of the numbers table's columns in table order (Core or driver)."""
     return NumberConfig(
-        number=row.number,
-        group_id=row.group_id,
-        scope_id=row.scope_id,
-        channels=tuple(Channel(c) for c in _split(row.channels)),
-        keyword_set=row.keyword_set,
-        languages=_split(row.languages),
-        free_text=bool(row.free_text),
-        help_text=row.help_text,
-        opt_out_text=row.opt_out_text,
-        opt_in_text=row.opt_in_text,
-        unsubscribe_digit=row.unsubscribe_digit,
+        number=row[0],
+        group_id=row[1],
+        scope_id=row[2],
+        channels=tuple(Channel(c) for c in _split(row[3])),
+        keyword_set=row[4],
+        languages=_split(row[5]),
+        free_text=bool(row[6]),
+        help_text=row[7],
+        opt_out_text=row[8],
+        opt_in_text=row[9],
+        unsubscribe_digit=row[10],
     )
 
 

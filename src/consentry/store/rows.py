@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
@@ -56,6 +58,31 @@ def contact_from_row(row: Row[Any], lists: frozenset[str]) -> Contact:
         lists=lists,
         created_at=from_micros(m["created_at"]),
         erased_at=from_micros(m["erased_at"]),
+    )
+
+
+def contact_from_values(values: Sequence[Any], lists: frozenset[str]) -> Contact:
+    """A contact from a driver row of the contacts-table columns in table order.
+
+    ``attributes`` comes back as JSON text from SQLite and already parsed from psycopg.
+    """
+    attributes = values[9]
+    if isinstance(attributes, (str, bytes)):
+        attributes = json.loads(attributes)
+    return Contact(
+        id=values[0],
+        group_id=values[1],
+        email=values[2],
+        mobile=values[3],
+        external_id=values[4],
+        name=values[5],
+        locale=values[6],
+        postal_address=values[7],
+        push_token=values[8],
+        attributes=dict(attributes or {}),
+        lists=lists,
+        created_at=from_micros(values[10]),
+        erased_at=from_micros(values[11]),
     )
 
 

@@ -1,6 +1,8 @@
 """Every statement a use case runs inside a transaction (listmonk's rule: SQL in one place).
 
-The read-side streams (audiences, verification) are in ``store/reads.py``.
+The read-side streams (audiences, verification) are in ``store/reads.py``. The statements of
+the write hot path (contact, chain lock, consents, append) are SQL constants run on the driver
+cursor (``store/driver.py``); the rest are SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from consentry.chain import genesis
 from consentry.channels import AddressKind, Channel
@@ -24,6 +26,7 @@ from consentry.ports import ChainHead, ContactFilter
 from consentry.scopes import Scope, group_of
 from consentry.status import Consent, Status, Suppression
 from consentry.store import schema as t
+from consentry.store.driver import DriverSql
 from consentry.store.inbound_sql import InboundSql
 from consentry.store.keys_sql import KeysSql
 from consentry.store.preferences_sql import PreferencesSql
@@ -31,18 +34,88 @@ from consentry.store.reads import contact_ids_by_digest
 from consentry.store.rows import (
     consent_from_values,
     contact_from_row,
+    contact_from_values,
     contact_values,
     event_from_row,
     event_values,
 )
 
+# ── the write hot path: SQL text written once (``:name`` parameters; see store/driver.py) ──
+GET_CONTACT = (  # the contact and the lists it joined, in one statement
+    "SELECT c.id, c.group_id, c.email, c.mobile, c.external_id, c.name, c.locale, "
+    "c.postal_address, c.push_token, c.attributes, c.created_at, c.erased_at, l.list_name "
+    "FROM contacts c LEFT JOIN contact_lists l ON l.contact_id = c.id "
+    "WHERE c.id = :cid AND c.group_id = :gid"
+)
+FIND_CONTACT_ID = (
+    "SELECT contact_id FROM contact_keys WHERE group_id = :gid AND kind = :kind AND digest = :d"
+)
+LOCK_CHAIN = "SELECT seq, hash FROM chain_heads WHERE contact_id = :cid"
+LOCK_CHAIN_PG = LOCK_CHAIN + " FOR UPDATE"
+GET_SUPPRESSION = "SELECT suppression FROM suppressions WHERE contact_id = :cid AND channel = :ch"
+EVENT_COLUMNS = (
+    "id", "contact_id", "group_id", "seq", "channel", "scope_id", "action", "strength",
+    "actor_kind", "actor_id", "recorded_by", "source", "reason", "evidence", "evidence_salt",
+    "evidence_commitment", "occurred_at", "recorded_at", "expires_at", "prev_hash", "hash",
+)  # fmt: skip
+INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
+)
+MOVE_HEAD = "UPDATE chain_heads SET seq = :seq, hash = :hash WHERE contact_id = :contact_id"
+UPSERT_CONSENT = (
+    "INSERT INTO consents (contact_id, channel, scope_id, group_id, status, event_id, "
+    "confirm_until, updated_at) VALUES (:contact_id, :channel, :scope_id, :group_id, :status, "
+    ":event_id, :confirm_until, :updated_at) ON CONFLICT (contact_id, channel, scope_id) "
+    "DO UPDATE SET group_id = excluded.group_id, status = excluded.status, "
+    "event_id = excluded.event_id, confirm_until = excluded.confirm_until, "
+    "updated_at = excluded.updated_at"
+)
+UPSERT_SUPPRESSION = (
+    "INSERT INTO suppressions (contact_id, channel, suppression, event_id, updated_at) "
+    "VALUES (:contact_id, :channel, :suppression, :event_id, :updated_at) "
+    "ON CONFLICT (contact_id, channel) DO UPDATE SET suppression = excluded.suppression, "
+    "event_id = excluded.event_id, updated_at = excluded.updated_at"
+)
+DELETE_SUPPRESSION = (
+    "DELETE FROM suppressions WHERE contact_id = :contact_id AND channel = :channel"
+)
 
-class SqlTx(KeysSql, PreferencesSql, InboundSql):
+
+def _suppression_write(
+    event: ConsentEvent, value: Suppression | None, now: int | None
+) -> tuple[str, dict[str, Any]]:
+    """The statement that sets (or, for ``None``, clears) a contact's suppression."""
+    if value is None:
+        return DELETE_SUPPRESSION, {"contact_id": event.contact_id, "channel": event.channel.value}
+    values = {
+        "contact_id": event.contact_id,
+        "channel": event.channel.value,
+        "suppression": value.value,
+        "event_id": event.id,
+        "updated_at": now,
+    }
+    return UPSERT_SUPPRESSION, values
+
+
+@lru_cache(maxsize=16)
+def _consents_sql(levels: int) -> str:
+    """The consents of one contact and channel at ``levels`` scopes (a path is 1 to 3 long)."""
+    scopes = ", ".join(f":s{n}" for n in range(levels))
+    return (
+        "SELECT scope_id, status, event_id, confirm_until FROM consents "
+        f"WHERE contact_id = :cid AND channel = :ch AND scope_id IN ({scopes})"
+    )
+
+
+class SqlTx(KeysSql, PreferencesSql, InboundSql, DriverSql):
     """One transaction on one connection; nothing is kept unless ``commit()`` is called."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, begins: bool = True) -> None:
         self.conn = conn
         self.committed = False
+        self.begins = begins
+        self._pg = conn.dialect.name == "postgresql"
 
     def commit(self) -> None:
         """Make the transaction permanent."""
@@ -122,22 +195,15 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
         self._set_lists(contact)
 
     def get_contact(self, group_id: str, contact_id: str) -> Contact | None:
-        c = t.contacts.c
-        query = select(t.contacts).where(c.id == contact_id, c.group_id == group_id)
-        row = self.conn.execute(query).first()
-        if row is None:
+        rows = self._all(GET_CONTACT, {"cid": contact_id, "gid": group_id})
+        if not rows:
             return None
-        cl = t.contact_lists.c
-        names = self.conn.execute(select(cl.list_name).where(cl.contact_id == contact_id))
-        return contact_from_row(row, frozenset(names.scalars()))
+        lists = frozenset(r[12] for r in rows if r[12] is not None)
+        return contact_from_values(rows[0], lists)
 
     def find_contact_id(self, group_id: str, kind: AddressKind, digest: str) -> str | None:
-        ck = t.contact_keys.c
-        query = select(ck.contact_id).where(
-            ck.group_id == group_id, ck.kind == kind.value, ck.digest == digest
-        )
-        found: str | None = self.conn.execute(query).scalar()
-        return found
+        row = self._one(FIND_CONTACT_ID, {"gid": group_id, "kind": kind.value, "d": digest})
+        return str(row[0]) if row is not None else None
 
     def find_contact_ids(
         self, group_id: str, kind: AddressKind, digests: Sequence[str]
@@ -175,30 +241,26 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
 
     # ── ledger ──────────────────────────────────────────────────────────────
     def lock_chain(self, contact_id: str) -> ChainHead:
-        h = t.chain_heads.c
-        query = select(h.seq, h.hash).where(h.contact_id == contact_id)
-        if self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).one()
-        return ChainHead(row.seq, row.hash)
+        """The contact's chain head; on PostgreSQL the row stays locked until the end of ``tx``
+        (on SQLite the write transaction's ``BEGIN IMMEDIATE`` already excludes other writers)."""
+        rows = self._all(LOCK_CHAIN_PG if self.postgres else LOCK_CHAIN, {"cid": contact_id})
+        if len(rows) != 1:
+            raise NoResultFound(f"no chain head for contact {contact_id!r}")
+        return ChainHead(rows[0][0], rows[0][1])
 
     def consents(
         self, contact_id: str, channel: Channel, scope_ids: Sequence[str]
     ) -> dict[str, Consent]:
-        cs = t.consents.c
-        query = select(cs.scope_id, cs.status, cs.event_id, cs.confirm_until).where(
-            cs.contact_id == contact_id, cs.channel == channel.value, cs.scope_id.in_(scope_ids)
-        )
-        return {
-            r.scope_id: consent_from_values(r.status, r.event_id, r.confirm_until)
-            for r in self.conn.execute(query)
-        }
+        if not scope_ids:
+            return {}
+        params: dict[str, Any] = {"cid": contact_id, "ch": channel.value}
+        params.update({f"s{n}": scope_id for n, scope_id in enumerate(scope_ids)})
+        rows = self._all(_consents_sql(len(scope_ids)), params)
+        return {r[0]: consent_from_values(r[1], r[2], r[3]) for r in rows}
 
     def suppression(self, contact_id: str, channel: Channel) -> Suppression | None:
-        s = t.suppressions.c
-        query = select(s.suppression).where(s.contact_id == contact_id, s.channel == channel.value)
-        value = self.conn.execute(query).scalar()
-        return Suppression(value) if value else None
+        row = self._one(GET_SUPPRESSION, {"cid": contact_id, "ch": channel.value})
+        return Suppression(row[0]) if row is not None and row[0] else None
 
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
@@ -230,13 +292,13 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
         consent: Consent | None,
         suppression: tuple[Suppression | None] | None,
     ) -> None:
-        self.conn.execute(insert(t.events).values(**event_values(event)))
-        h = t.chain_heads.c
-        self.conn.execute(
-            update(t.chain_heads)
-            .where(h.contact_id == event.contact_id)
-            .values(seq=event.seq, hash=event.hash)
-        )
+        """The event, the moved chain head and the projection, in this transaction (on
+        PostgreSQL as one statement: one round trip instead of three)."""
+        head = {"seq": event.seq, "hash": event.hash, "contact_id": event.contact_id}
+        writes: list[tuple[str, Mapping[str, Any]]] = [
+            (INSERT_EVENT, event_values(event)),
+            (MOVE_HEAD, head),
+        ]
         now = to_micros(event.recorded_at)
         if consent is not None:
             values = {
@@ -249,24 +311,10 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql):
                 "confirm_until": to_micros(consent.confirm_until),
                 "updated_at": now,
             }
-            self._upsert(t.consents, values, ("contact_id", "channel", "scope_id"))
+            writes.append((UPSERT_CONSENT, values))
         if suppression is not None:
-            self._set_suppression(event, suppression[0], now)
-
-    def _set_suppression(self, event: ConsentEvent, value: Suppression | None, now: Any) -> None:
-        s = t.suppressions.c
-        key = (s.contact_id == event.contact_id) & (s.channel == event.channel.value)
-        if value is None:
-            self.conn.execute(delete(t.suppressions).where(key))
-            return
-        values = {
-            "contact_id": event.contact_id,
-            "channel": event.channel.value,
-            "suppression": value.value,
-            "event_id": event.id,
-            "updated_at": now,
-        }
-        self._upsert(t.suppressions, values, ("contact_id", "channel"))
+            writes.append(_suppression_write(event, suppression[0], now))
+        self._run_writes(writes)
 
     def events(
         self,
