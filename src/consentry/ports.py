@@ -231,11 +231,29 @@ class ChainReader(Protocol):
         ...
 
 
+class Reader(Protocol):
+    """The eligibility read path (no transaction: each read stands alone)."""
+
+    def get_scope(self, scope_id: str) -> Scope | None:
+        """One scope by id."""
+        ...
+
+    def situation(
+        self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
+    ) -> Situation | None:
+        """What eligibility looks at for one (contact, channel), or None for no such contact."""
+        ...
+
+
 class Store(Protocol):
     """The SQL store: transactions plus the set-based read paths."""
 
     def transaction(self, write: bool = True) -> AbstractContextManager[Tx]:
         """A unit of work; rolls back unless ``commit()`` is called."""
+        ...
+
+    def reader(self) -> AbstractContextManager[Reader]:
+        """The eligibility read path."""
         ...
 
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:

@@ -25,7 +25,7 @@ from consentry.events import (
     chain_fields,
 )
 from consentry.permissions import Capability, Principal, Role, authorise, authorise_contact
-from consentry.ports import Addresses, ChainHead, Clock, Outbox, Signer, Store, Tx
+from consentry.ports import Addresses, ChainHead, Clock, Outbox, Reader, Signer, Store, Tx
 from consentry.scopes import Scope, group_of, parse_scope_id
 from consentry.status import SUPPRESSION_ACTIONS, Consent, apply, apply_suppression
 
@@ -84,7 +84,7 @@ class LedgerBase:
         authorise_contact(principal, contact_id)
         return contact
 
-    def _scope(self, tx: Tx, principal: Principal, scope_id: str) -> Scope:
+    def _scope(self, tx: Tx | Reader, principal: Principal, scope_id: str) -> Scope:
         sid = parse_scope_id(scope_id)
         if group_of(sid) != principal.group_id:
             raise ScopeNotFound(f"no scope {sid!r}", scope=sid)

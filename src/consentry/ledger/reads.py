@@ -94,7 +94,7 @@ class Reads(LedgerBase):
         authorise(principal, Capability.CHECK)
         now = self.clock.now()
         decisions: list[Decision] = []
-        with self.store.transaction(write=False) as tx:
+        with self.store.reader() as tx:
             scopes: dict[str, str] = {}
             for req in requests:
                 channel = self.policy.require_enabled(parse_channel(req.channel))

@@ -14,6 +14,7 @@ from consentry.ports import AudienceQuery, AudienceRow
 from consentry.store import reads
 from consentry.store.engine import make_engine, unit_of_work
 from consentry.store.migrate import upgrade
+from consentry.store.reader import RawReader, raw_reader
 from consentry.store.sql import SqlTx
 
 __all__ = ["SqlStore", "open_store"]
@@ -33,6 +34,10 @@ class SqlStore:
     def transaction(self, write: bool = True) -> AbstractContextManager[SqlTx]:
         """A unit of work; rolls back unless ``commit()`` is called."""
         return unit_of_work(self.engine, "write" if write else "read")
+
+    def reader(self) -> AbstractContextManager[RawReader]:
+        """The eligibility read path: a pooled driver connection, no transaction bookkeeping."""
+        return raw_reader(self.engine)
 
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
         """Every contact of the segment with its reason, in one consistent snapshot."""

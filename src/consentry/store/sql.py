@@ -267,24 +267,14 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql, DriverSql):
     ) -> Situation | None:
         params: dict[str, Any] = {"cid": contact_id, "gid": group_id, "ch": channel.value}
         params.update({f"s{n}": scope_id for n, scope_id in enumerate(path)})
-        sql = _situation_sql(self.conn.dialect.name, channel.address_field, len(path))
+        sql = situation_sql(self.conn.dialect.name, channel.address_field, len(path))
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if not rows:
-            return None
-        first = rows[0]
-        return Situation(
-            channel=channel,
-            has_address=bool(first[0]) and first[1] is None,
-            suppression=Suppression(first[2]) if first[2] else None,
-            consents={
-                r[3]: consent_from_values(r[4], r[5], r[6]) for r in rows if r[3] is not None
-            },
-        )
+        return situation_from_rows(channel, rows)
 
     def append(
         self,
@@ -365,8 +355,21 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql, DriverSql):
         self._upsert(t.meta, {"key": key, "value": value}, ("key",))
 
 
+def situation_from_rows(channel: Channel, rows: Sequence[Any]) -> Situation | None:
+    """A ``Situation`` from the rows of the eligibility lookup (``None``: no such contact)."""
+    if not rows:
+        return None
+    first = rows[0]
+    return Situation(
+        channel=channel,
+        has_address=bool(first[0]) and first[1] is None,
+        suppression=Suppression(first[2]) if first[2] else None,
+        consents={r[3]: consent_from_values(r[4], r[5], r[6]) for r in rows if r[3] is not None},
+    )
+
+
 @lru_cache(maxsize=64)
-def _situation_sql(dialect: str, address_field: str, levels: int) -> str:
+def situation_sql(dialect: str, address_field: str, levels: int) -> str:
     """The one-read eligibility lookup: contact, suppression and consents on the scope path.
 
     The hot path of every send, so it runs on the driver's cursor with SQL built once per
