@@ -49,6 +49,8 @@ class SqlStore:
         with unit_of_work(self.engine, "snapshot") as tx:
             if self.dialect == "postgresql":
                 tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            else:  # BEGIN now, and read once: SQLite fixes a read snapshot at its first read
+                tx.conn.exec_driver_sql("SELECT 1 FROM meta LIMIT 1").all()
             yield tx
 
     @contextmanager

@@ -106,9 +106,13 @@ def stream_audience(
         after = rows[-1].contact_id
 
 
+_REASONS = {reason.value: reason for reason in Reason}
+
+
 def _rows(conn: Connection, stmt: Any) -> Iterator[AudienceRow]:
+    reasons = _REASONS
     for contact_id, reason, address in conn.execute(stmt):
-        yield AudienceRow(contact_id, Reason(reason), address)
+        yield AudienceRow(contact_id, reasons[reason], address)
 
 
 _E = t.events.c
@@ -122,11 +126,14 @@ _CHAIN_SELECT = select(
 
 
 def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) -> Iterator[ChainRow]:
-    """Every event's chained fields in (contact, seq) order, streamed (one group, or all)."""
+    """Every event's chained fields in (contact, seq) order, streamed (one group, or all).
+
+    Verification reads every event, so the rows come straight from the driver's cursor in
+    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size).
+    """
     n = len(CHAIN_COLUMNS)
     query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-    for row in result:
+    for row in driver_stream(conn, query, batch):
         yield ChainRow(
             event_id=row[0],
             contact_id=row[1],
@@ -139,6 +146,29 @@ def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) ->
             evidence_salt=row[n + 3],
             evidence_commitment=row[n - 1],
         )
+
+
+def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any, ...]]:
+    """Run a SELECT whose parameters are plain strings and numbers on the driver's cursor.
+
+    Must be called inside a transaction (the snapshot) so PostgreSQL can hold a named cursor.
+    """
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    args: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    driver: Any = conn.connection.driver_connection
+    postgres = conn.dialect.name == "postgresql"
+    cursor = driver.cursor(name="consentry_stream") if postgres else driver.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def stream_heads(conn: Connection, group_id: str | None) -> Iterator[tuple[str, int, str]]:
