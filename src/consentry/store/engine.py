@@ -35,7 +35,12 @@ def make_engine(url: str) -> Engine:
     real = engine_url(url)
     if real.startswith("sqlite"):
         return _sqlite_engine(real)
-    return create_engine(real, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping: it costs a round trip per transaction on the hottest paths. A connection that
+    # died (server restart) fails its first statement, which invalidates the pool, so one request
+    # gets ``unavailable`` and the next gets a fresh connection (decision 011).
+    return create_engine(
+        real, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=20
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -3,8 +3,9 @@
 An eligibility check is the hot path of every send (SPEC §9: at most 3 times the bare lookup).
 It needs two reads at most (the scope, usually cached by the ledger, and one joined lookup), so
 it skips the SQLAlchemy ``Connection`` and its transaction bookkeeping and runs on the pool's driver
-connection. Each statement is its own implicit read on SQLite; on PostgreSQL the pool rolls the
-driver's transaction back when the connection is returned. Driver errors become ``Unavailable``.
+connection. Each statement is its own implicit read: SQLite's connections are in autocommit mode,
+and on PostgreSQL the driver is switched to autocommit for the reads (no BEGIN or ROLLBACK round
+trips) and back before the connection returns to the pool. Driver errors become ``Unavailable``.
 """
 
 from __future__ import annotations
@@ -54,13 +55,21 @@ def raw_reader(engine: Engine) -> Iterator[RawReader]:
         raw = engine.raw_connection()
     except Exception as exc:  # the pool could not connect
         raise Unavailable(f"the database is unavailable: {exc}") from exc
+    driver: Any = raw.driver_connection
+    postgres = engine.dialect.name == "postgresql"
     try:
+        if postgres:  # single reads need no transaction: no BEGIN, no ROLLBACK round trips
+            driver.autocommit = True
         cursor = raw.cursor()
         try:
             yield RawReader(cursor, engine.dialect.name)
         finally:
             cursor.close()
+            if postgres:
+                driver.autocommit = False
     except errors as exc:
+        if engine.dialect.is_disconnect(exc, driver, None):
+            engine.pool.dispose()  # every pooled connection is as dead as this one
         raw.invalidate()
         raise Unavailable(f"the database failed a read: {exc}") from exc
     finally:
