@@ -23,6 +23,7 @@ from consentry.ledger import Ledger
 from consentry.mailer import SmtpSender
 from consentry.settings import Settings
 from consentry.web import mount
+from tests.conftest import empty_database
 from tests.factories import admin, make_contact, make_scopes, sender
 from tests.web.conftest import Inbox, free_port, path_of
 
@@ -55,16 +56,27 @@ class Site:
         return value["List-Unsubscribe"].strip("<>")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
-    """uvicorn in a thread on 127.0.0.1:free-port over SQLite, mailing a local SMTP server."""
-    db = tmp_path_factory.mktemp("browser") / "consentry.db"
-    shutil.copy(sqlite_template, db)
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+) -> Iterator[Site]:
+    """uvicorn in a thread on 127.0.0.1:free-port over each database, with a local SMTP server."""
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("browser") / "consentry.db"
+        shutil.copy(sqlite_template, db)
+        url = f"sqlite:///{db}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        empty_database(url)
     inbox, smtp_port, port = Inbox(), free_port(), free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     settings = Settings(
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         address_key="cd" * 32,
         public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1",
