@@ -237,7 +237,13 @@ class SqlTx(KeysSql, PreferencesSql, InboundSql, DriverSql):
                 )
             )
         rows = self.conn.execute(query).all()
-        return [self.get_contact(group_id, r.id) or contact_from_row(r, frozenset()) for r in rows]
+        lists: dict[str, set[str]] = {r.id: set() for r in rows}
+        if lists:  # the lists of the whole page in one query
+            cl = t.contact_lists.c
+            names = select(cl.contact_id, cl.list_name).where(cl.contact_id.in_(list(lists)))
+            for contact_id, name in self.conn.execute(names):
+                lists[contact_id].add(name)
+        return [contact_from_row(r, frozenset(lists[r.id])) for r in rows]
 
     # ── ledger ──────────────────────────────────────────────────────────────
     def lock_chain(self, contact_id: str) -> ChainHead:
