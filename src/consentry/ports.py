@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from consentry.chain import ChainRow
 from consentry.channels import AddressKind, Channel
@@ -304,9 +304,6 @@ class IdempotencyRecord:
     status: int | None
     body: str | None
     created_at: datetime
-
-
-JSON = dict[str, Any]
 
 
 # ── signed links (issue 5; links.py) ───────────────────────────────────────

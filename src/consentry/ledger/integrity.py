@@ -115,9 +115,9 @@ class Integrity(LedgerBase):
             if action is Action.SUPPRESSION_CLEARED
             else Capability.REPORT_DELIVERY
         )
-        authorise(principal, needed, principal.group_id if principal.role is Role.SYSTEM else None)
-        if principal.role is not Role.SYSTEM and needed is Capability.CLEAR_SUPPRESSION:
-            authorise(principal, needed, principal.group_id)
+        # a suppression is group-wide: lifting one needs reach over the group, reporting one not
+        at_group = principal.group_id if needed is Capability.CLEAR_SUPPRESSION else None
+        authorise(principal, needed, at_group)
         source = Source.BOUNCE_FEED if action is not Action.SUPPRESSION_CLEARED else Source.API
         with self.store.transaction() as tx:
             contact = self._contact(tx, principal, contact_id)
