@@ -31,14 +31,14 @@ from typing import Any
 from sqlalchemy import text
 
 from consentry.bootstrap import build
-from consentry.contacts import ContactDetails
-from consentry.events import Source
+from consentry.core.audience import Segment
+from consentry.core.contacts import ContactDetails
+from consentry.core.events import Source
+from consentry.core.permissions import Principal, Role
 from consentry.inbound.routes import twilio_message
 from consentry.inbound.signatures import twilio_signature, verify_twilio
 from consentry.ledger import Ledger
 from consentry.ledger.inbound import Outcome
-from consentry.permissions import Principal, Role
-from consentry.ports import Segment
 from consentry.settings import Settings
 
 SYSTEM = Principal(Role.SYSTEM, "bench", "bench")

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from consentry.adapters.clock import FixedClock
+from consentry.adapters.store.engine import make_engine
+from consentry.adapters.store.migrate import upgrade
+from consentry.adapters.store.schema import metadata
 from consentry.bootstrap import build
-from consentry.clock import FixedClock
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from consentry.store.engine import make_engine
-from consentry.store.migrate import upgrade
-from consentry.store.schema import metadata
 from tests.factories import T0, make_scopes
 
 PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -6,12 +6,20 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from consentry import chain
-from consentry.channels import Channel
-from consentry.contacts import Contact, ContactDetails
-from consentry.events import Action, Actor, ActorKind, ConsentEvent, Source, Strength, chain_fields
+from consentry.core import chain
+from consentry.core.channels import Channel
+from consentry.core.contacts import Contact, ContactDetails
+from consentry.core.events import (
+    Action,
+    Actor,
+    ActorKind,
+    ConsentEvent,
+    Source,
+    Strength,
+    chain_fields,
+)
+from consentry.core.permissions import Principal, Role
 from consentry.ledger import Ledger
-from consentry.permissions import Principal, Role
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from cogapp import Cog
 
 from consentry.cli import cli
-from consentry.errors import all_error_classes
+from consentry.core.errors import all_error_classes
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"

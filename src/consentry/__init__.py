@@ -6,18 +6,25 @@
 
 from __future__ import annotations
 
+from consentry.adapters.clock import FixedClock, SystemClock
 from consentry.bootstrap import open_ledger
-from consentry.channels import Channel, ChannelPolicy
-from consentry.clock import FixedClock, SystemClock
-from consentry.contacts import Contact, ContactDetails
-from consentry.eligibility import Category, Decision, Reason
-from consentry.errors import ConsentryError
-from consentry.events import Action, ActorKind, ConsentEvent, ResubscribeReason, Source, Strength
+from consentry.core.audience import Segment
+from consentry.core.channels import Channel, ChannelPolicy
+from consentry.core.contacts import Contact, ContactDetails, ContactFilter
+from consentry.core.eligibility import Category, Decision, Reason
+from consentry.core.errors import ConsentryError
+from consentry.core.events import (
+    Action,
+    ActorKind,
+    ConsentEvent,
+    ResubscribeReason,
+    Source,
+    Strength,
+)
+from consentry.core.permissions import Principal, Role
+from consentry.core.scopes import Scope, ScopeKind
+from consentry.core.status import Status, Suppression
 from consentry.ledger import Audience, CheckRequest, Digest, Ledger, StatusAt, VerifyReport
-from consentry.permissions import Principal, Role
-from consentry.ports import ContactFilter, Segment
-from consentry.scopes import Scope, ScopeKind
-from consentry.status import Status, Suppression
 
 __all__ = [
     "Action",

@@ -6,16 +6,16 @@ import secrets
 from dataclasses import replace
 from datetime import timedelta
 
-from consentry.addresses import Addresses
-from consentry.channels import Channel, ChannelPolicy, parse_channel
-from consentry.clock import SystemClock
+from consentry.adapters.addresses import Addresses
+from consentry.adapters.clock import SystemClock
+from consentry.adapters.links import LinkSigner, link_keys
+from consentry.adapters.mailer import SmtpSender
+from consentry.adapters.outbox import DbOutbox, RoutingOutbox
+from consentry.adapters.store import SqlStore, open_store
+from consentry.core.channels import Channel, ChannelPolicy, parse_channel
 from consentry.ledger import Ledger
-from consentry.links import LinkSigner, link_keys
-from consentry.mailer import SmtpSender
-from consentry.outbox import DbOutbox, RoutingOutbox
-from consentry.ports import Clock, Outbox
+from consentry.ledger.ports import Clock, Outbox
 from consentry.settings import Settings
-from consentry.store import SqlStore, open_store
 
 ADDRESS_KEY = "address_key"
 LINK_KEY = "link_key"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from consentry.contacts import ContactDetails
+from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN, system

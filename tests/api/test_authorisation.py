@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from consentry.contacts import ContactDetails
+from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, error_code
 from tests.factories import WRITTEN, system

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consentry.clock import FixedClock
+from consentry.adapters.clock import FixedClock
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from consentry import errors as e
 from consentry.api.errors import status_of
+from consentry.core import errors as e
 from tests.api.conftest import Api, Caller, refused
 
 

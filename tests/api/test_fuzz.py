@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from consentry.contacts import ContactDetails
+from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.factories import WRITTEN, system
 

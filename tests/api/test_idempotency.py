@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.clock import FixedClock
-from consentry.errors import IdempotencyConflict, IdempotencyInProgress
+from consentry.adapters.clock import FixedClock
+from consentry.core.errors import IdempotencyConflict, IdempotencyInProgress
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN, system

@@ -6,8 +6,8 @@ import hashlib
 
 from sqlalchemy import select
 
+from consentry.adapters.store.schema import api_keys, idempotency_keys
 from consentry.ledger import Ledger
-from consentry.store.schema import api_keys, idempotency_keys
 from tests.api.conftest import Api, Caller, refused
 
 

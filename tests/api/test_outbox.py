@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consentry.clock import FixedClock
-from consentry.contacts import ContactDetails
+from consentry.adapters.clock import FixedClock
+from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, refused
 from tests.factories import admin, sender, system

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from consentry.contacts import ContactDetails
+from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, refused
 from tests.factories import admin, system

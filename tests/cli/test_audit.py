@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import text
 
-from consentry.store.engine import make_engine
+from consentry.adapters.store.engine import make_engine
 from tests.cli.conftest import WRITTEN
 
 

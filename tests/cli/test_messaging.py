@@ -1,10 +1,10 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from consentry.adapters.clock import FixedClock
 from consentry.bootstrap import build
-from consentry.clock import FixedClock
-from consentry.contacts import ContactDetails
-from consentry.permissions import Principal, Role
+from consentry.core.contacts import ContactDetails
+from consentry.core.permissions import Principal, Role
 from consentry.settings import Settings
 from tests.cli.conftest import add_scopes
 

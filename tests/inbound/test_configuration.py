@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.errors import Invalid
+from consentry.core.channels import Channel
+from consentry.core.errors import Invalid
+from consentry.core.keywords import KeywordKind, default_keywords
+from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.inbound.signatures import url_variants
-from consentry.keywords import KeywordKind, default_keywords
-from consentry.ledger.inbound import Outcome
 from tests.factories import WRITTEN, admin, make_contact, sender, staff
 from tests.inbound.conftest import ADA, NEWS
 
@@ -112,9 +112,9 @@ def test_without_an_outbox_the_reply_is_only_returned(numbers):
 
 
 def test_the_routing_outbox_sends_email_elsewhere_and_queues_the_rest(numbers):
-    from consentry.channels import Channel
-    from consentry.outbox import DbOutbox, RoutingOutbox
-    from consentry.ports import OutboundMessage
+    from consentry.adapters.outbox import DbOutbox, RoutingOutbox
+    from consentry.core.channels import Channel
+    from consentry.core.messaging import OutboundMessage
 
     mail = Recording()
     table = DbOutbox(numbers.store, numbers.clock)
@@ -133,8 +133,8 @@ def test_url_variants_leave_other_schemes_alone():
 
 
 def test_a_routed_channel_whose_outbox_cannot_join_the_transaction_sends_after_commit(numbers):
-    from consentry.channels import Channel
-    from consentry.outbox import DbOutbox, RoutingOutbox
+    from consentry.adapters.outbox import DbOutbox, RoutingOutbox
+    from consentry.core.channels import Channel
 
     sms_provider = Recording()
     table = DbOutbox(numbers.store, numbers.clock)
@@ -146,9 +146,9 @@ def test_a_routed_channel_whose_outbox_cannot_join_the_transaction_sends_after_c
 def test_bootstrap_routes_email_to_smtp_when_a_host_is_configured(settings, clock):
     from dataclasses import replace
 
+    from consentry.adapters.mailer import SmtpSender
+    from consentry.adapters.outbox import DbOutbox, RoutingOutbox
     from consentry.bootstrap import build
-    from consentry.mailer import SmtpSender
-    from consentry.outbox import DbOutbox, RoutingOutbox
 
     plain = build(settings, clock)
     assert isinstance(plain.outbox, DbOutbox)

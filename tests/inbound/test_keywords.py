@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry.errors import KeywordRequired
-from consentry.keywords import (
+from consentry.core.errors import KeywordRequired
+from consentry.core.keywords import (
     DEFAULT_WORDS,
     FILLERS,
     REQUIRED_OPT_OUT,

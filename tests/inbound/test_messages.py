@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.eligibility import Reason
-from consentry.errors import (
+from consentry.core.channels import Channel
+from consentry.core.eligibility import Reason
+from consentry.core.errors import (
     Conflict,
     Forbidden,
     HardOptOutLocked,
@@ -14,10 +14,11 @@ from consentry.errors import (
     KeywordRequired,
     NumberNotFound,
 )
-from consentry.events import ActorKind, Source, Strength
-from consentry.keywords import KeywordKind
-from consentry.ledger.inbound import Outcome, ReplyCategory
-from consentry.permissions import Principal, Role
+from consentry.core.events import ActorKind, Source, Strength
+from consentry.core.keywords import KeywordKind
+from consentry.core.messaging import InboundOutcome as Outcome
+from consentry.core.permissions import Principal, Role
+from consentry.ledger.inbound import ReplyCategory
 from tests.factories import WRITTEN, admin, make_contact, sender, staff
 from tests.inbound.conftest import ADA, EVENTS, NEWS
 
@@ -370,7 +371,7 @@ def test_a_numbers_own_text_is_used_in_every_language(numbers):
 
 
 def test_a_sender_key_of_another_client_cannot_deliver_to_this_number(numbers):
-    from consentry.errors import NumberNotFound
+    from consentry.core.errors import NumberNotFound
 
     # numbers at scopes a key cannot read are invisible to it (no probing of other clients)
     with pytest.raises(NumberNotFound):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.errors import SignatureInvalid
+from consentry.core.errors import SignatureInvalid
 from consentry.inbound.signatures import (
     hmac_signature,
     twilio_signature,

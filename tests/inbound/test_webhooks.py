@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.eligibility import Reason
-from consentry.keywords import DEFAULT_WORDS, KeywordKind
+from consentry.core.eligibility import Reason
+from consentry.core.keywords import DEFAULT_WORDS, KeywordKind
 from tests.factories import T0, WRITTEN, admin, make_contact, sender, staff
 from tests.inbound.conftest import (
     ADA,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.contacts import ContactDetails
-from consentry.eligibility import Reason
-from consentry.errors import ConsentryError
-from consentry.ports import AudienceQuery, ContactFilter, Segment
-from consentry.scopes import Scope
+from consentry.core.audience import AudienceQuery, Segment
+from consentry.core.channels import Channel
+from consentry.core.contacts import ContactDetails, ContactFilter
+from consentry.core.eligibility import Reason
+from consentry.core.errors import ConsentryError
+from consentry.core.scopes import Scope
 from tests.factories import (
     WRITTEN,
     admin,

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consentry.contacts import ContactDetails
-from consentry.eligibility import Reason
-from consentry.errors import ConsentryError
-from consentry.events import Source
-from consentry.ports import Segment
-from consentry.status import NO_CONSENT, Status, fold
-from consentry.store.rows import consent_from_values
+from consentry.adapters.store.rows import consent_from_values
+from consentry.core.audience import Segment
+from consentry.core.contacts import ContactDetails
+from consentry.core.eligibility import Reason
+from consentry.core.errors import ConsentryError
+from consentry.core.events import Source
+from consentry.core.status import NO_CONSENT, Status, fold
 from tests.factories import WRITTEN, admin, as_contact, sender, sql, staff, system
 
 SCOPES = ("acme", "acme/newsletters", "acme/newsletters/ada", "acme/events")

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from consentry.contacts import ContactDetails
-from consentry.eligibility import Reason
-from consentry.errors import ConsentryError
-from consentry.events import Source
+from consentry.core.contacts import ContactDetails
+from consentry.core.eligibility import Reason
+from consentry.core.errors import ConsentryError
+from consentry.core.events import Source
+from consentry.core.status import Status
 from consentry.ledger import CheckRequest
-from consentry.status import Status
 from tests.factories import (
     T0,
     WRITTEN,
@@ -199,7 +199,7 @@ def test_unknown_contact_channel_scope_or_category_in_a_check_gets_a_code(ledger
 
 
 def _everyone():
-    from consentry.ports import Segment
+    from consentry.core.audience import Segment
 
     return Segment()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.eligibility import Reason
-from consentry.errors import ConsentryError
-from consentry.events import Action, ActorKind, Source, Strength
-from consentry.ports import Segment
-from consentry.status import Status
+from consentry.core.audience import Segment
+from consentry.core.eligibility import Reason
+from consentry.core.errors import ConsentryError
+from consentry.core.events import Action, ActorKind, Source, Strength
+from consentry.core.status import Status
 from tests.factories import (
     WRITTEN,
     admin,
@@ -276,7 +276,7 @@ def test_a_complaint_suppresses_and_only_an_admins_recorded_decision_clears_it(l
 
 
 def test_changing_the_address_lifts_its_bounce(ledger):
-    from consentry.contacts import ContactDetails
+    from consentry.core.contacts import ContactDetails
 
     ada = make_contact(ledger)
     ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
@@ -396,6 +396,6 @@ def test_an_opt_out_above_the_scope_refuses_staff_opt_in_and_signup_below_it(
 
 def sender_key():
     """A signup form's API key: it may request confirmations (staff rights, via a key)."""
-    from consentry.permissions import Principal, Role
+    from consentry.core.permissions import Principal, Role
 
     return Principal(Role.STAFF, "acme", "signup-form", via_key=True)

@@ -1,4 +1,4 @@
-from consentry.eligibility import Reason
+from consentry.core.eligibility import Reason
 from tests.factories import WRITTEN, admin, make_contact, staff
 
 

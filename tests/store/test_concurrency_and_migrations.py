@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from consentry.events import Source
-from consentry.status import Status, fold
-from consentry.store.engine import make_engine
-from consentry.store.migrate import downgrade, upgrade
-from consentry.store.schema import metadata
+from consentry.adapters.store.engine import make_engine
+from consentry.adapters.store.migrate import downgrade, upgrade
+from consentry.adapters.store.schema import metadata
+from consentry.core.events import Source
+from consentry.core.status import Status, fold
 from tests.factories import admin, make_contact, sender, sql, system
 
 WRITERS = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from consentry.errors import Unavailable
+from consentry.core.errors import Unavailable
 from tests.conftest import PG_SERVER
 from tests.factories import WRITTEN, admin, make_contact, sender, staff
 

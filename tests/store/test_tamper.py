@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from consentry import chain
-from consentry.errors import ConsentryError, LedgerTampered
-from consentry.events import Source, chain_fields
-from consentry.store import schema
-from consentry.store.rows import event_values
+from consentry.adapters.store import schema
+from consentry.adapters.store.rows import event_values
+from consentry.core import chain
+from consentry.core.errors import ConsentryError, LedgerTampered
+from consentry.core.events import Source, chain_fields
 from tests.factories import WRITTEN, admin, make_contact, sender, sql, staff, system
 
 EVENT_COLUMNS = (
@@ -183,7 +183,7 @@ def test_a_digest_exported_before_finds_a_whole_chain_deleted_with_its_head(ledg
 
 
 def test_a_write_landing_while_verify_reads_is_not_reported_as_tampering(ledger, ada, monkeypatch):
-    from consentry.store import reads
+    from consentry.adapters.store import reads
 
     read_rows = reads.stream_chain
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from consentry.chain import ChainRow, Verifier, commitment, genesis, heads_digest, link
-from consentry.events import Action, ActorKind, ConsentEvent, chain_fields
+from consentry.core.chain import ChainRow, Verifier, commitment, genesis, heads_digest, link
+from consentry.core.events import Action, ActorKind, ConsentEvent, chain_fields
 from tests.factories import make_chain
 
 C, A = ActorKind.CONTACT, ActorKind.ADMIN

@@ -6,10 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.channels import Channel, ChannelPolicy
-from consentry.eligibility import Category, Decision, Reason, Situation, decide, effective_status
-from consentry.scopes import path_to_root
-from consentry.status import Consent, Status, Suppression
+from consentry.core.channels import Channel, ChannelPolicy
+from consentry.core.eligibility import (
+    Category,
+    Decision,
+    Reason,
+    Situation,
+    decide,
+    effective_status,
+)
+from consentry.core.scopes import path_to_root
+from consentry.core.status import Consent, Status, Suppression
 from tests.factories import T0
 
 LATER = T0 + timedelta(days=7)

@@ -8,9 +8,9 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry.chain import ChainRow, Verifier
-from consentry.events import Action, ActorKind
-from consentry.status import NO_CONSENT, Consent, Status, apply, fold
+from consentry.core.chain import ChainRow, Verifier
+from consentry.core.events import Action, ActorKind
+from consentry.core.status import NO_CONSENT, Consent, Status, apply, fold
 from tests.factories import T0, make_chain, make_event
 from tests.unit.test_chain import row
 

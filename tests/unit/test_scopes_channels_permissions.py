@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.channels import AddressKind, Channel, ChannelPolicy, parse_channel
-from consentry.errors import ConsentryError, all_error_classes
-from consentry.events import ActorKind
-from consentry.permissions import (
+from consentry.core.channels import AddressKind, Channel, ChannelPolicy, parse_channel
+from consentry.core.errors import ConsentryError, all_error_classes
+from consentry.core.events import ActorKind
+from consentry.core.permissions import (
     Capability,
     Principal,
     Role,
@@ -15,7 +15,7 @@ from consentry.permissions import (
     authorise_contact,
     can_read_scope,
 )
-from consentry.scopes import (
+from consentry.core.scopes import (
     Scope,
     ScopeKind,
     is_within,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.events import Action, ActorKind
-from consentry.status import (
+from consentry.core.events import Action, ActorKind
+from consentry.core.status import (
     NO_CONSENT,
     Consent,
     Status,

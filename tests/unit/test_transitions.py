@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.errors import ConsentryError
-from consentry.events import Actor, ActorKind, Source
-from consentry.status import Consent, Status
-from consentry.transitions import (
+from consentry.core.errors import ConsentryError
+from consentry.core.events import Actor, ActorKind, Source
+from consentry.core.status import Consent, Status
+from consentry.core.transitions import (
     check_confirm,
     check_opt_in,
     check_request_confirmation,

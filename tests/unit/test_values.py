@@ -6,11 +6,11 @@ from datetime import datetime
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.contacts import Contact
-from consentry.eligibility import Category, parse_category
-from consentry.errors import ConsentryError
-from consentry.events import (
+from consentry.core.channels import Channel
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import Category, parse_category
+from consentry.core.errors import ConsentryError
+from consentry.core.events import (
     Action,
     ActorKind,
     canonical_evidence,

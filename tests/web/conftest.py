@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from consentry.adapters.mailer import SmtpSender
+from consentry.adapters.store.schema import events
 from consentry.ledger import Ledger
-from consentry.mailer import SmtpSender
 from consentry.settings import Settings
-from consentry.store.schema import events
 from consentry.web import mount
 
 LINK = re.compile(r"https?://[^\s<>\"]+/(?:u|confirm)/[A-Za-z0-9_.-]+")

@@ -17,10 +17,10 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
+from consentry.adapters.mailer import SmtpSender
 from consentry.bootstrap import build
-from consentry.eligibility import Reason
+from consentry.core.eligibility import Reason
 from consentry.ledger import Ledger
-from consentry.mailer import SmtpSender
 from consentry.settings import Settings
 from consentry.web import mount
 from tests.conftest import empty_database

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.errors import Invalid, LinkExpired, LinkInvalid
-from consentry.links import LinkSigner, link_keys, parse_keys
-from consentry.ports import LinkClaims, LinkPurpose
+from consentry.adapters.links import LinkSigner, link_keys, parse_keys
+from consentry.core.channels import Channel
+from consentry.core.errors import Invalid, LinkExpired, LinkInvalid
+from consentry.core.links import LinkClaims, LinkPurpose
 from tests.factories import T0
 
 OLD = ("k1", bytes.fromhex("11" * 32))

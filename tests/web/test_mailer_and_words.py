@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from consentry.channels import Channel
-from consentry.i18n import CATALOGUE, message_text, pick_language, words
-from consentry.mailer import SmtpSender, to_html
-from consentry.ports import OutboundMessage
+from consentry.adapters.mailer import SmtpSender, to_html
+from consentry.core.channels import Channel
+from consentry.core.i18n import CATALOGUE, message_text, pick_language, words
+from consentry.core.messaging import OutboundMessage
 from tests.web.conftest import free_port
 
 MESSAGE = OutboundMessage(

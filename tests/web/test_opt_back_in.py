@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.eligibility import Category, Reason
-from consentry.events import Action, Source
-from consentry.status import Status
+from consentry.core.eligibility import Category, Reason
+from consentry.core.events import Action, Source
+from consentry.core.status import Status
 from tests.factories import admin, make_contact, sender, staff, system
 from tests.web.conftest import event_count, path_of
 

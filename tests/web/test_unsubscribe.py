@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.eligibility import Reason
-from consentry.events import Source
+from consentry.core.eligibility import Reason
+from consentry.core.events import Source
 from tests.factories import admin, as_contact, make_contact, sender
 from tests.web.conftest import event_count, path_of
 

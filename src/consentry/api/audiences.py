@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from consentry.api.deps import SAFE_TO_RETRY, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS
 from consentry.api.schemas import AudienceIn
-from consentry.eligibility import Reason
-from consentry.errors import BatchTooLarge
+from consentry.core.eligibility import Reason
+from consentry.core.errors import BatchTooLarge
 from consentry.ledger import Audience
 
 NDJSON = "application/x-ndjson"

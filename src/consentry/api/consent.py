@@ -18,9 +18,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import SCOPE, EventOut, Evidence, Strict
-from consentry.channels import Channel
-from consentry.events import Source
-from consentry.status import Status
+from consentry.core.channels import Channel
+from consentry.core.events import Source
+from consentry.core.status import Status
 
 router = APIRouter(prefix="/v1/contacts/{contact_id}", tags=["consent"], responses=COMMON_ERRORS)
 WRITE = error_responses(409)

@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import ContactOut, Strict
-from consentry.channels import Channel
-from consentry.contacts import ContactDetails
-from consentry.ports import ContactFilter
+from consentry.core.channels import Channel
+from consentry.core.contacts import ContactDetails, ContactFilter
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"], responses=COMMON_ERRORS)
 

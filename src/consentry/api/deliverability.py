@@ -9,7 +9,7 @@ from pydantic import Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import EventOut, Evidence, Strict
-from consentry.channels import Channel
+from consentry.core.channels import Channel
 
 router = APIRouter(
     prefix="/v1/contacts/{contact_id}", tags=["deliverability"], responses=COMMON_ERRORS

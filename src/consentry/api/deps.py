@@ -8,9 +8,9 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from consentry.api.idempotency import Idempotency, fingerprint
-from consentry.errors import Unauthenticated
+from consentry.core.errors import Unauthenticated
+from consentry.core.permissions import Principal
 from consentry.ledger import Ledger
-from consentry.permissions import Principal
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import SAFE_TO_RETRY, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS
 from consentry.api.schemas import SCOPE, DecisionOut, Strict
-from consentry.channels import Channel
-from consentry.eligibility import Category
-from consentry.errors import BatchTooLarge
+from consentry.core.channels import Channel
+from consentry.core.eligibility import Category
+from consentry.core.errors import BatchTooLarge
 from consentry.ledger import CheckRequest
 
 MAX_BATCH = 10_000

@@ -35,7 +35,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from consentry import errors as e
+from consentry.core import errors as e
 
 STATUS: dict[type[e.ConsentryError], int] = {
     e.Unauthenticated: 401,

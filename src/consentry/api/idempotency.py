@@ -18,9 +18,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from consentry.api.errors import error_body, error_response, status_of
-from consentry.errors import ConsentryError
+from consentry.core.errors import ConsentryError
+from consentry.core.permissions import Principal
 from consentry.ledger import Ledger
-from consentry.permissions import Principal
 
 REPLAYED = "Idempotent-Replayed"
 Model = TypeVar("Model", bound=BaseModel)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import SCOPE, Strict
+from consentry.core.access import ApiKey
 from consentry.ledger.keys import KEY_ROLES
-from consentry.ports import ApiKey
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=COMMON_ERRORS)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import Strict
-from consentry.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
+from consentry.core.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
 
 router = APIRouter(prefix="/v1/keyword-sets", tags=["inbound"], responses=COMMON_ERRORS)
 SetName = Annotated[str, Query(min_length=1, max_length=64)]

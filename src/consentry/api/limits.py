@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consentry.api.errors import error_response
-from consentry.errors import PayloadTooLarge
+from consentry.core.errors import PayloadTooLarge
 
 #: Enough for a batch of 10,000 checks or an uploaded segment of ~500,000 contact ids.
 MAX_BODY = 32 * 1024 * 1024

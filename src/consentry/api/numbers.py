@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import SCOPE, Strict
-from consentry.channels import Channel
-from consentry.keywords import LANGUAGES
-from consentry.ports import NumberConfig
+from consentry.core.channels import Channel
+from consentry.core.keywords import LANGUAGES
+from consentry.core.messaging import NumberConfig
 
 router = APIRouter(prefix="/v1/numbers", tags=["inbound"], responses=COMMON_ERRORS)
 TEXT = Field(default=None, max_length=1600, description="Empty: the default, in the language.")

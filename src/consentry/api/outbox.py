@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
-from consentry.channels import Channel
-from consentry.ports import OutboxItem
+from consentry.core.channels import Channel
+from consentry.core.messaging import OutboxItem
 
 router = APIRouter(prefix="/v1/outbox", tags=["inbound"], responses=COMMON_ERRORS)
 

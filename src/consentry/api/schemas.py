@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from consentry.channels import Channel
-from consentry.contacts import Contact
-from consentry.eligibility import Category, Decision, Reason
-from consentry.events import ConsentEvent
-from consentry.ports import Segment
+from consentry.core.audience import Segment
+from consentry.core.channels import Channel
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import Category, Decision, Reason
+from consentry.core.events import ConsentEvent
 
 SCOPE = Field(
     min_length=1, max_length=200, examples=["acme/newsletters"], description="A scope id (path)."

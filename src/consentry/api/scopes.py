@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import SCOPE, Strict
-from consentry.scopes import Scope
+from consentry.core.scopes import Scope
 
 router = APIRouter(prefix="/v1/scopes", tags=["scopes"], responses=COMMON_ERRORS)
 

@@ -22,7 +22,7 @@ from consentry.cli.demo import demo_seed
 from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
 from consentry.cli.serve import serve
-from consentry.errors import ConsentryError
+from consentry.core.errors import ConsentryError
 
 __all__ = ["cli", "main"]
 

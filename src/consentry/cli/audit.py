@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import click
 
+from consentry.adapters.clock import SystemClock
 from consentry.cli.common import (
     DEPLOYMENT,
     Env,
@@ -28,7 +29,6 @@ from consentry.cli.render import (
     verify_data,
     when,
 )
-from consentry.clock import SystemClock
 from consentry.ledger import Digest
 
 DIGEST_FORMAT = "consentry-digest/v1"

@@ -16,9 +16,9 @@ from typing import IO, Any, TypeVar
 import click
 
 from consentry.bootstrap import build
+from consentry.core.permissions import Principal, Role
+from consentry.core.scopes import group_of, parse_scope_id
 from consentry.ledger import Ledger
-from consentry.permissions import Principal, Role
-from consentry.scopes import group_of, parse_scope_id
 from consentry.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])

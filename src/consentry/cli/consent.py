@@ -16,8 +16,8 @@ from consentry.cli.common import (
     pass_env,
 )
 from consentry.cli.render import decision_data, decision_text, echo_json, event_line
-from consentry.eligibility import Category
-from consentry.events import CONTACT_SOURCES, ResubscribeReason, Source
+from consentry.core.eligibility import Category
+from consentry.core.events import CONTACT_SOURCES, ResubscribeReason, Source
 
 #: ``check``'s exit status when the send is refused (2 stays "error").
 REFUSED_EXIT = 1

@@ -6,7 +6,7 @@ import click
 
 from consentry.cli.common import Env, group_option, json_option, key_values, operator, pass_env
 from consentry.cli.render import contact_data, contact_text, echo_json, scope_data, table
-from consentry.contacts import Contact, ContactDetails
+from consentry.core.contacts import Contact, ContactDetails
 
 
 @click.group()

@@ -14,11 +14,11 @@ from collections.abc import Callable
 import click
 
 from consentry.cli.common import Env, operator, pass_env
-from consentry.contacts import ContactDetails
-from consentry.errors import ContactNotFound, ScopeExists
-from consentry.events import Source
+from consentry.core.contacts import ContactDetails
+from consentry.core.errors import ContactNotFound, ScopeExists
+from consentry.core.events import Source
+from consentry.core.permissions import Principal, Role
 from consentry.ledger import Ledger
-from consentry.permissions import Principal, Role
 
 GROUP = "demo"
 SCOPES = (

@@ -6,8 +6,8 @@ import click
 
 from consentry.cli.common import Env, group_option, json_option, operator, pass_env
 from consentry.cli.render import echo_json, table, when
-from consentry.permissions import Role
-from consentry.ports import ApiKey
+from consentry.core.access import ApiKey
+from consentry.core.permissions import Role
 
 KEY_ROLES = [r.value for r in Role if r not in (Role.CONTACT, Role.SYSTEM)]
 

@@ -13,8 +13,8 @@ import click
 
 from consentry.cli.common import Env, F, json_option, operator, pass_env
 from consentry.cli.render import echo_json, table, when
-from consentry.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
-from consentry.ports import NumberConfig, OutboxItem
+from consentry.core.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
+from consentry.core.messaging import NumberConfig, OutboxItem
 
 KINDS = [k.value for k in KeywordKind]
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from consentry.contacts import Contact
-from consentry.eligibility import Decision
-from consentry.events import ConsentEvent
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import Decision
+from consentry.core.events import ConsentEvent
+from consentry.core.scopes import Scope
 from consentry.ledger import StatusAt, VerifyReport
-from consentry.scopes import Scope
 
 
 def when(moment: datetime | None) -> str | None:

@@ -27,10 +27,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from consentry import errors as e
+from consentry.core import errors as e
+from consentry.core.messaging import InboundOutcome
 from consentry.inbound.signatures import verify_hmac, verify_twilio
 from consentry.ledger import Ledger
-from consentry.ledger.inbound import InboundResult, Outcome
+from consentry.ledger.inbound import InboundResult
 from consentry.settings import Settings
 
 MAX_BODY = 64 * 1024
@@ -185,7 +186,7 @@ def make_router(ledger: Ledger, settings: Settings) -> APIRouter:
             result = await run_in_threadpool(twilio_keypress, ledger, params)
         except e.ConsentryError as exc:
             return error_response(exc)
-        return twiml(result.reply if result.outcome is Outcome.OPTED_OUT else None)
+        return twiml(result.reply if result.outcome is InboundOutcome.OPTED_OUT else None)
 
     @router.post("/messages", summary="Generic signed inbound message")
     async def generic_messages(request: Request) -> Response:

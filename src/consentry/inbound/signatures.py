@@ -23,7 +23,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from consentry.errors import SignatureInvalid
+from consentry.core.errors import SignatureInvalid
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from consentry.chain import commitment, link
-from consentry.channels import Channel, ChannelPolicy
-from consentry.clock import new_id
-from consentry.contacts import Contact
-from consentry.errors import ContactNotFound, Forbidden, ScopeNotFound
-from consentry.events import (
+from consentry.core.chain import ChainHead, commitment, link
+from consentry.core.channels import Channel, ChannelPolicy
+from consentry.core.contacts import Contact
+from consentry.core.errors import ContactNotFound, Forbidden, ScopeNotFound
+from consentry.core.events import (
     CONTACT_SOURCES,
     Action,
     Actor,
@@ -24,10 +23,18 @@ from consentry.events import (
     canonical_evidence,
     chain_fields,
 )
-from consentry.permissions import Capability, Principal, Role, authorise, authorise_contact
-from consentry.ports import Addresses, ChainHead, Clock, Outbox, Reader, Signer, Store, Tx
-from consentry.scopes import Scope, group_of, parse_scope_id
-from consentry.status import SUPPRESSION_ACTIONS, Consent, apply, apply_suppression
+from consentry.core.ids import new_id
+from consentry.core.permissions import Capability, Principal, Role, authorise, authorise_contact
+from consentry.core.scopes import Scope, group_of, parse_scope_id
+from consentry.core.status import (
+    SUPPRESSION_ACTIONS,
+    Consent,
+    ConsentUpdate,
+    SuppressionUpdate,
+    apply,
+    apply_suppression,
+)
+from consentry.ledger.ports import Addresses, Clock, Outbox, Reader, Signer, Store, Tx
 
 DEFAULT_CONFIRMATION_TTL = timedelta(days=7)
 
@@ -118,9 +125,9 @@ class LedgerBase:
         event = self._chained(head, change)
         if event.action in SUPPRESSION_ACTIONS:
             before = tx.suppression(event.contact_id, event.channel)
-            tx.append(event, None, (apply_suppression(before, event),))
+            tx.append(event, SuppressionUpdate(apply_suppression(before, event)))
         else:
-            tx.append(event, apply(current, event), None)
+            tx.append(event, ConsentUpdate(apply(current, event)))
         return event
 
     def _chained(self, head: ChainHead, change: Change) -> ConsentEvent:

@@ -13,18 +13,20 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from consentry.channels import AddressKind, Channel
-from consentry.contacts import Contact
-from consentry.eligibility import Category
-from consentry.errors import Forbidden, Invalid
-from consentry.events import Action, ConsentEvent, Source
-from consentry.i18n import message_text, pick_language
+from consentry.core.channels import AddressKind, Channel
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import Category
+from consentry.core.errors import Forbidden, Invalid
+from consentry.core.events import Action, ConsentEvent, Source
+from consentry.core.i18n import message_text, pick_language
+from consentry.core.links import LinkClaims, LinkPurpose
+from consentry.core.messaging import OutboundMessage
+from consentry.core.permissions import Capability, Principal, Role, authorise
+from consentry.core.status import NO_CONSENT
 from consentry.ledger.base import Change
 from consentry.ledger.consent import ConsentCommands
+from consentry.ledger.ports import Tx
 from consentry.ledger.reads import Reads
-from consentry.permissions import Capability, Principal, Role, authorise
-from consentry.ports import LinkClaims, LinkPurpose, OutboundMessage, Tx
-from consentry.status import NO_CONSENT
 
 PREFERENCES_LINK_TTL = timedelta(days=2)
 RATE_WINDOW = timedelta(hours=1)

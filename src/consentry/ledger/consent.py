@@ -12,24 +12,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from consentry.channels import Channel, parse_channel
-from consentry.events import (
+from consentry.core.channels import Channel, parse_channel
+from consentry.core.events import (
     Action,
     ConsentEvent,
     Source,
     has_evidence,
 )
-from consentry.ledger.base import Change, LedgerBase
-from consentry.permissions import Capability, Principal
-from consentry.scopes import path_to_root
-from consentry.status import NO_CONSENT, Consent
-from consentry.transitions import (
+from consentry.core.permissions import Capability, Principal
+from consentry.core.scopes import path_to_root
+from consentry.core.status import NO_CONSENT, Consent
+from consentry.core.transitions import (
     check_confirm,
     check_opt_in,
     check_request_confirmation,
     check_resubscribe,
     governing,
 )
+from consentry.ledger.base import Change, LedgerBase
 
 Evidence = Mapping[str, Any] | None
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from consentry.channels import AddressKind
-from consentry.clock import new_id
-from consentry.contacts import Contact, ContactDetails
-from consentry.errors import ContactErased, ContactNotFound, Forbidden, Invalid, OutOfScope
-from consentry.events import Action, ClearReason, Source
+from consentry.core.channels import AddressKind
+from consentry.core.contacts import Contact, ContactDetails, ContactFilter
+from consentry.core.errors import ContactErased, ContactNotFound, Forbidden, Invalid, OutOfScope
+from consentry.core.events import Action, ClearReason, Source
+from consentry.core.ids import new_id
+from consentry.core.permissions import Capability, Principal, Role, authorise, can_read_scope
+from consentry.core.scopes import Scope, parent_of, parse_scope_id
+from consentry.core.status import NO_CONSENT
 from consentry.ledger.base import Change, LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise, can_read_scope
-from consentry.ports import ContactFilter, Tx
-from consentry.scopes import Scope, parent_of, parse_scope_id
-from consentry.status import NO_CONSENT
+from consentry.ledger.ports import Tx
 
 
 class ContactCommands(LedgerBase):

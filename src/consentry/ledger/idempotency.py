@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consentry.errors import IdempotencyConflict, IdempotencyInProgress, Invalid
+from consentry.core.access import IdempotencyClaim, IdempotencyRecord, IdempotencyState
+from consentry.core.errors import IdempotencyConflict, IdempotencyInProgress, Invalid
+from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger.base import LedgerBase
-from consentry.permissions import Capability, Principal, authorise
-from consentry.ports import IdempotencyClaim, IdempotencyRecord
 
 #: How long a saved response answers retries (Stripe keeps keys at least 24 hours).
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -59,7 +59,7 @@ class IdempotencyKeys(LedgerBase):
             raise IdempotencyConflict(
                 "this Idempotency-Key was used for a different request", key=key
             )
-        if found.state != "done":
+        if found.state is not IdempotencyState.DONE:
             raise IdempotencyInProgress(
                 "a request with this Idempotency-Key is still running; retry shortly", key=key
             )

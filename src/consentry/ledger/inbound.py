@@ -32,32 +32,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from consentry.channels import AddressKind, Channel, parse_channel
-from consentry.clock import new_id
-from consentry.contacts import Contact
-from consentry.errors import ContactExists, Invalid
-from consentry.events import Action, Actor, ActorKind, ConsentEvent, Source
-from consentry.keywords import KeywordKind, Match, match
+from consentry.core.channels import AddressKind, Channel, parse_channel
+from consentry.core.contacts import Contact
+from consentry.core.errors import ContactExists, Invalid
+from consentry.core.events import Action, Actor, ActorKind, ConsentEvent, Source
+from consentry.core.ids import new_id
+from consentry.core.keywords import KeywordKind, Match, match
+from consentry.core.messaging import InboundOutcome, InboundRecord, NumberConfig, OutboundMessage
+from consentry.core.permissions import Capability, Principal, authorise
+from consentry.core.scopes import path_to_root
+from consentry.core.status import NO_CONSENT, Status
+from consentry.core.transitions import check_opt_in
 from consentry.ledger.base import Change
 from consentry.ledger.numbers import MESSAGING, NumberCommands, strip_prefix
+from consentry.ledger.ports import TransactionalOutbox, Tx
 from consentry.ledger.replies import reply_text
-from consentry.permissions import Capability, Principal, authorise
-from consentry.ports import InboundRecord, NumberConfig, OutboundMessage, TransactionalOutbox, Tx
-from consentry.scopes import path_to_root
-from consentry.status import NO_CONSENT, Status
-from consentry.transitions import check_opt_in
 
 MAX_BODY = 1600  # ten concatenated SMS segments: longer text is kept as evidence cut here
 VOICE_OPT_OUT = "You are unsubscribed from our calls. Goodbye."
-
-
-class Outcome(StrEnum):
-    """What an inbound message did. Stored: add, never rename or remove."""
-
-    OPTED_OUT = "opted_out"
-    OPTED_IN = "opted_in"
-    HELP = "help"
-    IGNORED = "ignored"
 
 
 class ReplyCategory(StrEnum):
@@ -72,7 +64,7 @@ class ReplyCategory(StrEnum):
 class InboundResult:
     """What an inbound message did; ``replayed`` when it was a provider's retry."""
 
-    outcome: Outcome
+    outcome: InboundOutcome
     rule: str | None = None
     contact_id: str | None = None
     event_ids: tuple[str, ...] = ()
@@ -180,7 +172,7 @@ class InboundCommands(NumberCommands):
             )
             if isinstance(msg, InboundResult):
                 return msg, None
-            result = InboundResult(Outcome.IGNORED)
+            result = InboundResult(InboundOutcome.IGNORED)
             if pressed == msg.number.unsubscribe_digit:
                 result = self._keypad_opt_out(tx, msg, pressed)
             outcome = self._inbound_finish(tx, msg, result, None)
@@ -194,7 +186,7 @@ class InboundCommands(NumberCommands):
         assert contact is not None
         scope_id = msg.number.scope_id
         event, _ = self._inbound_hard(tx, msg, contact, Channel.VOICE, scope_id, Action.OPTED_OUT)
-        return InboundResult(Outcome.OPTED_OUT, rule, contact.id, (event.id,), VOICE_OPT_OUT)
+        return InboundResult(InboundOutcome.OPTED_OUT, rule, contact.id, (event.id,), VOICE_OPT_OUT)
 
     # ── the steps ──
     def _inbound_claim(
@@ -237,21 +229,21 @@ class InboundCommands(NumberCommands):
         number, chan = msg.number, msg.record.channel
         if found is None:
             contact = self._inbound_contact(tx, msg, create=False)
-            return InboundResult(Outcome.IGNORED, contact_id=_id(contact)), None
+            return InboundResult(InboundOutcome.IGNORED, contact_id=_id(contact)), None
         if found.kind is KeywordKind.HELP:
             contact = self._inbound_contact(tx, msg, create=False)
             text = reply_text(number, found.kind, _language(found, number))
             reply = self._inbound_reply(msg, contact, text, ReplyCategory.HELP)
-            return InboundResult(Outcome.HELP, found.rule, _id(contact)), reply
+            return InboundResult(InboundOutcome.HELP, found.rule, _id(contact)), reply
         contact = self._inbound_contact(tx, msg, create=True)
         assert contact is not None
         if found.kind is KeywordKind.OPT_IN:
             events, changed = self._inbound_opt_in(tx, msg, contact)
-            outcome = Outcome.OPTED_IN
+            outcome = InboundOutcome.OPTED_IN
             category = ReplyCategory.OPT_IN_CONFIRMATION
         else:
             events, changed = self._inbound_opt_out(tx, msg, contact, found.kind, chan)
-            outcome = Outcome.OPTED_OUT
+            outcome = InboundOutcome.OPTED_OUT
             category = ReplyCategory.OPT_OUT_CONFIRMATION
         text = reply_text(number, found.kind, _language(found, number))
         confirmation = self._inbound_reply(msg, contact, text, category) if changed else None
@@ -346,7 +338,7 @@ class InboundCommands(NumberCommands):
         tx.finish_inbound(
             replace(
                 msg.record,
-                outcome=result.outcome.value,
+                outcome=result.outcome,
                 contact_id=result.contact_id,
                 rule=result.rule,
                 event_ids=result.event_ids,
@@ -388,7 +380,7 @@ def _id(contact: Contact | None) -> str | None:
 
 def _replayed(stored: InboundRecord) -> InboundResult:
     return InboundResult(
-        outcome=Outcome(stored.outcome),
+        outcome=stored.outcome,
         rule=stored.rule,
         contact_id=stored.contact_id,
         event_ids=stored.event_ids,

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from consentry.chain import Problem, Verifier, heads_digest
-from consentry.channels import Channel, parse_channel
-from consentry.errors import EvidenceRequired, LedgerTampered
-from consentry.events import Action, ClearReason, ConsentEvent, Source, has_evidence
+from consentry.core.chain import Problem, Verifier, heads_digest
+from consentry.core.channels import Channel, parse_channel
+from consentry.core.errors import EvidenceRequired, LedgerTampered
+from consentry.core.events import Action, ClearReason, ConsentEvent, Source, has_evidence
+from consentry.core.permissions import Capability, Principal, Role, authorise
+from consentry.core.status import NO_CONSENT
 from consentry.ledger.base import Change, LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise
-from consentry.status import NO_CONSENT
 
 
 @dataclass(frozen=True, slots=True)

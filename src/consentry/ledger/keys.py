@@ -12,12 +12,12 @@ import hashlib
 import hmac
 import secrets
 
-from consentry.clock import new_id
-from consentry.errors import ApiKeyNotFound, Invalid, Unauthenticated
+from consentry.core.access import ApiKey
+from consentry.core.errors import ApiKeyNotFound, Invalid, Unauthenticated
+from consentry.core.ids import new_id
+from consentry.core.permissions import Capability, Principal, Role, authorise
+from consentry.core.scopes import is_within
 from consentry.ledger.base import LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise
-from consentry.ports import ApiKey
-from consentry.scopes import is_within
 
 PREFIX = "csk_"
 #: The roles a key may carry (the contact and the operator never hold keys).
@@ -54,7 +54,7 @@ class KeyCommands(LedgerBase):
             key = ApiKey(
                 id=new_id("key", now),
                 group_id=scope.group_id,
-                role=key_role.value,
+                role=key_role,
                 scope_id=scope.id,
                 name=(name or f"{key_role.value} key").strip()[:200],
                 created_at=now,
@@ -100,7 +100,7 @@ class KeyCommands(LedgerBase):
         key = found[0]
         if key.revoked_at is not None:
             raise Unauthenticated("the API key was revoked", key_id=key.id)
-        return Principal(Role(key.role), key.scope_id, key.id, via_key=True)
+        return Principal(key.role, key.scope_id, key.id, via_key=True)
 
 
 def _key_role(role: str | Role) -> Role:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from consentry.channels import Channel, parse_channel
-from consentry.errors import Conflict, Invalid, InvalidMobile, NumberNotFound
-from consentry.keywords import (
+from consentry.core.channels import Channel, parse_channel
+from consentry.core.errors import Conflict, Invalid, InvalidMobile, NumberNotFound
+from consentry.core.keywords import (
     ANY_LANGUAGE,
     DEFAULT_WORDS,
     LANGUAGES,
@@ -24,9 +24,10 @@ from consentry.keywords import (
     normalise,
     refuse_required,
 )
+from consentry.core.messaging import KeywordChange, KeywordOp, NumberConfig, OutboxItem
+from consentry.core.permissions import Capability, Principal, Role, authorise, can_read_scope
 from consentry.ledger.base import LedgerBase
-from consentry.permissions import Capability, Principal, Role, authorise, can_read_scope
-from consentry.ports import KeywordChange, NumberConfig, OutboxItem, Tx
+from consentry.ledger.ports import Tx
 
 MESSAGING = (Channel.SMS, Channel.MMS, Channel.RCS, Channel.WHATSAPP)
 INBOUND_CHANNELS = (*MESSAGING, Channel.VOICE)
@@ -144,7 +145,7 @@ class NumberCommands(LedgerBase):
         language: str = ANY_LANGUAGE,
     ) -> KeywordSet:
         """Make a word match as ``kind`` in a keyword set of the group (group admins)."""
-        return self._change_keyword(principal, kind, word, keyword_set, language, "add")
+        return self._change_keyword(principal, kind, word, keyword_set, language, KeywordOp.ADD)
 
     def remove_keyword(
         self,
@@ -156,7 +157,7 @@ class NumberCommands(LedgerBase):
     ) -> KeywordSet:
         """Stop a word matching as ``kind``; the FCC's per-se opt-out words stay."""
         refuse_required(_kind(kind), word)
-        return self._change_keyword(principal, kind, word, keyword_set, language, "remove")
+        return self._change_keyword(principal, kind, word, keyword_set, language, KeywordOp.REMOVE)
 
     def keyword_set(
         self,
@@ -178,14 +179,14 @@ class NumberCommands(LedgerBase):
         word: str,
         keyword_set: str,
         language: str,
-        op: str,
+        op: KeywordOp,
     ) -> KeywordSet:
         authorise(principal, Capability.MANAGE_SCOPES, principal.group_id)
         phrase = normalise(word)
         if not phrase or len(phrase) > 100:
             raise Invalid("a keyword needs 1 to 100 letters or digits", word=word)
         lang = _language(language)
-        change = KeywordChange(_name(keyword_set), _kind(kind).value, lang, phrase, op)
+        change = KeywordChange(_name(keyword_set), _kind(kind), lang, phrase, op)
         with self.store.transaction() as tx:
             tx.put_keyword_change(principal.group_id, change, self.clock.now())
             tx.commit()
@@ -198,11 +199,10 @@ class NumberCommands(LedgerBase):
         for change in tx.keyword_changes(group_id, name):
             if change.language not in (ANY_LANGUAGE, *keywords.languages):
                 continue
-            kind = KeywordKind(change.kind)
-            if change.op == "add":
-                keywords = keywords.adding(kind, change.word, change.language)
+            if change.op is KeywordOp.ADD:
+                keywords = keywords.adding(change.kind, change.word, change.language)
             else:
-                keywords = keywords.removing(kind, change.word)
+                keywords = keywords.removing(change.kind, change.word)
         return keywords
 
     def _number_config(self, tx: Tx, principal: Principal, key: str) -> NumberConfig:

@@ -22,16 +22,17 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from consentry.channels import Channel
-from consentry.contacts import Contact
-from consentry.eligibility import effective_status
-from consentry.errors import Invalid, LinkInvalid
-from consentry.events import ConsentEvent, Source
+from consentry.core.channels import Channel
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import effective_status
+from consentry.core.errors import Invalid, LinkInvalid
+from consentry.core.events import ConsentEvent, Source
+from consentry.core.links import LinkClaims, LinkPurpose
+from consentry.core.permissions import Capability, Principal, Role, authorise
+from consentry.core.scopes import ScopeKind, group_of, is_within, path_to_root
+from consentry.core.status import Status
 from consentry.ledger.confirmations import ConfirmationCommands
-from consentry.permissions import Capability, Principal, Role, authorise
-from consentry.ports import LinkClaims, LinkPurpose, Signer, Tx
-from consentry.scopes import ScopeKind, group_of, is_within, path_to_root
-from consentry.status import Status
+from consentry.ledger.ports import Signer, Tx
 
 UNSUBSCRIBE_LINK_TTL = timedelta(days=365)
 ONE_CLICK_VALUE = "List-Unsubscribe=One-Click"

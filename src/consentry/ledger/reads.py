@@ -7,8 +7,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from consentry.channels import AddressKind, Channel, parse_channel
-from consentry.eligibility import (
+from consentry.core.audience import AudienceQuery, AudienceRow, Segment
+from consentry.core.channels import AddressKind, Channel, parse_channel
+from consentry.core.eligibility import (
     Category,
     Decision,
     Reason,
@@ -16,13 +17,13 @@ from consentry.eligibility import (
     effective_status,
     parse_category,
 )
-from consentry.errors import ContactNotFound, OutOfScope
-from consentry.events import ConsentEvent
+from consentry.core.errors import ContactNotFound, OutOfScope
+from consentry.core.events import ConsentEvent
+from consentry.core.permissions import Capability, Principal, authorise, can_read_scope
+from consentry.core.scopes import path_to_root
+from consentry.core.status import NO_CONSENT, Consent, Status, fold
 from consentry.ledger.base import LedgerBase
-from consentry.permissions import Capability, Principal, authorise, can_read_scope
-from consentry.ports import AudienceQuery, AudienceRow, Segment, Tx
-from consentry.scopes import path_to_root
-from consentry.status import NO_CONSENT, Consent, Status, fold
+from consentry.ledger.ports import Tx
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ and the way out (STOP).
 
 from __future__ import annotations
 
-from consentry.keywords import KeywordKind
-from consentry.ports import NumberConfig
+from consentry.core.keywords import KeywordKind
+from consentry.core.messaging import NumberConfig
 
 _K = KeywordKind
 DEFAULT_REPLIES: dict[str, dict[KeywordKind, str]] = {

@@ -13,8 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 
-from consentry.errors import ConsentryError, Invalid, LinkExpired, LinkInvalid
-from consentry.i18n import pick_language, words
+from consentry.core.errors import ConsentryError, Invalid, LinkExpired, LinkInvalid
+from consentry.core.i18n import pick_language, words
 from consentry.ledger import Ledger
 from consentry.ledger.preferences import ONE_CLICK_VALUE, Outcome, Result
 from consentry.web.views import (

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from consentry.channels import Channel
-from consentry.i18n import words
+from consentry.core.channels import Channel
+from consentry.core.i18n import words
+from consentry.core.status import Status
 from consentry.ledger.preferences import Level, Outcome, PreferencePage
-from consentry.status import Status
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,0 +1,97 @@
+"""The SQL store: SQLite by default, PostgreSQL by URL (the adapter behind ``ports.Store``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from consentry.adapters.store import reads
+from consentry.adapters.store.engine import make_engine, unit_of_work
+from consentry.adapters.store.migrate import upgrade
+from consentry.adapters.store.reader import RawReader, raw_reader
+from consentry.adapters.store.sql import SqlTx
+from consentry.core.audience import AudienceQuery, AudienceRow
+from consentry.core.chain import ChainRow
+from consentry.core.errors import Unavailable
+
+__all__ = ["SqlStore", "open_store"]
+
+
+class SqlStore:
+    """Transactions and read streams on one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[SqlTx]:
+        """A unit of work; rolls back unless ``commit()`` is called."""
+        return unit_of_work(self.engine, "write" if write else "read")
+
+    def reader(self) -> AbstractContextManager[RawReader]:
+        """The eligibility read path: a pooled driver connection, no transaction bookkeeping."""
+        return raw_reader(self.engine)
+
+    def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
+        """Every contact of the segment with its reason, in one consistent snapshot."""
+        with self._snapshot() as tx:
+            yield from reads.stream_audience(tx.conn, query, batch_size)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[SqlTx]:
+        with unit_of_work(self.engine, "snapshot") as tx:
+            if self.dialect == "postgresql":
+                tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            else:  # BEGIN now, and read once: SQLite fixes a read snapshot at its first read
+                tx.conn.exec_driver_sql("SELECT 1 FROM meta LIMIT 1").all()
+            yield tx
+
+    @contextmanager
+    def chain(self, group_id: str | None) -> Iterator[ChainSnapshot]:
+        """Events, heads and hashes of one group (or all) read in ONE consistent snapshot, so a
+        write landing while verification reads is never mistaken for tampering."""
+        with self._snapshot() as tx:
+            yield ChainSnapshot(tx.conn, group_id)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+class ChainSnapshot:
+    """The ledger's chains as of one snapshot (the adapter behind ``ports.ChainReader``)."""
+
+    def __init__(self, conn: Connection, group_id: str | None) -> None:
+        self.conn = conn
+        self.group_id = group_id
+
+    def rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, in (contact, seq) order."""
+        return reads.stream_chain(self.conn, self.group_id)
+
+    def heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head, in contact order."""
+        return reads.stream_heads(self.conn, self.group_id)
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event."""
+        return reads.event_hash(self.conn, self.group_id, contact_id, seq)
+
+
+def open_store(url: str, migrate: bool = True) -> SqlStore:
+    """Connect to the database at ``url``, bringing its schema up to date unless told not to."""
+    engine = make_engine(url)
+    if migrate:
+        try:
+            upgrade(engine)
+        except OperationalError as exc:  # no server, no such file: ours, not a traceback
+            engine.dispose()
+            raise Unavailable(f"the database is unavailable: {exc.orig}") from exc
+    return SqlStore(engine)

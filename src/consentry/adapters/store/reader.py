@@ -1,0 +1,76 @@
+"""The eligibility read path on a bare pooled driver connection.
+
+An eligibility check is the hot path of every send (SPEC §9: at most 3 times the bare lookup).
+It needs two reads at most (the scope, usually cached by the ledger, and one joined lookup), so
+it skips the SQLAlchemy ``Connection`` and its transaction bookkeeping and runs on the pool's driver
+connection. Each statement is its own implicit read: SQLite's connections are in autocommit mode,
+and on PostgreSQL the driver is switched to autocommit for the reads (no BEGIN or ROLLBACK round
+trips) and back before the connection returns to the pool. Driver errors become ``Unavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+
+from consentry.adapters.store.sql import situation_from_rows, situation_sql
+from consentry.core.channels import Channel
+from consentry.core.eligibility import Situation
+from consentry.core.errors import Unavailable
+from consentry.core.scopes import Scope
+
+
+class RawReader:
+    """Eligibility reads on one driver connection."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def get_scope(self, scope_id: str) -> Scope | None:
+        """One scope by id."""
+        mark = "%(id)s" if self.dialect == "postgresql" else ":id"
+        self.cursor.execute(f"SELECT id, name FROM scopes WHERE id = {mark}", {"id": scope_id})
+        row = self.cursor.fetchone()
+        return Scope(row[0], row[1]) if row else None
+
+    def situation(
+        self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
+    ) -> Situation | None:
+        """Contact, suppression and consents on the path, in one statement."""
+        params: dict[str, Any] = {"cid": contact_id, "gid": group_id, "ch": channel.value}
+        params.update({f"s{n}": scope_id for n, scope_id in enumerate(path)})
+        self.cursor.execute(situation_sql(self.dialect, channel.address_field, len(path)), params)
+        return situation_from_rows(channel, self.cursor.fetchall())
+
+
+@contextmanager
+def raw_reader(engine: Engine) -> Iterator[RawReader]:
+    """A reader on a pooled driver connection, returned to the pool afterwards."""
+    errors = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()
+    except Exception as exc:  # the pool could not connect
+        raise Unavailable(f"the database is unavailable: {exc}") from exc
+    driver: Any = raw.driver_connection
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        if postgres:  # single reads need no transaction: no BEGIN, no ROLLBACK round trips
+            driver.autocommit = True
+        cursor = raw.cursor()
+        try:
+            yield RawReader(cursor, engine.dialect.name)
+        finally:
+            cursor.close()
+            if postgres:
+                driver.autocommit = False
+    except errors as exc:
+        if engine.dialect.is_disconnect(exc, driver, None):
+            engine.pool.dispose()  # every pooled connection is as dead as this one
+        raw.invalidate()
+        raise Unavailable(f"the database failed a read: {exc}") from exc
+    finally:
+        raw.close()

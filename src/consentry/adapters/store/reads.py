@@ -1,0 +1,205 @@
+"""Set-based read paths: audience resolution and ledger verification streams.
+
+The audience query computes, per contact, the same answer as ``eligibility.decide`` in one
+SQL statement per batch: the contact row, its suppression and its consent rows on the scope
+path are joined by primary key (one LEFT JOIN per level of the path), and a CASE picks the
+reason. Batches are keyset-paginated on the contact id (never OFFSET), inside one read
+transaction so the counts are of one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, exists, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from consentry.adapters.store import schema as t
+from consentry.core.audience import AudienceQuery, AudienceRow
+from consentry.core.chain import ChainRow
+from consentry.core.eligibility import Reason
+from consentry.core.events import CHAIN_COLUMNS, to_micros
+from consentry.core.status import Status
+
+ID_CHUNK = 900  # ids per IN list; below SQLite's default variable limit
+
+
+def _reason_case(query: AudienceQuery, levels: list[Any], address: Any) -> ColumnElement[str]:
+    now = to_micros(query.now)
+    s = t.suppressions.c
+
+    def any_status(status: Status) -> ColumnElement[bool]:
+        return or_(*[lv.c.status == status.value for lv in levels])
+
+    whens: list[tuple[ColumnElement[bool], Any]] = [
+        (
+            or_(address.is_(None), address == "", t.contacts.c.erased_at.isnot(None)),
+            literal(Reason.NO_ADDRESS.value),
+        ),
+        (s.suppression.isnot(None), s.suppression),
+    ]
+    if query.transactional_bypass:
+        return case(*whens, else_=literal(Reason.TRANSACTIONAL.value))
+    if query.confirmation_only:
+        awaiting = or_(*[lv.c.confirm_until > now for lv in levels])
+        whens.append((awaiting, literal(Reason.OPT_IN_CONFIRMATION.value)))
+        return case(*whens, else_=literal(Reason.NO_CONFIRMATION_REQUEST.value))
+    pending = or_(*[and_(lv.c.status == "pending", lv.c.confirm_until > now) for lv in levels])
+    whens += [
+        (any_status(Status.HARD_OPT_OUT), literal(Reason.HARD_OPT_OUT.value)),
+        (any_status(Status.SOFT_OPT_OUT), literal(Reason.SOFT_OPT_OUT.value)),
+        (any_status(Status.OPTED_IN), literal(Reason.OPTED_IN.value)),
+        (pending, literal(Reason.PENDING.value)),
+    ]
+    return case(*whens, else_=literal(Reason.NO_CONSENT.value))
+
+
+def audience_select(query: AudienceQuery) -> Any:
+    """The SELECT of (contact id, reason, address) for a segment, before paging."""
+    c, s = t.contacts.c, t.suppressions.c
+    channel = query.channel.value
+    address = getattr(c, query.channel.address_field)
+    levels = [t.consents.alias(f"cs{n}") for n in range(len(query.path))]
+    joined: Any = t.contacts.outerjoin(
+        t.suppressions, and_(s.contact_id == c.id, s.channel == channel)
+    )
+    for level, scope_id in zip(levels, query.path, strict=True):
+        on = and_(
+            level.c.contact_id == c.id, level.c.channel == channel, level.c.scope_id == scope_id
+        )
+        joined = joined.outerjoin(level, on)
+    reason = _reason_case(query, levels, address).label("reason")
+    stmt = select(c.id, reason, address.label("address")).select_from(joined)
+    stmt = stmt.where(c.group_id == query.group_id).order_by(c.id)
+    segment = query.segment
+    if segment.list_name is not None:
+        cl = t.contact_lists.c
+        stmt = stmt.where(exists().where(cl.contact_id == c.id, cl.list_name == segment.list_name))
+    if segment.attribute is not None:
+        key, value = segment.attribute
+        stmt = stmt.where(c.attributes[key].as_string() == value)
+    return stmt
+
+
+def stream_audience(
+    conn: Connection, query: AudienceQuery, batch_size: int
+) -> Iterator[AudienceRow]:
+    """Every contact of the segment with its reason, in id order, batch by batch."""
+    stmt = audience_select(query)
+    ids = query.segment.contact_ids
+    if ids is not None:
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), ID_CHUNK):
+            chunk = ordered[start : start + ID_CHUNK]
+            yield from _rows(conn, stmt.where(t.contacts.c.id.in_(chunk)))
+        return
+    after: str | None = None
+    while True:
+        page = stmt.limit(batch_size)
+        if after is not None:
+            page = page.where(t.contacts.c.id > after)
+        rows = list(_rows(conn, page))
+        yield from rows
+        if len(rows) < batch_size:
+            return
+        after = rows[-1].contact_id
+
+
+_REASONS = {reason.value: reason for reason in Reason}
+
+
+def _rows(conn: Connection, stmt: Any) -> Iterator[AudienceRow]:
+    reasons = _REASONS
+    for contact_id, reason, address in conn.execute(stmt):
+        yield AudienceRow(contact_id, reasons[reason], address)
+
+
+_E = t.events.c
+_CHAIN_SELECT = select(
+    *[getattr(_E, name) for name in CHAIN_COLUMNS],
+    _E.prev_hash,
+    _E.hash,
+    _E.evidence,
+    _E.evidence_salt,
+).order_by(_E.contact_id, _E.seq)
+
+
+def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) -> Iterator[ChainRow]:
+    """Every event's chained fields in (contact, seq) order, streamed (one group, or all).
+
+    Verification reads every event, so the rows come straight from the driver's cursor in
+    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size).
+    """
+    n = len(CHAIN_COLUMNS)
+    query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
+    for row in driver_stream(conn, query, batch):
+        yield ChainRow(
+            event_id=row[0],
+            contact_id=row[1],
+            group_id=row[2],
+            seq=row[3],
+            prev_hash=row[n],
+            hash=row[n + 1],
+            fields=tuple(row[:n]),
+            evidence=row[n + 2],
+            evidence_salt=row[n + 3],
+            evidence_commitment=row[n - 1],
+        )
+
+
+def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any, ...]]:
+    """Run a SELECT whose parameters are plain strings and numbers on the driver's cursor.
+
+    Must be called inside a transaction (the snapshot) so PostgreSQL can hold a named cursor.
+    """
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    args: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    driver: Any = conn.connection.driver_connection
+    postgres = conn.dialect.name == "postgresql"
+    cursor = driver.cursor(name="consentry_stream") if postgres else driver.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def stream_heads(conn: Connection, group_id: str | None) -> Iterator[tuple[str, int, str]]:
+    """Every stored chain head, in contact order (one group, or all)."""
+    h, c = t.chain_heads.c, t.contacts.c
+    query = select(h.contact_id, h.seq, h.hash).order_by(h.contact_id)
+    if group_id is not None:
+        query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
+    for row in conn.execution_options(stream_results=True, yield_per=20_000).execute(query):
+        yield row[0], row[1], row[2]
+
+
+def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int) -> str | None:
+    """The stored hash of one event (of the group, when one is given)."""
+    query = select(_E.hash).where(_E.contact_id == contact_id, _E.seq == seq)
+    if group_id is not None:
+        query = query.where(_E.group_id == group_id)
+    value: str | None = conn.execute(query).scalar()
+    return value
+
+
+def contact_ids_by_digest(
+    conn: Connection, group_id: str, kind: str, digests: Sequence[str]
+) -> dict[str, str]:
+    """Map address digests to contact ids (unknown digests are absent)."""
+    ck = t.contact_keys.c
+    found: dict[str, str] = {}
+    for start in range(0, len(digests), ID_CHUNK):
+        chunk = list(digests[start : start + ID_CHUNK])
+        query = select(ck.digest, ck.contact_id).where(
+            ck.group_id == group_id, ck.kind == kind, ck.digest.in_(chunk)
+        )
+        found.update((row.digest, row.contact_id) for row in conn.execute(query))
+    return found

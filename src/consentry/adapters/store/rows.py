@@ -1,0 +1,148 @@
+"""Mapping between stored rows and core values (no SQL here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row
+
+from consentry.core.channels import Channel
+from consentry.core.contacts import Contact
+from consentry.core.events import (
+    Action,
+    Actor,
+    ActorKind,
+    ConsentEvent,
+    Source,
+    Strength,
+    from_micros,
+    to_micros,
+)
+from consentry.core.status import Consent, Status
+
+
+def contact_values(contact: Contact) -> dict[str, Any]:
+    """The contacts-table row of a contact."""
+    return {
+        "id": contact.id,
+        "group_id": contact.group_id,
+        "email": contact.email,
+        "mobile": contact.mobile,
+        "external_id": contact.external_id,
+        "name": contact.name,
+        "locale": contact.locale,
+        "postal_address": contact.postal_address,
+        "push_token": contact.push_token,
+        "attributes": dict(contact.attributes),
+        "created_at": to_micros(contact.created_at),
+        "erased_at": to_micros(contact.erased_at),
+    }
+
+
+def contact_from_row(row: Row[Any], lists: frozenset[str]) -> Contact:
+    """A contact from its contacts-table row and the lists it joined."""
+    m = row._mapping
+    return Contact(
+        id=m["id"],
+        group_id=m["group_id"],
+        email=m["email"],
+        mobile=m["mobile"],
+        external_id=m["external_id"],
+        name=m["name"],
+        locale=m["locale"],
+        postal_address=m["postal_address"],
+        push_token=m["push_token"],
+        attributes=dict(m["attributes"] or {}),
+        lists=lists,
+        created_at=from_micros(m["created_at"]),
+        erased_at=from_micros(m["erased_at"]),
+    )
+
+
+def contact_from_values(values: Sequence[Any], lists: frozenset[str]) -> Contact:
+    """A contact from a driver row of the contacts-table columns in table order.
+
+    ``attributes`` comes back as JSON text from SQLite and already parsed from psycopg.
+    """
+    attributes = values[9]
+    if isinstance(attributes, (str, bytes)):
+        attributes = json.loads(attributes)
+    return Contact(
+        id=values[0],
+        group_id=values[1],
+        email=values[2],
+        mobile=values[3],
+        external_id=values[4],
+        name=values[5],
+        locale=values[6],
+        postal_address=values[7],
+        push_token=values[8],
+        attributes=dict(attributes or {}),
+        lists=lists,
+        created_at=from_micros(values[10]),
+        erased_at=from_micros(values[11]),
+    )
+
+
+def event_values(event: ConsentEvent) -> dict[str, Any]:
+    """The events-table row of an event."""
+    return {
+        "id": event.id,
+        "contact_id": event.contact_id,
+        "group_id": event.group_id,
+        "seq": event.seq,
+        "channel": event.channel.value,
+        "scope_id": event.scope_id,
+        "action": event.action.value,
+        "strength": event.strength.value,
+        "actor_kind": event.actor.kind.value,
+        "actor_id": event.actor.id,
+        "recorded_by": event.recorded_by,
+        "source": event.source.value,
+        "reason": event.reason,
+        "evidence": event.evidence,
+        "evidence_salt": event.evidence_salt,
+        "evidence_commitment": event.evidence_commitment,
+        "occurred_at": to_micros(event.occurred_at),
+        "recorded_at": to_micros(event.recorded_at),
+        "expires_at": to_micros(event.expires_at),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def event_from_row(row: Row[Any]) -> ConsentEvent:
+    """An event from its events-table row."""
+    m = row._mapping
+    occurred_at = from_micros(m["occurred_at"])
+    recorded_at = from_micros(m["recorded_at"])
+    assert occurred_at is not None and recorded_at is not None
+    return ConsentEvent(
+        id=m["id"],
+        contact_id=m["contact_id"],
+        group_id=m["group_id"],
+        seq=m["seq"],
+        channel=Channel(m["channel"]),
+        scope_id=m["scope_id"],
+        action=Action(m["action"]),
+        strength=Strength(m["strength"]),
+        actor=Actor(ActorKind(m["actor_kind"]), m["actor_id"]),
+        recorded_by=m["recorded_by"],
+        source=Source(m["source"]),
+        reason=m["reason"],
+        evidence=m["evidence"],
+        evidence_salt=m["evidence_salt"],
+        evidence_commitment=m["evidence_commitment"],
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        expires_at=from_micros(m["expires_at"]),
+        prev_hash=m["prev_hash"],
+        hash=m["hash"],
+    )
+
+
+def consent_from_values(status: str, event_id: str | None, confirm_until: int | None) -> Consent:
+    """A consent projection from its stored columns."""
+    return Consent(Status(status), event_id, from_micros(confirm_until))

@@ -1,0 +1,178 @@
+"""The ledger's hash chain: tamper evidence that survives erasure (SPEC §2, §7).
+
+Each contact has its own chain, so writers to different contacts never wait on each other::
+
+    genesis(contact) ─► e1 ─► e2 ─► … ─► head            (per contact)
+    hash(eN) = SHA-256( canonical( fields of eN, commitment(evidence), hash(eN-1) ) )
+    digest   = SHA-256( sorted lines "contact_id seq head_hash" )   (all chains at once)
+
+Personal data never enters a hash directly. The evidence is covered by a *commitment*,
+SHA-256(salt ‖ evidence), with a random salt stored beside it; erasing the evidence and the salt
+leaves the commitment, and the chain, intact and verifiable, while the erased data cannot be
+guessed back from the commitment.
+
+``Verifier`` streams events in (contact, seq) order and names the first event that was
+altered, inserted or deleted; comparing with the stored chain heads finds a truncated tail,
+and comparing with an earlier exported digest finds a rewrite of the heads themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+VERSION = "consentry/v1"
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder: no set-up per event
+
+
+def genesis(contact_id: str) -> str:
+    """The hash a contact's chain starts from; binds the chain to its contact."""
+    return hashlib.sha256(f"{VERSION}/genesis/{contact_id}".encode()).hexdigest()
+
+
+def commitment(salt: str | None, evidence: str | None) -> str:
+    """A hiding commitment to the evidence text (empty string when there is none)."""
+    if evidence is None:
+        return ""
+    return hashlib.sha256(f"{salt or ''}\x00{evidence}".encode()).hexdigest()
+
+
+ChainFields = tuple[str | int | None, ...]
+#: (contact_id, seq) → the stored hash of that event, or None.
+LookupHash = Callable[[str, int], str | None]
+
+
+def link(prev_hash: str, fields: ChainFields) -> str:
+    """The hash of one event given its chained fields and the previous hash."""
+    payload = _ENCODE([VERSION, prev_hash, *fields])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
+    """One digest of every chain head, given as (contact_id, seq, hash) in contact order."""
+    h = hashlib.sha256(VERSION.encode())
+    for contact_id, seq, head in heads:
+        h.update(f"\n{contact_id} {seq} {head}".encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The end of a contact's chain: the last event number and its hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    """What verification reads of one stored event."""
+
+    event_id: str
+    contact_id: str
+    group_id: str
+    seq: int
+    prev_hash: str
+    hash: str
+    fields: ChainFields
+    evidence: str | None
+    evidence_salt: str | None
+    evidence_commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of verification, naming the event (or the place) it is about."""
+
+    kind: str
+    contact_id: str
+    group_id: str | None
+    seq: int
+    event_id: str | None
+    detail: str
+
+
+@dataclass(slots=True)
+class Verifier:
+    """Checks chains row by row; feed rows ordered by (contact_id, seq)."""
+
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    tails: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _contact: str | None = None
+    _seq: int = 0
+    _hash: str = ""
+
+    def feed(self, rows: Iterable[ChainRow]) -> None:
+        """Check a stream of rows, recording every problem found."""
+        for row in rows:
+            self._check(row)
+
+    def _check(self, row: ChainRow) -> None:
+        if row.contact_id != self._contact:
+            self._start(row.contact_id)
+        self.checked += 1
+        expected_seq = self._seq + 1
+        if row.seq > expected_seq:
+            detail = f"events {expected_seq}..{row.seq - 1} are missing before event {row.event_id}"
+            self.problems.append(
+                Problem("deleted", row.contact_id, row.group_id, expected_seq, None, detail)
+            )
+        elif row.seq < expected_seq:
+            self._report("inserted", row, f"expected event number {expected_seq}, found {row.seq}")
+        elif row.prev_hash != self._hash:
+            self._report("inserted", row, "does not link to the event before it")
+        elif commitment(row.evidence_salt, row.evidence) != row.evidence_commitment and (
+            row.evidence is not None
+        ):
+            self._report("altered", row, "evidence does not match its commitment")
+        elif link(row.prev_hash, row.fields) != row.hash:
+            self._report("altered", row, "event fields do not match its hash")
+        self._seq, self._hash = row.seq, row.hash
+        self.heads[row.contact_id] = (row.seq, row.hash)
+        self.tails[row.contact_id] = (row.event_id, row.group_id)
+
+    def _start(self, contact_id: str) -> None:
+        self._contact, self._seq, self._hash = contact_id, 0, genesis(contact_id)
+
+    def _report(self, kind: str, row: ChainRow, detail: str) -> None:
+        self.problems.append(
+            Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail)
+        )
+
+    def compare_heads(self, stored: Iterable[tuple[str, int, str]]) -> None:
+        """Compare recomputed chain ends with the stored heads.
+
+        Finds a truncated tail (deleted), events past the head or of a contact with no head
+        at all (inserted), and a rewritten last event (altered).
+        """
+        unseen = dict(self.heads)
+        for contact_id, seq, head in stored:
+            found_seq, found_hash = unseen.pop(contact_id, (0, genesis(contact_id)))
+            if found_seq > seq:
+                detail = f"chain runs to event {found_seq} past its head at event {seq}"
+                self._tail_problem("inserted", contact_id, found_seq, detail)
+            elif found_seq < seq:
+                detail = f"events {found_seq + 1}..{seq} are missing: the head says event {seq}"
+                group_id = self.tails.get(contact_id, ("", None))[1]
+                self.problems.append(
+                    Problem("deleted", contact_id, group_id, found_seq + 1, None, detail)
+                )
+            elif found_hash != head:
+                self._tail_problem("altered", contact_id, seq, "does not match its chain head")
+        for contact_id, (seq, _) in unseen.items():
+            self._tail_problem("inserted", contact_id, seq, "a chain with no chain head")
+
+    def _tail_problem(self, kind: str, contact_id: str, seq: int, detail: str) -> None:
+        event_id, group_id = self.tails[contact_id]
+        self.problems.append(Problem(kind, contact_id, group_id, seq, event_id, detail))
+
+    def compare_digest(self, earlier: Iterable[tuple[str, int, str]], lookup: LookupHash) -> None:
+        """Every head in an earlier digest must still be in the chain, unchanged."""
+        for contact_id, seq, head in earlier:
+            if lookup(contact_id, seq) != head:
+                detail = "differs from the exported digest"
+                self.problems.append(Problem("altered", contact_id, None, seq, None, detail))

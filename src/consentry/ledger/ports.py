@@ -1,0 +1,231 @@
+"""Ports: what the use cases need from the world, as Protocols only (STYLE §2).
+
+The store is also the unit of work: ``with store.transaction() as tx: …; tx.commit()``; leaving
+the block without ``commit()`` rolls everything back. A write transaction takes the contact's
+chain lock first (``lock_chain``), so the event append and the projection update of one contact
+are serialised and land together or not at all. The values that cross these ports live in the
+core, in the module of their concept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
+from consentry.core.audience import AudienceQuery, AudienceRow
+from consentry.core.chain import ChainHead, ChainRow
+from consentry.core.channels import AddressKind, Channel
+from consentry.core.contacts import Contact, ContactFilter
+from consentry.core.eligibility import Situation
+from consentry.core.events import ConsentEvent
+from consentry.core.links import LinkClaims
+from consentry.core.messaging import (
+    InboundRecord,
+    KeywordChange,
+    NumberConfig,
+    OutboundMessage,
+    OutboxItem,
+)
+from consentry.core.scopes import Scope
+from consentry.core.status import Consent, ProjectionUpdate, Suppression
+
+
+class Clock(Protocol):
+    """Where time comes from (tests use a fixed clock)."""
+
+    def now(self) -> datetime:
+        """The current moment, timezone-aware UTC."""
+        ...
+
+
+class Outbox(Protocol):
+    """Where outgoing messages go: a table the sending service reads, SMTP, or a provider."""
+
+    def send(self, message: OutboundMessage) -> None:
+        """Hand one message over for delivery (must not raise for a delivery failure)."""
+        ...
+
+
+class Addresses(Protocol):
+    """Normalises addresses and derives their keyed hashes (the address adapter)."""
+
+    def email(self, value: str) -> str:
+        """A valid email address, lower-cased; raises ``InvalidEmail``."""
+        ...
+
+    def mobile(self, value: str, region: str | None = None) -> str:
+        """A mobile number in E.164; raises ``InvalidMobile``."""
+        ...
+
+    def digest(self, kind: AddressKind, value: str) -> str:
+        """A keyed hash of a normalised address: the lookup key that outlives erasure."""
+        ...
+
+
+class Tx(Protocol):
+    """One transaction on the store."""
+
+    def commit(self) -> None:
+        """Make everything done in this transaction permanent."""
+        ...
+
+    # ── scopes ──
+    def get_scope(self, scope_id: str) -> Scope | None: ...
+    def add_scope(self, scope: Scope, created_at: datetime) -> None: ...
+    def list_scopes(self, under: str) -> list[Scope]: ...
+
+    # ── contacts ──
+    def add_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None: ...
+    def update_contact(self, contact: Contact, keys: Mapping[AddressKind, str]) -> None: ...
+    def get_contact(self, group_id: str, contact_id: str) -> Contact | None: ...
+    def find_contact_id(self, group_id: str, kind: AddressKind, digest: str) -> str | None: ...
+    def find_contact_ids(
+        self, group_id: str, kind: AddressKind, digests: Sequence[str]
+    ) -> dict[str, str]: ...
+    def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]: ...
+
+    # ── ledger ──
+    def lock_chain(self, contact_id: str) -> ChainHead: ...
+    def consents(
+        self, contact_id: str, channel: Channel, scope_ids: Sequence[str]
+    ) -> dict[str, Consent]: ...
+    def suppression(self, contact_id: str, channel: Channel) -> Suppression | None: ...
+    def situation(
+        self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
+    ) -> Situation | None: ...
+    def append(self, event: ConsentEvent, update: ProjectionUpdate) -> None:
+        """Append the chained event and apply its projection update, in this transaction."""
+        ...
+
+    def events(
+        self,
+        contact_id: str,
+        channel: Channel | None = None,
+        scope_ids: Sequence[str] | None = None,
+        recorded_until: datetime | None = None,
+    ) -> list[ConsentEvent]: ...
+    def consent_rows(self, contact_id: str) -> list[tuple[Channel, str, Consent]]: ...
+    def suppression_rows(self, contact_id: str) -> list[tuple[Channel, Suppression]]: ...
+
+    # ── meta ──
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    # ── API keys and idempotency keys (store/keys_sql.py) ──
+    def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
+    def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
+    def list_api_keys(self, group_id: str) -> list[ApiKey]: ...
+    def revoke_api_key(self, key_id: str, revoked_at: datetime) -> None: ...
+    def claim_idempotency(
+        self, claim: IdempotencyClaim, stale_before: datetime, expired_before: datetime
+    ) -> IdempotencyRecord | None: ...
+    def finish_idempotency(self, owner: str, key: str, status: int, body: str) -> None: ...
+    def release_idempotency(self, owner: str, key: str) -> None: ...
+    def prune_idempotency(self, before: datetime) -> int: ...
+
+    # ── preferences: rate limits, confirmation sweep, look-up (store/preferences_sql.py) ──
+    def hit_rate_limit(self, bucket: str, window_start: datetime) -> int: ...
+    def open_confirmations_before(
+        self, group_id: str, moment: datetime, limit: int
+    ) -> list[tuple[str, Channel, str]]: ...
+    def find_contacts_by_key(self, kind: AddressKind, digest: str) -> list[tuple[str, str]]: ...
+
+    # ── inbound messages, numbers, keyword sets, outbox (store/inbound_sql.py) ──
+    def claim_inbound(self, record: InboundRecord) -> InboundRecord | None: ...
+    def finish_inbound(self, record: InboundRecord) -> None: ...
+    def get_number(self, number: str) -> NumberConfig | None: ...
+    def put_number(self, config: NumberConfig, updated_at: datetime) -> None: ...
+    def list_numbers(self, group_id: str) -> list[NumberConfig]: ...
+    def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]: ...
+    def put_keyword_change(self, group_id: str, change: KeywordChange, at: datetime) -> None: ...
+    def add_outbox(self, item: OutboxItem) -> None: ...
+    def list_outbox(
+        self, group_id: str, pending_only: bool, limit: int, after: str | None = None
+    ) -> list[OutboxItem]: ...
+    def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool: ...
+
+
+class ChainReader(Protocol):
+    """The ledger's chains as of one snapshot."""
+
+    def rows(self) -> Iterator[ChainRow]:
+        """Every event's chained fields, ordered by (contact_id, seq)."""
+        ...
+
+    def heads(self) -> Iterator[tuple[str, int, str]]:
+        """Every stored chain head (contact_id, seq, hash), ordered by contact_id."""
+        ...
+
+    def event_hash(self, contact_id: str, seq: int) -> str | None:
+        """The stored hash of one event, or None."""
+        ...
+
+
+class Reader(Protocol):
+    """The eligibility read path (no transaction: each read stands alone)."""
+
+    def get_scope(self, scope_id: str) -> Scope | None:
+        """One scope by id."""
+        ...
+
+    def situation(
+        self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
+    ) -> Situation | None:
+        """What eligibility looks at for one (contact, channel), or None for no such contact."""
+        ...
+
+
+class Store(Protocol):
+    """The SQL store: transactions plus the set-based read paths."""
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[Tx]:
+        """A unit of work; rolls back unless ``commit()`` is called."""
+        ...
+
+    def reader(self) -> AbstractContextManager[Reader]:
+        """The eligibility read path."""
+        ...
+
+    def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
+        """Every contact of the segment with its eligibility reason, streamed in id order."""
+        ...
+
+    def chain(self, group_id: str | None) -> AbstractContextManager[ChainReader]:
+        """The chains of one group (or all, for ``None``) in one consistent snapshot."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        ...
+
+
+class Signer(Protocol):
+    """Signs and verifies link tokens (``links.LinkSigner``)."""
+
+    def sign(self, claims: LinkClaims) -> str:
+        """A token carrying the claims."""
+        ...
+
+    def verify(self, token: str, now: datetime) -> LinkClaims:
+        """The claims of a genuine, unexpired token; raises ``LinkInvalid`` / ``LinkExpired``."""
+        ...
+
+    def url(self, claims: LinkClaims) -> str:
+        """The public URL of a new token for the claims (a hosted page)."""
+        ...
+
+
+@runtime_checkable
+class TransactionalOutbox(Protocol):
+    """An outbox that can also queue a message inside the caller's transaction."""
+
+    def send(self, message: OutboundMessage) -> None:
+        """Hand one message over in a transaction of its own."""
+        ...
+
+    def enqueue(self, tx: Tx, message: OutboundMessage, now: datetime) -> str | None:
+        """Queue ``message`` in ``tx`` and return its id; ``None`` when it must be sent later."""
+        ...
