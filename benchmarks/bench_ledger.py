@@ -34,11 +34,11 @@ from consentry.bootstrap import build
 from consentry.core.audience import Segment
 from consentry.core.contacts import ContactDetails
 from consentry.core.events import Source
+from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.core.permissions import Principal, Role
 from consentry.inbound.routes import twilio_message
 from consentry.inbound.signatures import twilio_signature, verify_twilio
 from consentry.ledger import Ledger
-from consentry.ledger.inbound import Outcome
 from consentry.settings import Settings
 
 SYSTEM = Principal(Role.SYSTEM, "bench", "bench")
@@ -63,7 +63,7 @@ def build_data(ledger: Ledger, contacts: int, seed: int = 7) -> list[str]:
         )
         ids.append(c.id)
         for channel in ("email", "sms"):
-            ledger.opt_in(SYSTEM, c.id, channel, "bench", EVIDENCE)
+            ledger.opt_in(SYSTEM, c.id, channel, "bench", evidence=EVIDENCE)
         roll = rng.random()
         if roll < 0.05:
             ledger.opt_out(SENDER, c.id, "sms", rng.choice(CLIENTS), source=Source.SMS_KEYWORD)
@@ -189,7 +189,7 @@ WEBHOOK_URL = "https://consentry.example/v1/inbound/twilio/messages"
 
 def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
     """A Twilio STOP per contact: verify the signature, then the route's ledger calls."""
-    ledger.configure_number(SYSTEM, STOP_NUMBER, "bench/c2", ["sms"])
+    ledger.configure_number(SYSTEM, STOP_NUMBER, "bench/c2", channels=["sms"])
     with ledger.store.transaction(write=False) as tx:
         mobiles = [c.mobile for c in (tx.get_contact("bench", i) for i in ids) if c and c.mobile]
     rng = random.Random(3)

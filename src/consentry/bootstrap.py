@@ -13,7 +13,7 @@ from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.outbox import DbOutbox, RoutingOutbox
 from consentry.adapters.store import SqlStore, open_store
 from consentry.core.channels import Channel, ChannelPolicy, parse_channel
-from consentry.ledger import Ledger
+from consentry.ledger import Context, Ledger
 from consentry.ledger.ports import Clock, Outbox
 from consentry.settings import Settings
 
@@ -30,7 +30,7 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
         enabled = frozenset(parse_channel(c) for c in settings.channels)
         policy = replace(policy, enabled=enabled)
     clock = clock or SystemClock()
-    return Ledger(
+    context = Context(
         store=store,
         clock=clock,
         addresses=Addresses(bytes.fromhex(key), settings.default_region),
@@ -39,6 +39,7 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
         signer=link_signer(settings, store),
         outbox=make_outbox(settings, store, clock),
     )
+    return Ledger(context)
 
 
 def make_outbox(settings: Settings, store: SqlStore, clock: Clock) -> Outbox:

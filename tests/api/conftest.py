@@ -23,7 +23,7 @@ class Api:
 
     def key(self, role: str, scope: str = "acme") -> str:
         """A fresh key token with a role at a scope."""
-        _, token = self.ledger.create_api_key(system(scope.split("/")[0]), role, scope, "test")
+        _, token = self.ledger.create_api_key(system(scope.split("/")[0]), role, scope, name="test")
         return token
 
     def as_(self, role: str, scope: str = "acme") -> Caller:

@@ -23,7 +23,7 @@ def people(ledger: Ledger, count: int) -> list[str]:
         )
         contact = ledger.add_contact(op, details)
         if n % 2 == 0:
-            ledger.opt_in(op, contact.id, "sms", "acme", WRITTEN)
+            ledger.opt_in(op, contact.id, "sms", "acme", evidence=WRITTEN)
         ids.append(contact.id)
     return ids
 

@@ -315,9 +315,9 @@ class World:
         elif state == "pending":
             self.ledger.request_confirmation(op, values["contact"], "email", values["scope"])
         elif state == "number":
-            self.ledger.configure_number(op, values["number"], values["scope"], ["sms"])
+            self.ledger.configure_number(op, values["number"], values["scope"], channels=["sms"])
         elif state == "key":
-            key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], "to revoke")
+            key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id
 
 

@@ -14,7 +14,7 @@ BASE = "http://testserver"
 
 
 def client_for(app: FastAPI, ledger: Ledger, role: str, scope: str = "acme") -> ConsentryClient:
-    _, token = ledger.create_api_key(system(), role, scope, "client test")
+    _, token = ledger.create_api_key(system(), role, scope, name="client test")
     return ConsentryClient(BASE, token, http=TestClient(app, base_url=BASE))
 
 

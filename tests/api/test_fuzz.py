@@ -33,8 +33,8 @@ EXAMPLES = int(__import__("os").environ.get("FUZZ_EXAMPLES", "10"))
 
 def test_no_5xx_and_every_response_matches_its_schema(app: FastAPI, ledger: Ledger) -> None:
     ada = ledger.add_contact(system(), ContactDetails(email="ada@example.com"))
-    ledger.opt_in(system(), ada.id, "email", "acme", WRITTEN)
-    _, token = ledger.create_api_key(system(), "admin", "acme", "fuzz")
+    ledger.opt_in(system(), ada.id, "email", "acme", evidence=WRITTEN)
+    _, token = ledger.create_api_key(system(), "admin", "acme", name="fuzz")
     headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -10,6 +10,8 @@ import pytest
 from consentry.adapters.clock import FixedClock
 from consentry.core.errors import IdempotencyConflict, IdempotencyInProgress
 from consentry.ledger import Ledger
+from consentry.ledger.idempotency import begin_idempotent, finish_idempotent
+from consentry.ledger.keys import authenticate
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN, system
 
@@ -116,19 +118,23 @@ def test_a_too_long_key_is_invalid(admin: Caller, ada: str) -> None:
 def test_a_claim_left_by_a_crash_is_taken_over_after_the_lease(
     api: Api, ledger: Ledger, clock: FixedClock
 ) -> None:
-    me = ledger.authenticate(api.key("admin"))
-    assert ledger.begin_idempotent(me, "k", "print") is None
+    me = authenticate(ledger.context, api.key("admin"))
+    assert begin_idempotent(ledger.context, me, "k", "print") is None
     with pytest.raises(IdempotencyInProgress):
-        ledger.begin_idempotent(me, "k", "print")
+        begin_idempotent(ledger.context, me, "k", "print")
     with pytest.raises(IdempotencyConflict):
-        ledger.begin_idempotent(me, "k", "another print")
+        begin_idempotent(ledger.context, me, "k", "another print")
     clock.set(clock.now() + timedelta(minutes=3))
-    assert ledger.begin_idempotent(me, "k", "print") is None  # the crashed claim is taken over
-    ledger.finish_idempotent(me, "k", 201, '{"ok":true}')
-    saved = ledger.begin_idempotent(me, "k", "print")
+    assert (
+        begin_idempotent(ledger.context, me, "k", "print") is None
+    )  # the crashed claim is taken over
+    finish_idempotent(ledger.context, me, "k", 201, '{"ok":true}')
+    saved = begin_idempotent(ledger.context, me, "k", "print")
     assert saved is not None and (saved.status, saved.body) == (201, '{"ok":true}')
     clock.set(clock.now() + timedelta(hours=25))
-    assert ledger.begin_idempotent(me, "k", "another print") is None  # expired: a new request
+    assert (
+        begin_idempotent(ledger.context, me, "k", "another print") is None
+    )  # expired: a new request
     assert ledger.prune_idempotency_keys(system()) == 0
     clock.set(clock.now() + timedelta(hours=25))
     assert ledger.prune_idempotency_keys(system()) == 1

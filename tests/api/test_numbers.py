@@ -34,7 +34,7 @@ def test_an_admin_configures_a_number_and_reads_it_back(api: Api) -> None:
 
 
 def test_numbers_are_configured_only_within_reach(api: Api, ledger: Ledger) -> None:
-    ledger.configure_number(system(), NUMBER, EVENTS, ["sms"])
+    ledger.configure_number(system(), NUMBER, EVENTS, channels=["sms"])
     news_admin = api.as_("admin", NEWS)
     url = f"/v1/numbers/{NUMBER}"
     refused(api.as_("staff").request("PUT", url, json={"scope": NEWS}), 403, "forbidden")

@@ -17,7 +17,7 @@ NEWS = "acme/newsletters"
 
 def _replies(ledger: Ledger, count: int) -> None:
     """``count`` keyword replies waiting in acme's outbox (one HELP per contact)."""
-    ledger.configure_number(system(), NUMBER, NEWS, ["sms"])
+    ledger.configure_number(system(), NUMBER, NEWS, channels=["sms"])
     for n in range(count):
         ledger.receive_message(sender(), "twilio", f"SM{n}", f"+44770090012{n}", NUMBER, "HELP")
 

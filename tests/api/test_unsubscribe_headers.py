@@ -30,7 +30,7 @@ def test_a_sender_gets_both_headers_and_the_link_unsubscribes_with_one_click(
     assert value.startswith("<http") and value.endswith(">") and "mailto" not in value
     token = urlsplit(value[1:-1]).path.rsplit("/", 1)[1]
     assert ledger.history(admin(), ada) == []  # reading the headers writes nothing
-    [event] = ledger.one_click_unsubscribe(token, {"ip": "192.0.2.1"})
+    [event] = ledger.one_click_unsubscribe(token, evidence={"ip": "192.0.2.1"})
     assert (event.action.value, event.scope_id, event.channel.value) == (
         "opted_out",
         NEWS,

@@ -27,9 +27,13 @@ SECRET = "whsec-test"
 @pytest.fixture
 def numbers(ledger: Ledger) -> Ledger:
     """The ledger with two receiving numbers of acme configured."""
-    ledger.configure_number(admin(), NEWS, "acme/newsletters", ["sms", "mms", "whatsapp"])
+    ledger.configure_number(admin(), NEWS, "acme/newsletters", channels=["sms", "mms", "whatsapp"])
     ledger.configure_number(
-        admin(), EVENTS, "acme/events", ["sms", "voice"], help_text="Acme Events: 0800 000 000"
+        admin(),
+        EVENTS,
+        "acme/events",
+        channels=["sms", "voice"],
+        help_text="Acme Events: 0800 000 000",
     )
     return ledger
 

@@ -9,13 +9,14 @@ from consentry.core.errors import Invalid
 from consentry.core.keywords import KeywordKind, default_keywords
 from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.inbound.signatures import url_variants
+from consentry.ledger.numbers import inbound_principal
 from tests.factories import WRITTEN, admin, make_contact, sender, staff
 from tests.inbound.conftest import ADA, NEWS
 
 
 def text(ledger, sid, body, to=NEWS, channel="sms"):
-    principal = ledger.inbound_principal("twilio", to)
-    return ledger.receive_message(principal, "twilio", sid, ADA, to, body, channel)
+    principal = inbound_principal(ledger.context, "twilio", to)
+    return ledger.receive_message(principal, "twilio", sid, ADA, to, body, channel=channel)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_a_bad_keyword_in_a_keyword_set_value_is_refused():
 
 
 def test_an_alphanumeric_sender_id_is_kept_as_given(numbers):
-    config = numbers.configure_number(admin(), "ACME", "acme/events", ["sms"])
+    config = numbers.configure_number(admin(), "ACME", "acme/events", channels=["sms"])
     assert config.number == "ACME"
     assert [n.number for n in numbers.list_numbers(admin())] == [
         "+447700900900",
@@ -66,7 +67,9 @@ def test_an_alphanumeric_sender_id_is_kept_as_given(numbers):
 
 
 def test_a_word_added_for_another_language_does_not_apply_to_a_number_without_it(numbers):
-    numbers.configure_number(admin(), NEWS, "acme/newsletters", ["sms"], "uk", ["en"])
+    numbers.configure_number(
+        admin(), NEWS, "acme/newsletters", channels=["sms"], keyword_set="uk", languages=["en"]
+    )
     numbers.add_keyword(admin(), "opt_out", "assez", keyword_set="uk", language="fr")
     assert text(numbers, "SM1", "assez").outcome is Outcome.IGNORED
 
@@ -80,7 +83,7 @@ def test_an_inbound_message_comes_by_a_messaging_channel(numbers):
 
 def test_start_when_already_opted_in_changes_nothing_and_says_nothing(numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "sms", "acme/newsletters", WRITTEN)
+    numbers.opt_in(staff(), ada.id, "sms", "acme/newsletters", evidence=WRITTEN)
     result = text(numbers, "SM1", "START")
     assert result.outcome is Outcome.OPTED_IN and result.event_ids == () and result.reply is None
     assert numbers.list_outbox(sender()) == []
@@ -98,7 +101,7 @@ class Recording:
 
 def test_an_outbox_that_cannot_join_the_transaction_is_called_after_commit(numbers):
     recording = Recording()
-    numbers.outbox = recording  # type: ignore[assignment]
+    numbers.context.outbox = recording  # type: ignore[assignment]
     result = text(numbers, "SM1", "STOP")
     assert result.reply_id is None and len(recording.sent) == 1
     text(numbers, "SM1", "STOP")  # the provider retries: nothing more
@@ -106,7 +109,7 @@ def test_an_outbox_that_cannot_join_the_transaction_is_called_after_commit(numbe
 
 
 def test_without_an_outbox_the_reply_is_only_returned(numbers):
-    numbers.outbox = None
+    numbers.context.outbox = None
     result = text(numbers, "SM1", "HELP")
     assert result.reply and result.reply_id is None
 
@@ -118,7 +121,7 @@ def test_the_routing_outbox_sends_email_elsewhere_and_queues_the_rest(numbers):
 
     mail = Recording()
     table = DbOutbox(numbers.store, numbers.clock)
-    numbers.outbox = RoutingOutbox({Channel.EMAIL: mail}, table)  # type: ignore[dict-item]
+    numbers.context.outbox = RoutingOutbox({Channel.EMAIL: mail}, table)  # type: ignore[dict-item]
     text(numbers, "SM1", "STOP")
     assert len(numbers.list_outbox(sender())) == 1
     email = OutboundMessage("acme", "ct_x", Channel.EMAIL, "ada@example.com", "hi", "help")
@@ -138,7 +141,7 @@ def test_a_routed_channel_whose_outbox_cannot_join_the_transaction_sends_after_c
 
     sms_provider = Recording()
     table = DbOutbox(numbers.store, numbers.clock)
-    numbers.outbox = RoutingOutbox({Channel.SMS: sms_provider}, table)  # type: ignore[dict-item]
+    numbers.context.outbox = RoutingOutbox({Channel.SMS: sms_provider}, table)  # type: ignore[dict-item]
     text(numbers, "SM1", "STOP")
     assert len(sms_provider.sent) == 1 and numbers.list_outbox(sender()) == []
 

@@ -18,14 +18,17 @@ from consentry.core.events import ActorKind, Source, Strength
 from consentry.core.keywords import KeywordKind
 from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.core.permissions import Principal, Role
-from consentry.ledger.inbound import ReplyCategory
+from consentry.ledger.inbound_steps import ReplyCategory
+from consentry.ledger.numbers import inbound_principal
 from tests.factories import WRITTEN, admin, make_contact, sender, staff
 from tests.inbound.conftest import ADA, EVENTS, NEWS
 
 
 def text(ledger, sid, body, sender_number=ADA, to=NEWS, channel="sms"):
-    principal = ledger.inbound_principal("twilio", to)
-    return ledger.receive_message(principal, "twilio", sid, sender_number, to, body, channel)
+    principal = inbound_principal(ledger.context, "twilio", to)
+    return ledger.receive_message(
+        principal, "twilio", sid, sender_number, to, body, channel=channel
+    )
 
 
 def eligible(ledger, contact_id, channel="sms", scope="acme/newsletters"):
@@ -34,8 +37,8 @@ def eligible(ledger, contact_id, channel="sms", scope="acme/newsletters"):
 
 def test_stop_is_a_hard_opt_out_on_that_channel_at_the_numbers_scope(numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
-    numbers.opt_in(staff(), ada.id, "mms", "acme", WRITTEN)
+    numbers.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
+    numbers.opt_in(staff(), ada.id, "mms", "acme", evidence=WRITTEN)
 
     result = text(numbers, "SM1", "STOP")
 
@@ -43,7 +46,7 @@ def test_stop_is_a_hard_opt_out_on_that_channel_at_the_numbers_scope(numbers):
     assert eligible(numbers, ada.id).reason is Reason.HARD_OPT_OUT
     assert eligible(numbers, ada.id, scope="acme/events").allowed  # another client's scope
     assert eligible(numbers, ada.id, "mms").allowed  # channels are independent
-    event = numbers.history(admin(), ada.id, "sms")[-1]
+    event = numbers.history(admin(), ada.id, channel="sms")[-1]
     assert event.id == result.event_ids[0]
     assert event.scope_id == "acme/newsletters"
     assert event.strength is Strength.HARD and event.actor.kind is ActorKind.CONTACT
@@ -82,7 +85,7 @@ def test_a_second_stop_is_recorded_but_not_confirmed_again(numbers):
 
 def test_start_after_stop_makes_the_contact_eligible_again(numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    numbers.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     text(numbers, "SM1", "STOP")
     result = text(numbers, "SM2", "start")
 
@@ -97,9 +100,11 @@ def test_staff_and_admins_still_cannot_reverse_a_stop(numbers):
     ada = make_contact(numbers)
     text(numbers, "SM1", "STOP")
     with pytest.raises(HardOptOutLocked):
-        numbers.opt_in(admin(), ada.id, "sms", "acme/newsletters", WRITTEN)
+        numbers.opt_in(admin(), ada.id, "sms", "acme/newsletters", evidence=WRITTEN)
     with pytest.raises(HardOptOutLocked):
-        numbers.resubscribe(admin(), ada.id, "sms", "acme/newsletters", "contact_asked", WRITTEN)
+        numbers.resubscribe(
+            admin(), ada.id, "sms", "acme/newsletters", reason="contact_asked", evidence=WRITTEN
+        )
     assert eligible(numbers, ada.id).reason is Reason.HARD_OPT_OUT
 
 
@@ -123,7 +128,7 @@ def test_help_from_an_unknown_number_is_answered_without_creating_a_contact(numb
 def test_stop_all_opts_out_at_the_group_on_every_channel_of_the_number(numbers):
     ada = make_contact(numbers)
     for channel in ("sms", "mms", "whatsapp", "voice"):
-        numbers.opt_in(staff(), ada.id, channel, "acme/events/bob", WRITTEN)
+        numbers.opt_in(staff(), ada.id, channel, "acme/events/bob", evidence=WRITTEN)
 
     result = text(numbers, "SM1", "STOP ALL")
 
@@ -177,7 +182,7 @@ def test_whatsapp_stop_is_an_opt_out_of_whatsapp_only(numbers):
 
 def test_an_unknown_receiving_number_is_refused(numbers):
     with pytest.raises(NumberNotFound) as refused:
-        numbers.inbound_principal("twilio", "+447700900999")
+        inbound_principal(numbers.context, "twilio", "+447700900999")
     assert refused.value.code == "number_not_found"
     with pytest.raises(NumberNotFound):
         numbers.receive_message(sender(), "twilio", "SM1", ADA, "+447700900999", "STOP")
@@ -200,8 +205,8 @@ def test_a_sender_that_is_not_a_phone_number_is_refused(numbers):
 
 def test_the_unsubscribe_digit_is_a_hard_opt_out_of_voice(numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "voice", "acme", WRITTEN)
-    principal = numbers.inbound_principal("twilio", EVENTS)
+    numbers.opt_in(staff(), ada.id, "voice", "acme", evidence=WRITTEN)
+    principal = inbound_principal(numbers.context, "twilio", EVENTS)
 
     result = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9#")
     again = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9")
@@ -210,7 +215,7 @@ def test_the_unsubscribe_digit_is_a_hard_opt_out_of_voice(numbers):
     assert again.replayed and again.event_ids == result.event_ids
     decision = eligible(numbers, ada.id, "voice", "acme/events/bob")
     assert decision.reason is Reason.HARD_OPT_OUT
-    [event] = numbers.history(admin(), ada.id, "voice")[1:]
+    [event] = numbers.history(admin(), ada.id, channel="voice")[1:]
     assert event.source is Source.VOICE_KEYPAD and event.strength is Strength.HARD
     assert eligible(numbers, ada.id, "sms", "acme/events").reason is Reason.NO_CONSENT
     assert numbers.list_outbox(sender()) == []
@@ -218,7 +223,7 @@ def test_the_unsubscribe_digit_is_a_hard_opt_out_of_voice(numbers):
 
 def test_another_digit_changes_nothing(numbers):
     ada = make_contact(numbers)
-    principal = numbers.inbound_principal("twilio", EVENTS)
+    principal = inbound_principal(numbers.context, "twilio", EVENTS)
     result = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "1")
     assert result.outcome is Outcome.IGNORED
     assert numbers.history(admin(), ada.id) == []
@@ -226,9 +231,9 @@ def test_another_digit_changes_nothing(numbers):
 
 def test_the_unsubscribe_digit_is_configurable(numbers):
     numbers.configure_number(
-        admin(), EVENTS, "acme/events", ["sms", "voice"], unsubscribe_digit="*"
+        admin(), EVENTS, "acme/events", channels=["sms", "voice"], unsubscribe_digit="*"
     )
-    principal = numbers.inbound_principal("twilio", EVENTS)
+    principal = inbound_principal(numbers.context, "twilio", EVENTS)
     assert (
         numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9").outcome is Outcome.IGNORED
     )
@@ -251,9 +256,13 @@ def test_an_added_keyword_opts_out_and_a_removed_one_no_longer_opts_in(numbers):
 
 def test_keyword_changes_stay_in_their_group(numbers):
     numbers.add_keyword(admin(), "opt_out", "enough")
-    assert "enough" in numbers.keyword_set(admin(), "default").listing(KeywordKind.OPT_OUT)
+    assert "enough" in numbers.keyword_set(admin(), keyword_set="default").listing(
+        KeywordKind.OPT_OUT
+    )
     globex = admin("globex")
-    assert "enough" not in numbers.keyword_set(globex, "default").listing(KeywordKind.OPT_OUT)
+    assert "enough" not in numbers.keyword_set(globex, keyword_set="default").listing(
+        KeywordKind.OPT_OUT
+    )
 
 
 def test_a_legally_required_opt_out_word_cannot_be_removed(numbers):
@@ -263,7 +272,9 @@ def test_a_legally_required_opt_out_word_cannot_be_removed(numbers):
 
 
 def test_a_number_can_use_its_own_keyword_set_and_languages(numbers):
-    numbers.configure_number(admin(), NEWS, "acme/newsletters", ["sms"], "uk", ["en"])
+    numbers.configure_number(
+        admin(), NEWS, "acme/newsletters", channels=["sms"], keyword_set="uk", languages=["en"]
+    )
     numbers.add_keyword(admin(), "opt_out", "unsub me", keyword_set="uk")
     assert text(numbers, "SM1", "PARAR").outcome is Outcome.IGNORED  # no Spanish here
     assert text(numbers, "SM2", "unsub me").outcome is Outcome.OPTED_OUT
@@ -271,14 +282,14 @@ def test_a_number_can_use_its_own_keyword_set_and_languages(numbers):
 
 def test_only_admins_configure_numbers_and_keywords(numbers):
     with pytest.raises(Forbidden):
-        numbers.configure_number(staff(), "+447700900902", "acme", ["sms"])
+        numbers.configure_number(staff(), "+447700900902", "acme", channels=["sms"])
     with pytest.raises(Forbidden):
         numbers.add_keyword(staff(), "opt_out", "enough")
 
 
 def test_a_number_belongs_to_one_group(numbers):
     with pytest.raises(Conflict):
-        numbers.configure_number(admin("globex"), NEWS, "globex/sales", ["sms"])
+        numbers.configure_number(admin("globex"), NEWS, "globex/sales", channels=["sms"])
     with pytest.raises(NumberNotFound):
         numbers.get_number(admin("globex"), NEWS)
 
@@ -356,7 +367,9 @@ def test_the_reply_is_in_the_language_of_the_keyword(numbers):
 
 
 def test_english_keywords_are_answered_in_the_numbers_first_language(numbers):
-    numbers.configure_number(admin(), NEWS, "acme/newsletters", ["sms"], languages=["de", "en"])
+    numbers.configure_number(
+        admin(), NEWS, "acme/newsletters", channels=["sms"], languages=["de", "en"]
+    )
     text(numbers, "SM1", "STOP")
     [item] = numbers.list_outbox(sender())
     assert item.message.body.startswith("Sie sind abgemeldet")
@@ -364,7 +377,7 @@ def test_english_keywords_are_answered_in_the_numbers_first_language(numbers):
 
 def test_a_numbers_own_text_is_used_in_every_language(numbers):
     numbers.configure_number(
-        admin(), NEWS, "acme/newsletters", ["sms"], opt_out_text="Bye from Acme"
+        admin(), NEWS, "acme/newsletters", channels=["sms"], opt_out_text="Bye from Acme"
     )
     text(numbers, "SM1", "PARAR")
     assert numbers.list_outbox(sender())[0].message.body == "Bye from Acme"

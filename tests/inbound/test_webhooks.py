@@ -102,7 +102,7 @@ def test_opt_out_keywords_in_every_language_work_through_the_webhook(
 
 def test_free_text_vs_a_message_that_merely_contains_the_word(client, numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    numbers.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     twilio_post(client, MESSAGES, sms("SM1", "Stop by our shop this weekend?"))
     assert numbers.check(admin(), ada.id, "sms", "acme/newsletters").allowed
     twilio_post(client, MESSAGES, sms("SM2", "Take me off your list."))
@@ -140,14 +140,14 @@ def test_a_message_without_an_id_is_422(client):
 
 def test_the_keypad_digit_on_an_outbound_call_opts_the_callee_out_of_voice(client, numbers):
     ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "voice", "acme", WRITTEN)
+    numbers.opt_in(staff(), ada.id, "voice", "acme", evidence=WRITTEN)
     call = {"CallSid": "CA1", "From": EVENTS, "To": ADA, "Digits": "9", "Direction": "outbound-api"}
     response = twilio_post(client, VOICE, call)
     assert response.status_code == 200
     assert "<Say>" in response.text and "<Hangup/>" in response.text
     assert numbers.check(admin(), ada.id, "voice", "acme/events").reason is Reason.HARD_OPT_OUT
     twilio_post(client, VOICE, call)  # Twilio retries
-    assert len(numbers.history(admin(), ada.id, "voice")) == 2  # the opt-in and one opt-out
+    assert len(numbers.history(admin(), ada.id, channel="voice")) == 2  # the opt-in and one opt-out
 
 
 def test_the_keypad_on_an_inbound_call_uses_the_caller(client, numbers):

@@ -32,7 +32,7 @@ def code(call) -> str:
 def test_only_the_operator_adds_groups_and_a_client_admin_adds_users_below_itself(ledger):
     assert code(lambda: ledger.add_scope(admin(), "initech")) == "forbidden"
     assert code(lambda: ledger.add_scope(system("acme"), "initech")) == "out_of_scope"
-    assert ledger.add_scope(system("initech"), "initech", " Initech ") == Scope(
+    assert ledger.add_scope(system("initech"), "initech", name=" Initech ") == Scope(
         "initech", "Initech"
     )
     news_admin = admin("acme/newsletters")
@@ -62,7 +62,9 @@ def test_status_at_a_sibling_scope_is_out_of_scope(ledger):
     now = ledger.clock.now()
     assert (
         code(
-            lambda: ledger.status_at(viewer("acme/newsletters"), ada.id, "sms", "acme/events", now)
+            lambda: ledger.status_at(
+                viewer("acme/newsletters"), ada.id, "sms", "acme/events", at=now
+            )
         )
         == "out_of_scope"
     )
@@ -134,7 +136,7 @@ def test_an_update_to_another_contacts_address_is_refused(ledger):
 
 def test_an_erased_contacts_address_stays_suppressed_on_reimport(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
     sql(
         ledger,
         "UPDATE contacts SET email = NULL, mobile = NULL, erased_at = 1 WHERE id = :i",
@@ -153,7 +155,7 @@ def test_an_audience_by_addresses_counts_the_unknown_and_narrows_by_list(ledger)
     ada = make_contact(ledger, lists=["vip"], attributes={"tier": "gold"})
     bob = make_contact(ledger, "bob@example.com", "+447700900456")
     for person in (ada, bob):
-        ledger.opt_in(staff(), person.id, "email", "acme", WRITTEN)
+        ledger.opt_in(staff(), person.id, "email", "acme", evidence=WRITTEN)
     segment = Segment(emails=["ADA@example.com", "nobody@example.com"], mobiles=["+447700900456"])
     audience = ledger.resolve_audience(sender(), segment, "email", "acme")
     assert {r.contact_id for r in audience} == {ada.id, bob.id}
@@ -170,7 +172,7 @@ def test_an_audience_by_addresses_counts_the_unknown_and_narrows_by_list(ledger)
 def test_a_large_audience_streams_in_pages_with_exact_counts(ledger):
     people = [make_contact(ledger, f"p{n}@example.com", None) for n in range(7)]
     for person in people[:4]:
-        ledger.opt_in(staff(), person.id, "email", "acme", WRITTEN)
+        ledger.opt_in(staff(), person.id, "email", "acme", evidence=WRITTEN)
     query = AudienceQuery("acme", Channel.EMAIL, ("acme",), ledger.clock.now(), False, False)
     query_rows = list(ledger.store.audience(query, batch_size=3))
     assert [r.contact_id for r in query_rows] == sorted(p.id for p in people)

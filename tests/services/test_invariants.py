@@ -44,30 +44,46 @@ def run(ledger, command, contact, channel, scope):
     """Run one named command; refusals are part of the game."""
     me = as_contact(contact)
     commands = {
-        "staff_opt_in": lambda: ledger.opt_in(staff(), contact.id, channel, scope, WRITTEN),
-        "admin_opt_in": lambda: ledger.opt_in(admin(), contact.id, channel, scope, WRITTEN),
+        "staff_opt_in": lambda: ledger.opt_in(
+            staff(), contact.id, channel, scope, evidence=WRITTEN
+        ),
+        "admin_opt_in": lambda: ledger.opt_in(
+            admin(), contact.id, channel, scope, evidence=WRITTEN
+        ),
         "import_opt_in": lambda: ledger.opt_in(
-            system(), contact.id, channel, scope, WRITTEN, Source.IMPORT
+            system(), contact.id, channel, scope, evidence=WRITTEN, source=Source.IMPORT
         ),
         "admin_opt_out": lambda: ledger.opt_out(admin(), contact.id, channel, scope),
         "admin_resubscribe": lambda: ledger.resubscribe(
-            admin(), contact.id, channel, scope, "contact_asked", ASKED
+            admin(), contact.id, channel, scope, reason="contact_asked", evidence=ASKED
         ),
         "staff_signup": lambda: ledger.request_confirmation(staff(), contact.id, channel, scope),
-        "admin_confirm": lambda: ledger.confirm(admin(), contact.id, channel, scope, ASKED),
+        "admin_confirm": lambda: ledger.confirm(
+            admin(), contact.id, channel, scope, evidence=ASKED
+        ),
         "stop": lambda: ledger.opt_out(
-            sender(), contact.id, channel, scope, Source.SMS_KEYWORD, {"inbound": "STOP"}
+            sender(),
+            contact.id,
+            channel,
+            scope,
+            source=Source.SMS_KEYWORD,
+            evidence={"inbound": "STOP"},
         ),
         "start": lambda: ledger.opt_in(
-            sender(), contact.id, channel, scope, {"inbound": "START"}, Source.SMS_KEYWORD
+            sender(),
+            contact.id,
+            channel,
+            scope,
+            evidence={"inbound": "START"},
+            source=Source.SMS_KEYWORD,
         ),
         "contact_unsubscribe": lambda: ledger.opt_out(
-            me, contact.id, channel, scope, Source.UNSUBSCRIBE_LINK
+            me, contact.id, channel, scope, source=Source.UNSUBSCRIBE_LINK
         ),
         "contact_asks_back": lambda: ledger.request_confirmation(
-            me, contact.id, channel, scope, ASKED, Source.PREFERENCE_CENTRE
+            me, contact.id, channel, scope, evidence=ASKED, source=Source.PREFERENCE_CENTRE
         ),
-        "contact_confirms": lambda: ledger.confirm(me, contact.id, channel, scope, ASKED),
+        "contact_confirms": lambda: ledger.confirm(me, contact.id, channel, scope, evidence=ASKED),
         "bounce": lambda: ledger.record_bounce(sender(), contact.id, channel),
         "complaint": lambda: ledger.record_complaint(sender(), contact.id, channel),
     }
@@ -125,7 +141,7 @@ def assert_projection_is_the_fold(ledger, contact_id):
 
 def current(ledger, contact, channel, scope):
     now = ledger.clock.now()
-    return ledger.status_at(admin(), contact.id, channel, scope, now).status
+    return ledger.status_at(admin(), contact.id, channel, scope, at=now).status
 
 
 steps = st.lists(
@@ -210,11 +226,15 @@ def test_the_audience_equals_check_for_every_contact(ledger, clock, seed):
     for channel, scope, category in itertools.product(
         CHANNELS, SCOPES, ("marketing", "transactional", "opt_in_confirmation")
     ):
-        checks = [ledger.check(sender(), i, channel, scope, category) for i in ids]
-        audience = ledger.resolve_audience(sender(), Segment(ids), channel, scope, category)
+        checks = [ledger.check(sender(), i, channel, scope, category=category) for i in ids]
+        audience = ledger.resolve_audience(
+            sender(), Segment(ids), channel, scope, category=category
+        )
         rows = {r.contact_id: r.reason for r in audience.all_rows()}
         assert rows == {i: d.reason for i, d in zip(ids, checks, strict=True)}
-        eligible = ledger.resolve_audience(sender(), Segment(ids), channel, scope, category)
+        eligible = ledger.resolve_audience(
+            sender(), Segment(ids), channel, scope, category=category
+        )
         allowed = {i for i, d in zip(ids, checks, strict=True) if d.allowed}
         assert {r.contact_id for r in eligible} == allowed
         assert sum(eligible.excluded.values()) == len(ids) - len(allowed)

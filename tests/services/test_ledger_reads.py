@@ -40,11 +40,13 @@ def at(clock, days):
 def test_status_at_past_moments_gives_the_status_and_the_event_that_set_it(ledger, clock):
     ada = make_contact(ledger)
     at(clock, 1)
-    opted_in = ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    opted_in = ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     at(clock, 2)
-    opted_out = ledger.opt_out(sender(), ada.id, "sms", "acme", Source.SMS_KEYWORD, STOP)
+    opted_out = ledger.opt_out(
+        sender(), ada.id, "sms", "acme", source=Source.SMS_KEYWORD, evidence=STOP
+    )
     at(clock, 3)
-    again = ledger.opt_in(sender(), ada.id, "sms", "acme", STOP, Source.SMS_KEYWORD)
+    again = ledger.opt_in(sender(), ada.id, "sms", "acme", evidence=STOP, source=Source.SMS_KEYWORD)
     user = "acme/newsletters/ada"
     expected = [
         (0.5, Status.NONE, None),
@@ -55,9 +57,9 @@ def test_status_at_past_moments_gives_the_status_and_the_event_that_set_it(ledge
     ]
     for days, status, event in expected:
         moment = T0 + timedelta(days=days)
-        found = ledger.status_at(viewer(), ada.id, "sms", "acme", moment)
+        found = ledger.status_at(viewer(), ada.id, "sms", "acme", at=moment)
         assert (found.status, found.event) == (status, event)
-        below = ledger.status_at(viewer(), ada.id, "sms", user, moment)
+        below = ledger.status_at(viewer(), ada.id, "sms", user, at=moment)
         assert (below.status, below.event) == (Status.NONE, None)
         assert (below.effective, below.effective_event) == (status, event)
         assert below.effective_scope_id == (None if event is None else "acme")
@@ -66,10 +68,14 @@ def test_status_at_past_moments_gives_the_status_and_the_event_that_set_it(ledge
 def test_a_time_without_a_zone_is_refused_and_nothing_written(ledger):
     ada = make_contact(ledger)
     naive = datetime(2026, 1, 6, 9, 0)
-    assert code(lambda: ledger.status_at(viewer(), ada.id, "sms", "acme", naive)) == "invalid"
+    assert code(lambda: ledger.status_at(viewer(), ada.id, "sms", "acme", at=naive)) == "invalid"
     before = count_rows(ledger)
     assert (
-        code(lambda: ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN, occurred_at=naive))
+        code(
+            lambda: ledger.opt_in(
+                staff(), ada.id, "sms", "acme", evidence=WRITTEN, occurred_at=naive
+            )
+        )
         == "invalid"
     )
     assert count_rows(ledger) == before
@@ -77,21 +83,25 @@ def test_a_time_without_a_zone_is_refused_and_nothing_written(ledger):
 
 def test_status_at_shows_a_request_as_pending_only_while_it_was_open(ledger):
     ada = make_contact(ledger)
-    request = ledger.request_confirmation(staff(), ada.id, "email", "acme", {"form": "signup"})
+    request = ledger.request_confirmation(
+        staff(), ada.id, "email", "acme", evidence={"form": "signup"}
+    )
     assert request.expires_at == T0 + timedelta(days=7)
-    open_ = ledger.status_at(viewer(), ada.id, "email", "acme", T0 + timedelta(days=6))
-    closed = ledger.status_at(viewer(), ada.id, "email", "acme", T0 + timedelta(days=8))
+    open_ = ledger.status_at(viewer(), ada.id, "email", "acme", at=T0 + timedelta(days=6))
+    closed = ledger.status_at(viewer(), ada.id, "email", "acme", at=T0 + timedelta(days=8))
     assert (open_.status, open_.event) == (Status.PENDING, request)
     assert closed.status is Status.NONE
 
 
 def test_double_opt_in_goes_pending_then_opted_in_on_confirmation(ledger, clock):
     ada = make_contact(ledger)
-    ledger.request_confirmation(staff(), ada.id, "email", "acme", {"form": "signup"})
+    ledger.request_confirmation(staff(), ada.id, "email", "acme", evidence={"form": "signup"})
     assert ledger.check(sender(), ada.id, "email", "acme").reason is Reason.PENDING
     at(clock, 1)
-    confirmed = ledger.confirm(as_contact(ada), ada.id, "email", "acme", {"ip": "192.0.2.7"})
-    found = ledger.status_at(viewer(), ada.id, "email", "acme", clock.now())
+    confirmed = ledger.confirm(
+        as_contact(ada), ada.id, "email", "acme", evidence={"ip": "192.0.2.7"}
+    )
+    found = ledger.status_at(viewer(), ada.id, "email", "acme", at=clock.now())
     assert (found.status, found.event) == (Status.OPTED_IN, confirmed)
     assert ledger.check(sender(), ada.id, "email", "acme").allowed
 
@@ -102,20 +112,23 @@ def test_an_expired_request_leaves_the_status_as_it_was(ledger, clock, start):
     if start == "soft":
         ledger.opt_out(admin(), ada.id, "email", "acme")
     elif start == "hard":
-        ledger.opt_out(as_contact(ada), ada.id, "email", "acme", Source.ONE_CLICK)
+        ledger.opt_out(as_contact(ada), ada.id, "email", "acme", source=Source.ONE_CLICK)
     me = as_contact(ada)
-    ledger.request_confirmation(me, ada.id, "email", "acme", None, Source.PREFERENCE_CENTRE)
+    ledger.request_confirmation(
+        me, ada.id, "email", "acme", evidence=None, source=Source.PREFERENCE_CENTRE
+    )
     at(clock, 8)
     before = count_rows(ledger)
-    assert code(lambda: ledger.confirm(me, ada.id, "email", "acme", {"ip": "192.0.2.7"})) == (
-        "invalid_transition"
-    )
+    assert code(
+        lambda: ledger.confirm(me, ada.id, "email", "acme", evidence={"ip": "192.0.2.7"})
+    ) == ("invalid_transition")
     assert count_rows(ledger) == before
     expected = {"none": Status.NONE, "soft": Status.SOFT_OPT_OUT, "hard": Status.HARD_OPT_OUT}
     assert (
-        ledger.status_at(viewer(), ada.id, "email", "acme", clock.now()).status is (expected[start])
+        ledger.status_at(viewer(), ada.id, "email", "acme", at=clock.now()).status
+        is (expected[start])
     )
-    decision = ledger.check(sender(), ada.id, "email", "acme", "opt_in_confirmation")
+    decision = ledger.check(sender(), ada.id, "email", "acme", category="opt_in_confirmation")
     assert decision.reason is Reason.NO_CONFIRMATION_REQUEST
 
 
@@ -124,7 +137,7 @@ def test_a_request_can_be_renewed_after_it_expired_and_then_confirmed(ledger, cl
     ledger.request_confirmation(staff(), ada.id, "email", "acme")
     at(clock, 8)
     ledger.request_confirmation(staff(), ada.id, "email", "acme")
-    ledger.confirm(as_contact(ada), ada.id, "email", "acme", {"ip": "192.0.2.7"})
+    ledger.confirm(as_contact(ada), ada.id, "email", "acme", evidence={"ip": "192.0.2.7"})
     assert ledger.check(sender(), ada.id, "email", "acme").allowed
     assert code(lambda: ledger.request_confirmation(staff(), ada.id, "email", "acme")) == (
         "invalid_transition"
@@ -182,7 +195,9 @@ def test_bad_opt_in_input_gets_its_code_and_writes_nothing(
 ):
     ada = make_contact(ledger)
     before = count_rows(ledger)
-    assert code(lambda: ledger.opt_in(staff(), ada.id, channel, scope, evidence)) == expected
+    assert (
+        code(lambda: ledger.opt_in(staff(), ada.id, channel, scope, evidence=evidence)) == expected
+    )
     assert count_rows(ledger) == before
 
 
@@ -191,9 +206,9 @@ def test_unknown_contact_channel_scope_or_category_in_a_check_gets_a_code(ledger
     assert code(lambda: ledger.check(sender(), "ct_nobody", "sms", "acme")) == ("contact_not_found")
     assert code(lambda: ledger.check(sender(), ada.id, "fax", "acme")) == "invalid_channel"
     assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme/nope")) == "scope_not_found"
-    assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme", "spam")) == "invalid"
+    assert code(lambda: ledger.check(sender(), ada.id, "sms", "acme", category="spam")) == "invalid"
     assert (
-        code(lambda: ledger.resolve_audience(sender(), _everyone(), "sms", "acme", "spam"))
+        code(lambda: ledger.resolve_audience(sender(), _everyone(), "sms", "acme", category="spam"))
         == "invalid"
     )
 
@@ -207,7 +222,7 @@ def _everyone():
 def test_a_batch_check_answers_each_request_in_order(ledger):
     ada = make_contact(ledger)
     bob = make_contact(ledger, "bob@example.com", None)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     answers = ledger.check_many(
         sender(),
         [

@@ -33,7 +33,7 @@ def code(call) -> str:
 
 
 def status(ledger, contact, channel="sms", scope="acme"):
-    return ledger.status_at(admin(), contact.id, channel, scope, ledger.clock.now()).status
+    return ledger.status_at(admin(), contact.id, channel, scope, at=ledger.clock.now()).status
 
 
 # ── seed 000: opt-in needs written permission, and it is kept ──
@@ -43,8 +43,11 @@ def status(ledger, contact, channel="sms", scope="acme"):
 def test_opt_in_by_staff_or_admin_without_evidence_is_refused_and_nothing_written(ledger, who):
     ada = make_contact(ledger)
     before = count_rows(ledger)
-    assert code(lambda: ledger.opt_in(who(), ada.id, "sms", "acme", None)) == "evidence_required"
-    assert code(lambda: ledger.opt_in(who(), ada.id, "sms", "acme", {"note": ""})) == (
+    assert (
+        code(lambda: ledger.opt_in(who(), ada.id, "sms", "acme", evidence=None))
+        == "evidence_required"
+    )
+    assert code(lambda: ledger.opt_in(who(), ada.id, "sms", "acme", evidence={"note": ""})) == (
         "evidence_required"
     )
     assert count_rows(ledger) == before
@@ -53,7 +56,9 @@ def test_opt_in_by_staff_or_admin_without_evidence_is_refused_and_nothing_writte
 
 def test_opt_in_evidence_is_stored_and_shown_in_history(ledger):
     ada = make_contact(ledger)
-    event = ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN, source=Source.ADMIN_UI)
+    event = ledger.opt_in(
+        staff(), ada.id, "email", "acme", evidence=WRITTEN, source=Source.ADMIN_UI
+    )
     [shown] = ledger.history(viewer(), ada.id)
     assert shown == event
     assert shown.evidence_data == WRITTEN
@@ -73,7 +78,7 @@ def test_sms_broadcast_reaches_only_b_and_voice_broadcast_only_a(ledger):
     b = make_contact(ledger, "b@example.com", "+447700900002")
     for person in (a, b):
         for channel in ("sms", "voice"):
-            ledger.opt_in(staff(), person.id, channel, "acme", WRITTEN)
+            ledger.opt_in(staff(), person.id, channel, "acme", evidence=WRITTEN)
     ledger.opt_out(sender(), a.id, "sms", "acme", source=Source.SMS_KEYWORD, evidence=STOP)
     ledger.opt_out(sender(), b.id, "voice", "acme", source=Source.VOICE_KEYPAD)
     sms = ledger.resolve_audience(sender(), Segment(), "sms", "acme/newsletters/ada")
@@ -85,10 +90,12 @@ def test_sms_broadcast_reaches_only_b_and_voice_broadcast_only_a(ledger):
 
 def test_an_admin_soft_opt_out_is_reversed_by_an_admin_with_reason_and_evidence(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     out = ledger.opt_out(admin(), ada.id, "sms", "acme", source=Source.ADMIN_UI)
     assert (out.strength, status(ledger, ada)) == (Strength.SOFT, Status.SOFT_OPT_OUT)
-    back = ledger.resubscribe(admin(), ada.id, "sms", "acme", "mistaken_unsubscribe", ASKED)
+    back = ledger.resubscribe(
+        admin(), ada.id, "sms", "acme", reason="mistaken_unsubscribe", evidence=ASKED
+    )
     assert (back.reason, back.evidence_data) == ("mistaken_unsubscribe", ASKED)
     assert status(ledger, ada) is Status.OPTED_IN
 
@@ -97,11 +104,15 @@ def test_a_resubscribe_without_reason_or_evidence_is_refused_and_nothing_written
     ada = make_contact(ledger)
     ledger.opt_out(admin(), ada.id, "sms", "acme")
     before = count_rows(ledger)
-    assert code(lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", None, ASKED)) == (
-        "reason_required"
-    )
+    assert code(
+        lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", reason=None, evidence=ASKED)
+    ) == ("reason_required")
     assert (
-        code(lambda: ledger.resubscribe(admin(), ada.id, "sms", "acme", "contact_asked", None))
+        code(
+            lambda: ledger.resubscribe(
+                admin(), ada.id, "sms", "acme", reason="contact_asked", evidence=None
+            )
+        )
         == "evidence_required"
     )
     assert count_rows(ledger) == before
@@ -116,7 +127,7 @@ def stop(ledger, contact, channel="sms", scope="acme"):
 
 def test_a_stop_reply_is_a_hard_opt_out_recorded_as_the_contact(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     event = stop(ledger, ada)
     assert (event.strength, event.actor.kind, event.actor.id) == (
         Strength.HARD,
@@ -133,10 +144,14 @@ def test_staff_and_admins_can_never_reverse_a_hard_opt_out(ledger, scope):
     stop(ledger, ada, scope=scope)
     before = count_rows(ledger)
     tries = [
-        lambda: ledger.opt_in(admin(), ada.id, "sms", scope, WRITTEN),
-        lambda: ledger.opt_in(staff(), ada.id, "sms", scope, WRITTEN),
-        lambda: ledger.opt_in(system(), ada.id, "sms", scope, WRITTEN, source=Source.IMPORT),
-        lambda: ledger.resubscribe(admin(), ada.id, "sms", scope, "contact_asked", ASKED),
+        lambda: ledger.opt_in(admin(), ada.id, "sms", scope, evidence=WRITTEN),
+        lambda: ledger.opt_in(staff(), ada.id, "sms", scope, evidence=WRITTEN),
+        lambda: ledger.opt_in(
+            system(), ada.id, "sms", scope, evidence=WRITTEN, source=Source.IMPORT
+        ),
+        lambda: ledger.resubscribe(
+            admin(), ada.id, "sms", scope, reason="contact_asked", evidence=ASKED
+        ),
     ]
     assert [code(t) for t in tries] == ["hard_opt_out_locked"] * 4
     assert code(lambda: ledger.request_confirmation(admin(), ada.id, "sms", scope)) == ("opted_out")
@@ -148,17 +163,21 @@ def test_staff_and_admins_can_never_reverse_a_hard_opt_out(ledger, scope):
 def test_an_admin_cannot_speak_for_the_contact_to_lift_a_hard_opt_out(ledger, source):
     ada = make_contact(ledger)
     stop(ledger, ada)
-    assert code(lambda: ledger.opt_in(admin(), ada.id, "sms", "acme", START, source=source)) == (
-        "forbidden"
+    assert code(
+        lambda: ledger.opt_in(admin(), ada.id, "sms", "acme", evidence=START, source=source)
+    ) == ("forbidden")
+    assert (
+        code(lambda: ledger.confirm(admin(), ada.id, "sms", "acme", evidence=START)) == "forbidden"
     )
-    assert code(lambda: ledger.confirm(admin(), ada.id, "sms", "acme", START)) == "forbidden"
     assert status(ledger, ada) is Status.HARD_OPT_OUT
 
 
 def test_the_contacts_own_start_keyword_lifts_their_hard_opt_out(ledger):
     ada = make_contact(ledger)
     stop(ledger, ada)
-    event = ledger.opt_in(sender(), ada.id, "sms", "acme", START, source=Source.SMS_KEYWORD)
+    event = ledger.opt_in(
+        sender(), ada.id, "sms", "acme", evidence=START, source=Source.SMS_KEYWORD
+    )
     assert event.actor.kind is ActorKind.CONTACT
     assert status(ledger, ada) is Status.OPTED_IN
 
@@ -171,17 +190,19 @@ def test_a_confirmed_opt_back_in_lifts_a_hard_opt_out(ledger):
     assert (
         code(
             lambda: ledger.opt_in(
-                me, ada.id, "email", "acme", click, source=Source.PREFERENCE_CENTRE
+                me, ada.id, "email", "acme", evidence=click, source=Source.PREFERENCE_CENTRE
             )
         )
         == "opted_out"
     )
-    ledger.request_confirmation(me, ada.id, "email", "acme", click, Source.PREFERENCE_CENTRE)
+    ledger.request_confirmation(
+        me, ada.id, "email", "acme", evidence=click, source=Source.PREFERENCE_CENTRE
+    )
     assert status(ledger, ada, "email") is Status.HARD_OPT_OUT
-    confirmation = ledger.check(sender(), ada.id, "email", "acme", "opt_in_confirmation")
+    confirmation = ledger.check(sender(), ada.id, "email", "acme", category="opt_in_confirmation")
     assert confirmation.allowed and confirmation.reason is Reason.OPT_IN_CONFIRMATION
     assert not ledger.check(sender(), ada.id, "email", "acme").allowed
-    ledger.confirm(me, ada.id, "email", "acme", click)
+    ledger.confirm(me, ada.id, "email", "acme", evidence=click)
     assert status(ledger, ada, "email") is Status.OPTED_IN
 
 
@@ -204,10 +225,10 @@ def test_a_contact_can_act_only_through_their_own_links_and_only_for_themselves(
 
 def test_subscribing_sms_does_not_subscribe_whatsapp_nor_the_reverse(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     assert status(ledger, ada, "whatsapp") is Status.NONE
     assert not ledger.check(sender(), ada.id, "whatsapp", "acme").allowed
-    ledger.opt_in(staff(), ada.id, "whatsapp", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "whatsapp", "acme", evidence=WRITTEN)
     ledger.opt_out(admin(), ada.id, "whatsapp", "acme")
     assert status(ledger, ada, "sms") is Status.OPTED_IN
     assert ledger.check(sender(), ada.id, "sms", "acme").allowed
@@ -215,14 +236,18 @@ def test_subscribing_sms_does_not_subscribe_whatsapp_nor_the_reverse(ledger):
 
 def test_only_admins_unsubscribe_or_resubscribe_and_staff_get_forbidden(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     before = count_rows(ledger)
     for who in (staff(), viewer(), sender()):
         assert code(lambda w=who: ledger.opt_out(w, ada.id, "sms", "acme")) == "forbidden"
     ledger.opt_out(admin(), ada.id, "sms", "acme")
     for who in (staff(), viewer(), sender()):
         assert (
-            code(lambda w=who: ledger.resubscribe(w, ada.id, "sms", "acme", "contact_asked", ASKED))
+            code(
+                lambda w=who: ledger.resubscribe(
+                    w, ada.id, "sms", "acme", reason="contact_asked", evidence=ASKED
+                )
+            )
             == "forbidden"
         )
     assert count_rows(ledger)["events"] == before["events"] + 1
@@ -240,7 +265,7 @@ def test_an_opted_out_contact_signing_up_again_gets_opted_out(ledger, how):
         ledger.opt_out(admin(), ada.id, "email", "acme")
     before = count_rows(ledger)
     signup = lambda: ledger.request_confirmation(  # noqa: E731
-        staff(), ada.id, "email", "acme", {"form": "newsletter"}, Source.SIGNUP_FORM
+        staff(), ada.id, "email", "acme", evidence={"form": "newsletter"}, source=Source.SIGNUP_FORM
     )
     assert code(signup) == "opted_out"
     assert count_rows(ledger) == before
@@ -249,29 +274,36 @@ def test_an_opted_out_contact_signing_up_again_gets_opted_out(ledger, how):
 def test_a_hard_bounced_address_stays_suppressed_after_the_contact_opts_back_in(ledger):
     ada = make_contact(ledger)
     stop(ledger, ada)
-    ledger.record_bounce(sender(), ada.id, "sms", {"provider": "30003 unreachable"})
-    ledger.opt_in(sender(), ada.id, "sms", "acme", START, source=Source.SMS_KEYWORD)
+    ledger.record_bounce(sender(), ada.id, "sms", evidence={"provider": "30003 unreachable"})
+    ledger.opt_in(sender(), ada.id, "sms", "acme", evidence=START, source=Source.SMS_KEYWORD)
     assert status(ledger, ada) is Status.OPTED_IN
     for category in ("marketing", "transactional", "opt_in_confirmation"):
-        decision = ledger.check(sender(), ada.id, "sms", "acme", category)
+        decision = ledger.check(sender(), ada.id, "sms", "acme", category=category)
         assert (decision.allowed, decision.reason) == (False, Reason.BOUNCED)
-    assert ledger.check(sender(), ada.id, "voice", "acme", "transactional").allowed is False
+    assert (
+        ledger.check(sender(), ada.id, "voice", "acme", category="transactional").allowed is False
+    )
 
 
 def test_a_complaint_suppresses_and_only_an_admins_recorded_decision_clears_it(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
-    ledger.record_complaint(sender(), ada.id, "email", {"feedback_loop": "abuse"})
+    ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
+    ledger.record_complaint(sender(), ada.id, "email", evidence={"feedback_loop": "abuse"})
     assert ledger.check(sender(), ada.id, "email", "acme").reason is Reason.COMPLAINED
-    assert code(lambda: ledger.clear_suppression(admin(), ada.id, "email", None)) == (
+    assert code(lambda: ledger.clear_suppression(admin(), ada.id, "email", evidence=None)) == (
         "evidence_required"
     )
-    assert code(lambda: ledger.clear_suppression(staff(), ada.id, "email", ASKED)) == "forbidden"
     assert (
-        code(lambda: ledger.clear_suppression(admin("acme/events"), ada.id, "email", ASKED))
+        code(lambda: ledger.clear_suppression(staff(), ada.id, "email", evidence=ASKED))
+        == "forbidden"
+    )
+    assert (
+        code(
+            lambda: ledger.clear_suppression(admin("acme/events"), ada.id, "email", evidence=ASKED)
+        )
         == "out_of_scope"
     )
-    ledger.clear_suppression(admin(), ada.id, "email", ASKED)
+    ledger.clear_suppression(admin(), ada.id, "email", evidence=ASKED)
     assert ledger.check(sender(), ada.id, "email", "acme").allowed
 
 
@@ -279,11 +311,11 @@ def test_changing_the_address_lifts_its_bounce(ledger):
     from consentry.core.contacts import ContactDetails
 
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
     ledger.record_bounce(system(), ada.id, "email")
     ledger.update_contact(staff(), ada.id, ContactDetails(email="ada.new@example.com"))
     assert ledger.check(sender(), ada.id, "email", "acme").allowed
-    last = ledger.history(admin(), ada.id, "email")[-1]
+    last = ledger.history(admin(), ada.id, channel="email")[-1]
     assert (last.action, last.reason) == (Action.SUPPRESSION_CLEARED, "address_changed")
 
 
@@ -291,12 +323,12 @@ def test_transactional_messages_bypass_a_marketing_opt_out_on_email_but_not_on_s
     ada = make_contact(ledger)
     stop(ledger, ada, channel="email")
     stop(ledger, ada, channel="sms")
-    receipt = ledger.check(sender(), ada.id, "email", "acme", "transactional")
+    receipt = ledger.check(sender(), ada.id, "email", "acme", category="transactional")
     assert (receipt.allowed, receipt.reason) == (True, Reason.TRANSACTIONAL)
-    sms = ledger.check(sender(), ada.id, "sms", "acme", "transactional")
+    sms = ledger.check(sender(), ada.id, "sms", "acme", category="transactional")
     assert (sms.allowed, sms.reason) == (False, Reason.HARD_OPT_OUT)
     ledger.record_bounce(sender(), ada.id, "email")
-    assert ledger.check(sender(), ada.id, "email", "acme", "transactional").reason is (
+    assert ledger.check(sender(), ada.id, "email", "acme", category="transactional").reason is (
         Reason.BOUNCED
     )
 
@@ -326,7 +358,7 @@ def test_an_opt_out_filters_down_to_every_scope_below_its_level_and_no_further(
     ledger, level, still_allowed
 ):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
     ledger.opt_out(as_contact(ada), ada.id, "email", level, source=Source.UNSUBSCRIBE_LINK)
     assert allowed_from(ledger, ada) == still_allowed
 
@@ -348,7 +380,7 @@ def test_a_client_admin_acting_on_another_client_gets_out_of_scope(ledger):
 
 def test_a_principal_of_globex_never_sees_acme_contacts(ledger):
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "email", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
     g = "globex"
     calls = [
         lambda: ledger.get_contact(admin(g), ada.id),
@@ -356,9 +388,9 @@ def test_a_principal_of_globex_never_sees_acme_contacts(ledger):
         lambda: ledger.history(admin(g), ada.id),
         lambda: ledger.check(sender(g), ada.id, "email", g),
         lambda: ledger.opt_out(admin(g), ada.id, "email", g),
-        lambda: ledger.opt_in(staff(g), ada.id, "email", g, WRITTEN),
+        lambda: ledger.opt_in(staff(g), ada.id, "email", g, evidence=WRITTEN),
         lambda: ledger.record_bounce(sender(g), ada.id, "email"),
-        lambda: ledger.status_at(admin(g), ada.id, "email", g, ledger.clock.now()),
+        lambda: ledger.status_at(admin(g), ada.id, "email", g, at=ledger.clock.now()),
     ]
     assert [code(c) for c in calls] == ["contact_not_found"] * len(calls)
     assert code(lambda: ledger.opt_out(admin(g), ada.id, "email", "acme")) in (
@@ -380,17 +412,17 @@ def test_an_opt_out_above_the_scope_refuses_staff_opt_in_and_signup_below_it(
 ):
     ada = make_contact(ledger)
     if out == "hard":
-        ledger.opt_out(as_contact(ada), ada.id, "email", level, Source.UNSUBSCRIBE_LINK)
+        ledger.opt_out(as_contact(ada), ada.id, "email", level, source=Source.UNSUBSCRIBE_LINK)
     else:
         ledger.opt_out(admin(), ada.id, "email", level)
     before = count_rows(ledger)
     user = "acme/newsletters/ada"
-    assert code(lambda: ledger.opt_in(staff(), ada.id, "email", user, WRITTEN)) == expected
+    assert code(lambda: ledger.opt_in(staff(), ada.id, "email", user, evidence=WRITTEN)) == expected
     assert code(lambda: ledger.request_confirmation(sender_key(), ada.id, "email", user)) == (
         "opted_out"
     )
     assert count_rows(ledger) == before
-    confirmation = ledger.check(sender(), ada.id, "email", user, "opt_in_confirmation")
+    confirmation = ledger.check(sender(), ada.id, "email", user, category="opt_in_confirmation")
     assert not confirmation.allowed
 
 

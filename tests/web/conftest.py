@@ -83,7 +83,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 def inbox(smtp: tuple[Inbox, int], ledger: Ledger, settings: Settings) -> Inbox:
     """The ledger's outbox sends email through the local SMTP server; its inbox."""
     box, port = smtp
-    ledger.outbox = SmtpSender("127.0.0.1", port, settings.mail_from)
+    ledger.context.outbox = SmtpSender("127.0.0.1", port, settings.mail_from)
     return box
 
 

@@ -83,7 +83,7 @@ def site(
         smtp_port=smtp_port,
     )
     ledger = build(settings)
-    ledger.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
+    ledger.context.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
     make_scopes(ledger)
     app = FastAPI()
     mount(app, ledger, settings)
@@ -139,7 +139,7 @@ def test_unsubscribe_at_each_level_in_a_phone_browser(
 ):
     name = level.replace("/", "-")
     contact = make_contact(site.ledger, email=f"{name}@example.com", mobile=None)
-    site.ledger.opt_in(admin(), contact.id, "email", "acme", {"form": "signup"})
+    site.ledger.opt_in(admin(), contact.id, "email", "acme", evidence={"form": "signup"})
     page = new_page(browser, PHONE)
     page.goto(site.unsubscribe_url(contact.id))
     page.screenshot(path=SHOTS / f"unsubscribe-{name}-phone.png", full_page=True)

@@ -27,7 +27,7 @@ def crawl(client, start):
 
 def test_getting_every_link_changes_nothing(ledger, client, inbox):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", ADA, {"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", ADA, evidence={"form": "signup"})
     bob = make_contact(ledger, email="bob@example.com", mobile=None)
     ledger.request_double_opt_in(staff(), bob.id, "email", ADA)
     client.post("/preferences", data={"address": "ada@example.com"})

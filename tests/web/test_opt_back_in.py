@@ -72,10 +72,12 @@ def test_the_confirmation_message_is_the_only_one_allowed_to_an_opted_out_contac
     page = unsubscribe_path(ledger, ada)
     client.post(page, data={"List-Unsubscribe": "One-Click"})
     assert not ledger.check(
-        sender("acme"), ada.id, "email", ADA, Category.OPT_IN_CONFIRMATION
+        sender("acme"), ada.id, "email", ADA, category=Category.OPT_IN_CONFIRMATION
     ).allowed
     client.post(page, data={"action": "opt_in", "level": ADA, "channels": "email"})
-    confirmation = ledger.check(sender("acme"), ada.id, "email", ADA, Category.OPT_IN_CONFIRMATION)
+    confirmation = ledger.check(
+        sender("acme"), ada.id, "email", ADA, category=Category.OPT_IN_CONFIRMATION
+    )
     assert confirmation.allowed
     assert not ledger.check(sender("acme"), ada.id, "email", ADA).allowed
     inbox.wait_for(1)
@@ -85,14 +87,14 @@ def test_no_confirmation_email_goes_to_a_bounced_address(ledger, client, inbox):
     ada = make_contact(ledger)
     page = unsubscribe_path(ledger, ada)
     client.post(page, data={"List-Unsubscribe": "One-Click"})
-    ledger.record_bounce(sender("acme"), ada.id, "email", {"smtp": "550 no such user"})
+    ledger.record_bounce(sender("acme"), ada.id, "email", evidence={"smtp": "550 no such user"})
     client.post(page, data={"action": "opt_in", "level": ADA, "channels": "email"})
     assert inbox.messages == []
 
 
 def test_double_opt_in_goes_pending_then_opted_in_on_confirmation(ledger, client, inbox):
     ada = make_contact(ledger, email="newbie@example.com", locale="es")
-    event = ledger.request_double_opt_in(staff(), ada.id, "email", ADA, {"form": "signup"})
+    event = ledger.request_double_opt_in(staff(), ada.id, "email", ADA, evidence={"form": "signup"})
     assert event.action is Action.CONFIRMATION_REQUESTED
     assert ledger.check(sender("acme"), ada.id, "email", ADA).reason is Reason.PENDING
     inbox.wait_for(1)
@@ -115,7 +117,7 @@ def test_an_unconfirmed_request_expires_and_leaves_the_status_as_it_was(
     assert response.status_code == 410 and "link_expired" in response.text
     assert ledger.expire_confirmations(system()) == 1
     assert ledger.history(admin(), ada.id)[-1].action is Action.CONFIRMATION_EXPIRED
-    assert ledger.status_at(admin(), ada.id, "email", ADA, clock.now()).status is Status.NONE
+    assert ledger.status_at(admin(), ada.id, "email", ADA, at=clock.now()).status is Status.NONE
     assert ledger.expire_confirmations(system()) == 0  # nothing left to sweep
 
 
@@ -129,7 +131,7 @@ def test_an_expired_opt_back_in_leaves_the_hard_opt_out(ledger, client, inbox, c
     assert ledger.expire_confirmations(system()) == 1
     assert ledger.check(sender("acme"), ada.id, "email", ADA).reason is Reason.HARD_OPT_OUT
     with pytest.raises(Exception) as caught:
-        ledger.confirm_link(inbox.link().rsplit("/", 1)[1], {"ip": "x"})
+        ledger.confirm_link(inbox.link().rsplit("/", 1)[1], evidence={"ip": "x"})
     assert caught.value.code == "link_expired"
 
 

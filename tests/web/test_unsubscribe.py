@@ -35,7 +35,7 @@ def test_a_sender_cannot_get_headers_outside_its_scope(ledger):
 
 def test_one_click_post_unsubscribes_at_once(ledger, client):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", ADA, {"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", ADA, evidence={"form": "signup"})
     response = client.post(
         unsubscribe_path(ledger, ada),
         data={"List-Unsubscribe": "One-Click"},
@@ -79,7 +79,7 @@ def test_get_of_the_unsubscribe_link_only_shows_the_page(ledger, client):
 )
 def test_the_page_unsubscribes_at_the_chosen_level(ledger, client, level, blocked, still_allowed):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", "acme", {"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", "acme", evidence={"form": "signup"})
     response = client.post(
         unsubscribe_path(ledger, ada),
         data={"action": "unsubscribe", "level": level, "channels": ["email"]},
@@ -118,7 +118,7 @@ def test_a_contact_link_acts_only_for_that_contact(ledger):
     ada = make_contact(ledger)
     bob = make_contact(ledger, email="bob@example.com", mobile=None)
     with pytest.raises(Exception) as caught:
-        ledger.opt_out(as_contact(ada), bob.id, "email", ADA, Source.UNSUBSCRIBE_LINK)
+        ledger.opt_out(as_contact(ada), bob.id, "email", ADA, source=Source.UNSUBSCRIBE_LINK)
     assert caught.value.code == "forbidden"
 
 
@@ -173,7 +173,7 @@ def test_the_page_speaks_the_contacts_language(ledger, client, locale, accept, e
 
 def test_every_status_is_shown_per_level(ledger, client):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", "acme/newsletters", {"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", "acme/newsletters", evidence={"form": "signup"})
     ledger.opt_out(admin(), ada.id, "email", "acme")
     text = client.get(unsubscribe_path(ledger, ada)).text
     assert "<dd>subscribed</dd>" in text and "<dd>unsubscribed</dd>" in text

@@ -67,7 +67,7 @@ def resolve_audience(
 ) -> StreamingResponse:
     """A segment, a channel and a sender scope → the eligible contacts, then the exclusions."""
     audience = ledger.resolve_audience(
-        principal, body.segment.to_segment(), body.channel, body.scope, body.category
+        principal, body.segment.to_segment(), body.channel, body.scope, category=body.category
     )
     return StreamingResponse(_lines(audience), media_type=NDJSON)
 
@@ -100,7 +100,7 @@ def _lines(audience: Audience) -> Iterator[bytes]:
 def check_campaign(body: AudienceIn, ledger: LedgerDep, principal: PrincipalDep) -> CampaignCheck:
     """Contacts to add to a campaign → each allowed, or flagged with its reason (seeds/004)."""
     audience = ledger.resolve_audience(
-        principal, body.segment.to_segment(), body.channel, body.scope, body.category
+        principal, body.segment.to_segment(), body.channel, body.scope, category=body.category
     )
     rows: list[CampaignRow] = []
     for row in audience.all_rows():

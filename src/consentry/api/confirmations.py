@@ -32,4 +32,6 @@ def expire_confirmations(
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Response:
     """Record the expiry of every confirmation request of the group past its time."""
-    return idem.run(200, lambda: Expired(expired=ledger.expire_confirmations(principal, limit)))
+    return idem.run(
+        200, lambda: Expired(expired=ledger.expire_confirmations(principal, limit=limit))
+    )

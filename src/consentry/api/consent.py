@@ -92,9 +92,9 @@ def opt_in(
                 contact_id,
                 body.channel,
                 body.scope,
-                body.evidence,
-                body.source,
-                body.occurred_at,
+                evidence=body.evidence,
+                source=body.source,
+                occurred_at=body.occurred_at,
             )
         ),
     )
@@ -117,8 +117,8 @@ def opt_out(
                 contact_id,
                 body.channel,
                 body.scope,
-                body.source,
-                body.evidence,
+                source=body.source,
+                evidence=body.evidence,
             )
         ),
     )
@@ -141,9 +141,9 @@ def resubscribe(
                 contact_id,
                 body.channel,
                 body.scope,
-                body.reason,
-                body.evidence,
-                body.source,
+                reason=body.reason,
+                evidence=body.evidence,
+                source=body.source,
             )
         ),
     )
@@ -168,8 +168,8 @@ def request_confirmation(
                 contact_id,
                 body.channel,
                 body.scope,
-                body.evidence,
-                body.source,
+                evidence=body.evidence,
+                source=body.source,
             )
         ),
     )
@@ -192,8 +192,8 @@ def confirm(
                 contact_id,
                 body.channel,
                 body.scope,
-                body.evidence,
-                body.source,
+                evidence=body.evidence,
+                source=body.source,
             )
         ),
     )
@@ -204,7 +204,7 @@ def history(
     contact_id: str, ledger: LedgerDep, principal: PrincipalDep, channel: Channel | None = None
 ) -> EventList:
     """Every event of the contact the key may see, oldest first, with evidence."""
-    events = ledger.history(principal, contact_id, channel)
+    events = ledger.history(principal, contact_id, channel=channel)
     return EventList(events=[EventOut.of(e) for e in events])
 
 
@@ -219,7 +219,7 @@ def status_at(
 ) -> StatusAtOut:
     """What the status was at ``at`` (as recorded then), and which event set it."""
     moment = at or ledger.clock.now()
-    found = ledger.status_at(principal, contact_id, channel, scope, moment)
+    found = ledger.status_at(principal, contact_id, channel, scope, at=moment)
     return StatusAtOut(
         at=moment,
         status=found.status,

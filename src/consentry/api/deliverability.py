@@ -36,7 +36,7 @@ def report_bounce(
     return idem.run(
         201,
         lambda: EventOut.of(
-            ledger.record_bounce(principal, contact_id, body.channel, body.evidence)
+            ledger.record_bounce(principal, contact_id, body.channel, evidence=body.evidence)
         ),
     )
 
@@ -53,7 +53,7 @@ def report_complaint(
     return idem.run(
         201,
         lambda: EventOut.of(
-            ledger.record_complaint(principal, contact_id, body.channel, body.evidence)
+            ledger.record_complaint(principal, contact_id, body.channel, evidence=body.evidence)
         ),
     )
 
@@ -70,6 +70,6 @@ def clear_suppression(
     return idem.run(
         201,
         lambda: EventOut.of(
-            ledger.clear_suppression(principal, contact_id, body.channel, body.evidence)
+            ledger.clear_suppression(principal, contact_id, body.channel, evidence=body.evidence)
         ),
     )

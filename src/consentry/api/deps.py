@@ -11,6 +11,7 @@ from consentry.api.idempotency import Idempotency, fingerprint
 from consentry.core.errors import Unauthenticated
 from consentry.core.permissions import Principal
 from consentry.ledger import Ledger
+from consentry.ledger.keys import authenticate
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,7 +36,7 @@ def get_principal(
     """The caller, from ``Authorization: Bearer csk_…``; 401 ``unauthenticated`` otherwise."""
     if credentials is None:
         raise Unauthenticated("send an API key: Authorization: Bearer csk_…")
-    return ledger.authenticate(credentials.credentials)
+    return authenticate(ledger.context, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -51,7 +51,7 @@ def check(
     category: Category = Category.MARKETING,
 ) -> DecisionOut:
     """May we send this now? Allowed, or refused with a reason code."""
-    return DecisionOut.of(ledger.check(principal, contact, channel, scope, category))
+    return DecisionOut.of(ledger.check(principal, contact, channel, scope, category=category))
 
 
 @router.post("/batch", response_model=BatchOut, dependencies=[SAFE_TO_RETRY])

@@ -21,6 +21,7 @@ from consentry.api.errors import error_body, error_response, status_of
 from consentry.core.errors import ConsentryError
 from consentry.core.permissions import Principal
 from consentry.ledger import Ledger
+from consentry.ledger.idempotency import begin_idempotent, finish_idempotent, release_idempotent
 
 REPLAYED = "Idempotent-Replayed"
 Model = TypeVar("Model", bound=BaseModel)
@@ -63,7 +64,7 @@ class Idempotency:
         """
         if self.key is None:
             return _json(status, to_json(command()))
-        saved = self.ledger.begin_idempotent(self.principal, self.key, self.fingerprint)
+        saved = begin_idempotent(self.ledger.context, self.principal, self.key, self.fingerprint)
         if saved is not None:
             assert saved.status is not None and saved.body is not None
             return _json(saved.status, saved.body, replayed=True)
@@ -72,19 +73,21 @@ class Idempotency:
         except ConsentryError as exc:
             return self._refused(exc)
         except BaseException:
-            self.ledger.release_idempotent(self.principal, self.key)
+            release_idempotent(self.ledger.context, self.principal, self.key)
             raise
         kept = to_json(redact(result)) if redact else to_json(result)
-        self.ledger.finish_idempotent(self.principal, self.key, status, kept)
+        finish_idempotent(self.ledger.context, self.principal, self.key, status, kept)
         return _json(status, to_json(result))
 
     def _refused(self, exc: ConsentryError) -> Response:
         assert self.key is not None
         status = status_of(exc)
         if status >= 500:  # nothing was written: let a retry run again
-            self.ledger.release_idempotent(self.principal, self.key)
+            release_idempotent(self.ledger.context, self.principal, self.key)
         else:
-            self.ledger.finish_idempotent(self.principal, self.key, status, error_body(exc))
+            finish_idempotent(
+                self.ledger.context, self.principal, self.key, status, error_body(exc)
+            )
         return error_response(exc)
 
 

@@ -71,7 +71,7 @@ def create_key(
     """Create a key with a role at a scope (admins, within their scope)."""
 
     def create() -> NewKey:
-        key, token = ledger.create_api_key(principal, body.role, body.scope, body.name)
+        key, token = ledger.create_api_key(principal, body.role, body.scope, name=body.name)
         return NewKey(key=KeyOut.of(key), token=token)
 
     return idem.run(201, create, redact=lambda new: NewKey(key=new.key, token=None))

@@ -67,7 +67,9 @@ def keyword_set(
     ] = None,
 ) -> KeywordSetOut:
     """The words a set matches, for the languages asked for."""
-    return KeywordSetOut.of(ledger.keyword_set(principal, name, language or LANGUAGES))
+    return KeywordSetOut.of(
+        ledger.keyword_set(principal, keyword_set=name, languages=language or LANGUAGES)
+    )
 
 
 @router.post("/{name}/words", response_model=KeywordSetOut, responses=error_responses(409))
@@ -78,7 +80,9 @@ def add_word(
     return idem.run(
         200,
         lambda: KeywordSetOut.of(
-            ledger.add_keyword(principal, body.kind, body.word, name, body.language)
+            ledger.add_keyword(
+                principal, body.kind, body.word, keyword_set=name, language=body.language
+            )
         ),
     )
 
@@ -93,4 +97,6 @@ def remove_word(
     language: Annotated[str, Query(min_length=1, max_length=8)] = ANY_LANGUAGE,
 ) -> KeywordSetOut:
     """Stop a word matching as a kind (group admins); STOP, QUIT, END, … stay (409)."""
-    return KeywordSetOut.of(ledger.remove_keyword(principal, kind, word, name, language))
+    return KeywordSetOut.of(
+        ledger.remove_keyword(principal, kind, word, keyword_set=name, language=language)
+    )

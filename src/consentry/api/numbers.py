@@ -86,14 +86,14 @@ def configure_number(
         principal,
         number,
         body.scope,
-        body.channels,
-        body.keyword_set,
-        body.languages,
-        body.help_text,
-        body.opt_out_text,
-        body.opt_in_text,
-        body.unsubscribe_digit,
-        body.free_text,
+        channels=body.channels,
+        keyword_set=body.keyword_set,
+        languages=body.languages,
+        help_text=body.help_text,
+        opt_out_text=body.opt_out_text,
+        opt_in_text=body.opt_in_text,
+        unsubscribe_digit=body.unsubscribe_digit,
+        free_text=body.free_text,
     )
     return NumberOut.of(config)
 

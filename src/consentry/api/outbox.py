@@ -78,7 +78,7 @@ def list_outbox(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> OutboxPage:
     """The group's messages waiting to be sent (or all, with ``pending=false``)."""
-    found = ledger.list_outbox(principal, pending, limit, after)
+    found = ledger.list_outbox(principal, pending_only=pending, limit=limit, after=after)
     following = found[-1].id if len(found) == limit else None
     return OutboxPage(messages=[OutboxMessage.of(i) for i in found], next=following)
 

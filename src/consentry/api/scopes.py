@@ -52,7 +52,7 @@ def add_scope(
     body: ScopeIn, ledger: LedgerDep, principal: PrincipalDep, idem: IdempotencyDep
 ) -> Response:
     """Add a client or user scope (admins, within their scope)."""
-    return idem.run(201, lambda: ScopeOut.of(ledger.add_scope(principal, body.id, body.name)))
+    return idem.run(201, lambda: ScopeOut.of(ledger.add_scope(principal, body.id, name=body.name)))
 
 
 @router.get("/{scope_id:path}", response_model=ScopeOut)

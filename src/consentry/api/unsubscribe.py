@@ -53,5 +53,5 @@ def unsubscribe_headers(
     ] = None,
 ) -> UnsubscribeHeaders:
     """``List-Unsubscribe`` and ``List-Unsubscribe-Post`` for the contact at a scope."""
-    values = ledger.unsubscribe_headers(principal, contact_id, scope, mailto)
+    values = ledger.unsubscribe_headers(principal, contact_id, scope, mailto=mailto)
     return UnsubscribeHeaders.model_validate(values)

@@ -42,7 +42,7 @@ DIGEST_FORMAT = "consentry-digest/v1"
 @pass_env
 def history(env: Env, contact_id: str, group: str, channel: str | None, as_json: bool) -> None:
     """A contact's consent history, oldest first, with actor, source and evidence."""
-    events = env.ledger().history(operator(group), contact_id, channel)
+    events = env.ledger().history(operator(group), contact_id, channel=channel)
     if as_json:
         echo_json([event_data(e) for e in events])
     else:
@@ -75,7 +75,7 @@ def status_at(
     env: Env, contact_id: str, channel: str, scope: str, at: datetime, as_json: bool
 ) -> None:
     """The status at a past moment, as recorded then, and the event that set it."""
-    found = env.ledger().status_at(operator(scope), contact_id, channel, scope, at)
+    found = env.ledger().status_at(operator(scope), contact_id, channel, scope, at=at)
     if as_json:
         echo_json(status_at_data(found))
     else:
@@ -94,7 +94,7 @@ def status_at(
 def verify(env: Env, digest_file: IO[str] | None, as_json: bool) -> None:
     """Recompute every hash chain; on tampering name the first event and exit 2."""
     against = read_digest(digest_file) if digest_file else None
-    report = env.ledger().verify(operator(DEPLOYMENT), against)
+    report = env.ledger().verify(operator(DEPLOYMENT), against=against)
     if as_json:
         echo_json(verify_data(report))
     elif report.ok:

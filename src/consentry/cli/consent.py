@@ -42,7 +42,7 @@ def opt_in(
         contact_id,
         channel,
         scope,
-        evidence_of(evidence, evidence_file),
+        evidence=evidence_of(evidence, evidence_file),
         source=Source.CLI,
     )
     click.echo(event_line(event))
@@ -117,8 +117,8 @@ def resubscribe(
         contact_id,
         channel,
         scope,
-        reason,
-        evidence_of(evidence, evidence_file),
+        reason=reason,
+        evidence=evidence_of(evidence, evidence_file),
         source=Source.CLI,
     )
     click.echo(event_line(event))
@@ -140,7 +140,7 @@ def check(
     env: Env, contact_id: str, channel: str, scope: str, category: str, as_json: bool
 ) -> None:
     """Is a send allowed now? Prints allowed or refused and why; exit status 0 or 1."""
-    decision = env.ledger().check(operator(scope), contact_id, channel, scope, category)
+    decision = env.ledger().check(operator(scope), contact_id, channel, scope, category=category)
     if as_json:
         echo_json(decision_data(decision))
     else:

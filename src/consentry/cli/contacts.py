@@ -20,7 +20,7 @@ def scopes() -> None:
 @pass_env
 def scopes_add(env: Env, scope_id: str, name: str | None) -> None:
     """Add a group, a client under a group, or a user under a client."""
-    scope = env.ledger().add_scope(operator(scope_id), scope_id, name)
+    scope = env.ledger().add_scope(operator(scope_id), scope_id, name=name)
     click.echo(f"Added {scope.kind.value} {scope.id} ({scope.name})")
 
 

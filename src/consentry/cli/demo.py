@@ -101,14 +101,20 @@ STORIES: dict[int, list[Step]] = {
             cid,
             "email",
             "demo/newsletters",
-            "contact_asked",
-            {"request": "Phoned the help desk: 'please put me back on the newsletter'"},
+            reason="contact_asked",
+            evidence={"request": "Phoned the help desk: 'please put me back on the newsletter'"},
             source=Source.CLI,
         ),
     ],
     10: [contact_stops("email", "demo/newsletters", Source.ONE_CLICK, "List-Unsubscribe-Post")],
-    12: [lambda led, who, cid: led.record_bounce(who, cid, "email", {"smtp": "550 5.1.1"})],
-    14: [lambda led, who, cid: led.record_complaint(who, cid, "email", {"feedback": "abuse"})],
+    12: [
+        lambda led, who, cid: led.record_bounce(who, cid, "email", evidence={"smtp": "550 5.1.1"})
+    ],
+    14: [
+        lambda led, who, cid: led.record_complaint(
+            who, cid, "email", evidence={"feedback": "abuse"}
+        )
+    ],
     15: [admin_opts_out("email", "demo")],
     27: [
         lambda led, who, cid: led.request_confirmation(
@@ -116,7 +122,7 @@ STORIES: dict[int, list[Step]] = {
             cid,
             "email",
             "demo/newsletters",
-            {"signup_form": "footer", "ip": "192.0.2.27"},
+            evidence={"signup_form": "footer", "ip": "192.0.2.27"},
             source=Source.SIGNUP_FORM,
         )
     ],
@@ -136,7 +142,7 @@ def usual_opt_ins(number: int) -> list[Step]:
 def opts_in(channel: str, scope: str, name: str) -> Step:
     """An operator's opt-in with evidence of written permission."""
     return lambda led, who, cid: led.opt_in(
-        who, cid, channel, scope, written(name), source=Source.CLI
+        who, cid, channel, scope, evidence=written(name), source=Source.CLI
     )
 
 
@@ -145,7 +151,7 @@ def add_scopes(ledger: Ledger, who: Principal) -> int:
     added = 0
     for scope_id, name in SCOPES:
         try:
-            ledger.add_scope(who, scope_id, name)
+            ledger.add_scope(who, scope_id, name=name)
             added += 1
         except ScopeExists:
             pass
@@ -192,6 +198,6 @@ def ensure_admin_key(ledger: Ledger, who: Principal) -> None:
     if existing:
         click.echo(f"Admin API key {existing[0].id} exists (its secret was shown on first run).")
         return
-    key, secret = ledger.create_api_key(who, Role.ADMIN, GROUP, KEY_NAME)
+    key, secret = ledger.create_api_key(who, Role.ADMIN, GROUP, name=KEY_NAME)
     click.echo(f"Admin API key {key.id} for scope {GROUP}: {secret}")
     click.echo("Keep the secret now: it cannot be shown again.")

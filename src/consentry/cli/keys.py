@@ -25,7 +25,7 @@ def keys() -> None:
 @pass_env
 def keys_create(env: Env, role: str, scope: str, name: str | None, as_json: bool) -> None:
     """Create an API key bound to a role and a scope; print its id and secret."""
-    key, secret = env.ledger().create_api_key(operator(scope), Role(role), scope, name or "")
+    key, secret = env.ledger().create_api_key(operator(scope), Role(role), scope, name=name or "")
     if as_json:
         echo_json({**key_data(key), "secret": secret})
         return

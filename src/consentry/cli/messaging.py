@@ -95,14 +95,14 @@ def numbers_configure(
         operator(scope),
         number,
         scope,
-        channels,
-        keyword_set,
-        languages or LANGUAGES,
-        help_text,
-        opt_out_text,
-        opt_in_text,
-        digit,
-        free_text,
+        channels=channels,
+        keyword_set=keyword_set,
+        languages=languages or LANGUAGES,
+        help_text=help_text,
+        opt_out_text=opt_out_text,
+        opt_in_text=opt_in_text,
+        unsubscribe_digit=digit,
+        free_text=free_text,
     )
     if as_json:
         echo_json(number_data(config))
@@ -150,7 +150,9 @@ def keywords_add(
     env: Env, word: str, group: str, keyword_set: str, kind: str, language: str
 ) -> None:
     """Make WORD match as a kind in a keyword set."""
-    found = env.ledger().add_keyword(operator(group), kind, word, keyword_set, language)
+    found = env.ledger().add_keyword(
+        operator(group), kind, word, keyword_set=keyword_set, language=language
+    )
     click.echo(f"Added {word!r} as {kind} to {found.name}")
 
 
@@ -163,7 +165,9 @@ def keywords_remove(
     env: Env, word: str, group: str, keyword_set: str, kind: str, language: str
 ) -> None:
     """Stop WORD matching as a kind (the FCC's opt-out words cannot be removed)."""
-    found = env.ledger().remove_keyword(operator(group), kind, word, keyword_set, language)
+    found = env.ledger().remove_keyword(
+        operator(group), kind, word, keyword_set=keyword_set, language=language
+    )
     click.echo(f"Removed {word!r} as {kind} from {found.name}")
 
 
@@ -177,7 +181,9 @@ def keywords_show(
     env: Env, group: str, keyword_set: str, languages: tuple[str, ...], as_json: bool
 ) -> None:
     """Show the words a keyword set matches, by kind."""
-    found = env.ledger().keyword_set(operator(group), keyword_set, languages or LANGUAGES)
+    found = env.ledger().keyword_set(
+        operator(group), keyword_set=keyword_set, languages=languages or LANGUAGES
+    )
     if as_json:
         echo_json(keyword_data(found))
         return
@@ -202,7 +208,9 @@ def outbox_list(
     env: Env, group: str, every: bool, limit: int, after: str | None, as_json: bool
 ) -> None:
     """List a group's outbox, oldest first (pending only unless --all)."""
-    found = env.ledger().list_outbox(operator(group), not every, limit, after)
+    found = env.ledger().list_outbox(
+        operator(group), pending_only=not every, limit=limit, after=after
+    )
     if as_json:
         echo_json([outbox_data(i) for i in found])
         return
@@ -227,7 +235,7 @@ def outbox_list(
 @pass_env
 def expire_confirmations(env: Env, group: str, limit: int) -> None:
     """Record the expiry of a group's confirmation requests past their time."""
-    count = env.ledger().expire_confirmations(operator(group), limit)
+    count = env.ledger().expire_confirmations(operator(group), limit=limit)
     click.echo(f"Expired {count} confirmation request{'' if count == 1 else 's'}")
 
 

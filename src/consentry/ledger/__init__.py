@@ -1,33 +1,34 @@
-"""The use cases, one method per verb, behind the ``Ledger`` facade (STYLE §2).
+"""The use cases: plain functions over a ``Context``, one module per concept (STYLE §2).
 
-A ``Ledger`` is built by ``bootstrap.build`` (or ``consentry.open_ledger``) from ports: the
-store (also the unit of work), a clock and the address adapter. Every command takes the
-calling ``Principal`` first; refusals are ``ConsentryError``s with stable codes, answers are
-values.
+==================  ===========================================================
+module              use cases
+==================  ===========================================================
+scopes, contacts    add / get / list scopes; add / find / list / update contacts
+consent             opt_in, opt_out, resubscribe, request_confirmation, confirm
+confirmations       request_double_opt_in, send_confirmation, expire_confirmations
+eligibility         check, check_many, resolve_audience
+history             history, status_at
+deliverability      record_bounce, record_complaint, clear_suppression
+integrity           verify, export_digest
+preferences         the hosted pages' signed links: unsubscribe, opt back in, confirm
+public_request      the public "manage my preferences" request and its rate limit
+inbound             receive_message (STOP, START, HELP), press_key (the keypad digit)
+numbers, keywords   receiving numbers, keyword sets
+outbox              list_outbox, mark_sent
+keys, idempotency   API keys; authenticate and idempotency claims (for entrypoints)
+==================  ===========================================================
+
+Every command takes the calling ``Principal`` first, then the identifying arguments; the rest
+is keyword-only. Refusals are ``ConsentryError``s with stable codes; answers are values.
+``Ledger`` (facade.py) is the library's class over them; ``bootstrap.build`` makes one.
 """
 
 from __future__ import annotations
 
-from consentry.ledger.consent import ConsentCommands
-from consentry.ledger.contacts import ContactCommands
-from consentry.ledger.idempotency import IdempotencyKeys
-from consentry.ledger.inbound import InboundCommands
-from consentry.ledger.integrity import Digest, Integrity, VerifyReport
-from consentry.ledger.keys import KeyCommands
-from consentry.ledger.preferences import PreferenceCommands
-from consentry.ledger.reads import Audience, CheckRequest, Reads, StatusAt
+from consentry.ledger.context import Context
+from consentry.ledger.eligibility import Audience, CheckRequest
+from consentry.ledger.facade import Ledger
+from consentry.ledger.history import StatusAt
+from consentry.ledger.integrity import Digest, VerifyReport
 
-__all__ = ["Audience", "CheckRequest", "Digest", "Ledger", "StatusAt", "VerifyReport"]
-
-
-class Ledger(
-    PreferenceCommands,
-    ContactCommands,
-    ConsentCommands,
-    Reads,
-    Integrity,
-    KeyCommands,
-    IdempotencyKeys,
-    InboundCommands,
-):
-    """Consentry as a library: every use case as a method."""
+__all__ = ["Audience", "CheckRequest", "Context", "Digest", "Ledger", "StatusAt", "VerifyReport"]

@@ -1,9 +1,10 @@
 """Idempotency keys: a retried request is answered from its saved response (docs/decisions).
 
-``begin_idempotent`` claims ``(caller, key)`` in its own committed transaction before the
-command runs; the caller then runs the command and saves the response with
-``finish_idempotent`` (or gives the claim up with ``release_idempotent`` when nothing was
-written). A second request with the same key:
+For entrypoints (the API's ``Idempotency-Key``), not on the ``Ledger`` facade, except the
+maintenance sweep ``prune_idempotency_keys``. ``begin_idempotent`` claims ``(caller, key)``
+in its own committed transaction before the command runs; the caller then runs the command
+and saves the response with ``finish_idempotent`` (or gives the claim up with
+``release_idempotent`` when nothing was written). A second request with the same key:
 
 =================================  =======================================================
 stored                             answer
@@ -23,7 +24,7 @@ from datetime import timedelta
 from consentry.core.access import IdempotencyClaim, IdempotencyRecord, IdempotencyState
 from consentry.core.errors import IdempotencyConflict, IdempotencyInProgress, Invalid
 from consentry.core.permissions import Capability, Principal, authorise
-from consentry.ledger.base import LedgerBase
+from consentry.ledger.context import Context
 
 #: How long a saved response answers retries (Stripe keeps keys at least 24 hours).
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -39,48 +40,46 @@ def owner_of(principal: Principal) -> str:
     return f"{principal.role.value}:{principal.scope_id}:{principal.id}"[:200]
 
 
-class IdempotencyKeys(LedgerBase):
-    """Claim, finish and release idempotency keys."""
+def begin_idempotent(
+    ctx: Context, principal: Principal, key: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    """Claim the key (``None``: run the command) or return the saved response to replay."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise Invalid(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
+    now = ctx.clock.now()
+    claim = IdempotencyClaim(owner_of(principal), key, fingerprint, now)
+    with ctx.store.transaction() as tx:
+        found = tx.claim_idempotency(claim, now - IDEMPOTENCY_LEASE, now - IDEMPOTENCY_TTL)
+        tx.commit()
+    if found is None:
+        return None
+    if found.fingerprint != fingerprint:
+        raise IdempotencyConflict("this Idempotency-Key was used for a different request", key=key)
+    if found.state is not IdempotencyState.DONE:
+        raise IdempotencyInProgress(
+            "a request with this Idempotency-Key is still running; retry shortly", key=key
+        )
+    return found
 
-    def begin_idempotent(
-        self, principal: Principal, key: str, fingerprint: str
-    ) -> IdempotencyRecord | None:
-        """Claim the key (``None``: run the command) or return the saved response to replay."""
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            raise Invalid(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
-        now = self.clock.now()
-        claim = IdempotencyClaim(owner_of(principal), key, fingerprint, now)
-        with self.store.transaction() as tx:
-            found = tx.claim_idempotency(claim, now - IDEMPOTENCY_LEASE, now - IDEMPOTENCY_TTL)
-            tx.commit()
-        if found is None:
-            return None
-        if found.fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was used for a different request", key=key
-            )
-        if found.state is not IdempotencyState.DONE:
-            raise IdempotencyInProgress(
-                "a request with this Idempotency-Key is still running; retry shortly", key=key
-            )
-        return found
 
-    def finish_idempotent(self, principal: Principal, key: str, status: int, body: str) -> None:
-        """Save the response of a claimed request for its retries."""
-        with self.store.transaction() as tx:
-            tx.finish_idempotency(owner_of(principal), key, status, body)
-            tx.commit()
+def finish_idempotent(ctx: Context, principal: Principal, key: str, status: int, body: str) -> None:
+    """Save the response of a claimed request for its retries."""
+    with ctx.store.transaction() as tx:
+        tx.finish_idempotency(owner_of(principal), key, status, body)
+        tx.commit()
 
-    def release_idempotent(self, principal: Principal, key: str) -> None:
-        """Give up a claim whose request failed before writing anything."""
-        with self.store.transaction() as tx:
-            tx.release_idempotency(owner_of(principal), key)
-            tx.commit()
 
-    def prune_idempotency_keys(self, principal: Principal) -> int:
-        """Delete records older than the TTL; returns how many went."""
-        authorise(principal, Capability.MANAGE_KEYS)
-        with self.store.transaction() as tx:
-            count = tx.prune_idempotency(self.clock.now() - IDEMPOTENCY_TTL)
-            tx.commit()
-        return count
+def release_idempotent(ctx: Context, principal: Principal, key: str) -> None:
+    """Give up a claim whose request failed before writing anything."""
+    with ctx.store.transaction() as tx:
+        tx.release_idempotency(owner_of(principal), key)
+        tx.commit()
+
+
+def prune_idempotency_keys(ctx: Context, principal: Principal) -> int:
+    """Delete records older than the TTL; returns how many went."""
+    authorise(principal, Capability.MANAGE_KEYS)
+    with ctx.store.transaction() as tx:
+        count = tx.prune_idempotency(ctx.clock.now() - IDEMPOTENCY_TTL)
+        tx.commit()
+    return count

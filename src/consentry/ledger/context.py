@@ -1,0 +1,51 @@
+"""The small bundle every use case takes: the ports, the channel policy and two memos.
+
+A use case is a plain function ``verb(ctx, principal, identifying…, *, options…)``. It opens
+its own unit of work on ``ctx.store`` and reads the time from ``ctx.clock``; nothing else of
+the world reaches it. ``bootstrap.build`` makes the context; ``Ledger`` (facade.py) wraps it
+for library users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from consentry.core.channels import ChannelPolicy
+from consentry.core.scopes import Scope
+from consentry.ledger.ports import Addresses, Clock, Outbox, Signer, Store
+
+DEFAULT_CONFIRMATION_TTL = timedelta(days=7)
+NUMBER_KEYS_KEPT = 4096  # remembered spellings of receiving numbers (numbers.number_key)
+
+
+@dataclass(slots=True)
+class Memo:
+    """What a context remembers between calls: facts that never change once true.
+
+    Scopes are never renamed or deleted, and a receiving number's stored spelling is a pure
+    function of how it was written; both are read on every command, so they are kept here.
+    """
+
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    number_keys: dict[str, str] = field(default_factory=dict)
+
+    def remember_number(self, given: str, key: str) -> None:
+        """Remember a number's stored spelling, forgetting all once the memo is full."""
+        if len(self.number_keys) >= NUMBER_KEYS_KEPT:
+            self.number_keys.clear()
+        self.number_keys[given] = key
+
+
+@dataclass(slots=True)
+class Context:
+    """The ports a use case works through (STYLE §2) and the deployment's channel policy."""
+
+    store: Store
+    clock: Clock
+    addresses: Addresses
+    policy: ChannelPolicy = field(default_factory=ChannelPolicy)
+    confirmation_ttl: timedelta = DEFAULT_CONFIRMATION_TTL
+    outbox: Outbox | None = None
+    signer: Signer | None = None  # signed links of the hosted pages
+    memo: Memo = field(default_factory=Memo)

@@ -1,0 +1,144 @@
+"""Answers for senders: may we send this now, and who of a segment may we send to (SPEC §2, §5).
+
+A check is one read on the store's eligibility path; an audience is one set-based query
+streamed in id order, its exclusions counted by reason. Both are values, never refusals:
+``Decision(allowed=False, reason=…)`` is a normal answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from consentry.core.audience import AudienceQuery, AudienceRow, Segment
+from consentry.core.channels import AddressKind, Channel, parse_channel
+from consentry.core.eligibility import Category, Decision, Reason, decide, parse_category
+from consentry.core.errors import ContactNotFound
+from consentry.core.permissions import Capability, Principal, authorise
+from consentry.core.scopes import path_to_root
+from consentry.ledger.context import Context
+from consentry.ledger.ports import Tx
+from consentry.ledger.steps import load_scope
+
+ELIGIBLE = (Reason.OPTED_IN, Reason.TRANSACTIONAL, Reason.OPT_IN_CONFIRMATION)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    """One item of a batch eligibility check."""
+
+    contact_id: str
+    channel: str
+    scope_id: str
+    category: str = Category.MARKETING.value
+
+
+@dataclass(slots=True)
+class Audience:
+    """An audience being resolved: iterate ``eligible``; ``excluded`` is complete afterwards."""
+
+    rows: Iterator[AudienceRow]
+    excluded: Counter[Reason] = field(default_factory=Counter)
+    unknown: int = 0
+    eligible_count: int = 0
+
+    def __iter__(self) -> Iterator[AudienceRow]:
+        for row in self.all_rows():
+            if row.reason in ELIGIBLE:
+                yield row
+
+    def all_rows(self) -> Iterator[AudienceRow]:
+        """Every contact with its reason, eligible or not (a campaign add check)."""
+        for row in self.rows:
+            if row.reason in ELIGIBLE:
+                self.eligible_count += 1
+            else:
+                self.excluded[row.reason] += 1
+            yield row
+
+
+def check(
+    ctx: Context,
+    principal: Principal,
+    contact_id: str,
+    channel: str | Channel,
+    scope_id: str,
+    *,
+    category: str | Category = Category.MARKETING,
+) -> Decision:
+    """May we send this now? Allowed, or refused with a reason (one read)."""
+    request = CheckRequest(contact_id, str(channel), scope_id, str(category))
+    return check_many(ctx, principal, [request])[0]
+
+
+def check_many(
+    ctx: Context, principal: Principal, requests: Sequence[CheckRequest]
+) -> list[Decision]:
+    """Eligibility for many (contact, channel, scope, category) in one read transaction."""
+    authorise(principal, Capability.CHECK)
+    now = ctx.clock.now()
+    decisions: list[Decision] = []
+    with ctx.store.reader() as tx:
+        scopes: dict[str, str] = {}
+        for req in requests:
+            channel = ctx.policy.require_enabled(parse_channel(req.channel))
+            category = parse_category(req.category)
+            if req.scope_id not in scopes:
+                scope = load_scope(ctx, tx, principal, req.scope_id)
+                authorise(principal, Capability.CHECK, scope.id)
+                scopes[req.scope_id] = scope.id
+            path = path_to_root(scopes[req.scope_id])
+            found = tx.situation(principal.group_id, req.contact_id, channel, path)
+            if found is None:
+                raise ContactNotFound(f"no contact {req.contact_id!r}", contact_id=req.contact_id)
+            decisions.append(decide(found, path, category, now, ctx.policy))
+    return decisions
+
+
+def resolve_audience(
+    ctx: Context,
+    principal: Principal,
+    segment: Segment,
+    channel: str | Channel,
+    scope_id: str,
+    *,
+    category: str | Category = Category.MARKETING,
+) -> Audience:
+    """The segment's eligible contacts, streamed, with exclusions counted by reason."""
+    authorise(principal, Capability.CHECK)
+    chan = ctx.policy.require_enabled(parse_channel(str(channel)))
+    cat = parse_category(str(category))
+    with ctx.store.transaction(write=False) as tx:
+        scope = load_scope(ctx, tx, principal, scope_id)
+        authorise(principal, Capability.CHECK, scope.id)
+        segment, unknown = _resolve_addresses(ctx, tx, principal.group_id, segment)
+    query = AudienceQuery(
+        group_id=principal.group_id,
+        channel=chan,
+        path=path_to_root(scope.id),
+        now=ctx.clock.now(),
+        transactional_bypass=cat is Category.TRANSACTIONAL
+        and chan in ctx.policy.transactional_bypass,
+        confirmation_only=cat is Category.OPT_IN_CONFIRMATION,
+        segment=segment,
+    )
+    return Audience(ctx.store.audience(query), unknown=unknown)
+
+
+def _resolve_addresses(
+    ctx: Context, tx: Tx, group_id: str, segment: Segment
+) -> tuple[Segment, int]:
+    """The segment with its addresses turned into contact ids, and how many were unknown."""
+    if segment.emails is None and segment.mobiles is None:
+        return segment, 0
+    ids: set[str] = set(segment.contact_ids or [])
+    unknown = 0
+    pairs = [(AddressKind.EMAIL, ctx.addresses.email, segment.emails or [])]
+    pairs.append((AddressKind.MOBILE, ctx.addresses.mobile, segment.mobiles or []))
+    for kind, normalise, values in pairs:
+        digests = {ctx.addresses.digest(kind, normalise(v)) for v in values}
+        found = tx.find_contact_ids(group_id, kind, sorted(digests))
+        unknown += len(digests) - len(found)
+        ids.update(found.values())
+    return Segment(sorted(ids), None, None, segment.list_name, segment.attribute), unknown

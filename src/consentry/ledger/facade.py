@@ -1,0 +1,155 @@
+"""``Ledger``: Consentry as a library, one method per use case (STYLE §1).
+
+The class holds a ``Context`` and nothing else; each method forwards to the use-case function
+of the same name with the context first, so its signature and docstring are the function's
+(``help(Ledger.opt_out)`` shows them). It inherits nothing. Transport plumbing — API-key
+authentication, idempotency claims, the public request's rate limit, the inbound webhook's
+principal — is not here: entrypoints call those functions with ``ledger.context``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
+
+from consentry.core.channels import ChannelPolicy
+from consentry.ledger import (
+    confirmations,
+    consent,
+    contacts,
+    deliverability,
+    eligibility,
+    idempotency,
+    integrity,
+    keys,
+    keywords,
+    numbers,
+    preferences,
+    public_request,
+    scopes,
+)
+from consentry.ledger import history as history_reads
+from consentry.ledger import inbound as inbound_messages
+from consentry.ledger import outbox as outbox_queue
+from consentry.ledger.context import Context
+from consentry.ledger.ports import Clock, Outbox, Signer, Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _delegate(
+    use_case: Callable[Concatenate[Context, P], R],
+) -> Callable[Concatenate[Ledger, P], R]:
+    """A method that calls ``use_case`` with the ledger's context first."""
+
+    @wraps(use_case)
+    def method(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return use_case(self.context, *args, **kwargs)
+
+    signature = inspect.signature(use_case)
+    params = list(signature.parameters.values())
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(parameters=[self_param, *params[1:]])  # type: ignore[attr-defined]
+    return method
+
+
+class Ledger:
+    """Consentry as a library: every use case as a method over one context."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    @property
+    def store(self) -> Store:
+        """The store (also the unit of work) this ledger writes to."""
+        return self.context.store
+
+    @property
+    def clock(self) -> Clock:
+        """Where this ledger's time comes from."""
+        return self.context.clock
+
+    @property
+    def policy(self) -> ChannelPolicy:
+        """The deployment's channels and transactional rules."""
+        return self.context.policy
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """Where Consentry's own messages go."""
+        return self.context.outbox
+
+    @property
+    def signer(self) -> Signer | None:
+        """The signer of the hosted pages' links."""
+        return self.context.signer
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.context.store.close()
+
+    # ── scopes and contacts ──
+    add_scope = _delegate(scopes.add_scope)
+    get_scope = _delegate(scopes.get_scope)
+    list_scopes = _delegate(scopes.list_scopes)
+    add_contact = _delegate(contacts.add_contact)
+    get_contact = _delegate(contacts.get_contact)
+    find_contact = _delegate(contacts.find_contact)
+    list_contacts = _delegate(contacts.list_contacts)
+    update_contact = _delegate(contacts.update_contact)
+
+    # ── consent ──
+    opt_in = _delegate(consent.opt_in)
+    opt_out = _delegate(consent.opt_out)
+    resubscribe = _delegate(consent.resubscribe)
+    request_confirmation = _delegate(consent.request_confirmation)
+    confirm = _delegate(consent.confirm)
+    request_double_opt_in = _delegate(confirmations.request_double_opt_in)
+    send_confirmation = _delegate(confirmations.send_confirmation)
+    expire_confirmations = _delegate(confirmations.expire_confirmations)
+
+    # ── answers and evidence ──
+    check = _delegate(eligibility.check)
+    check_many = _delegate(eligibility.check_many)
+    resolve_audience = _delegate(eligibility.resolve_audience)
+    history = _delegate(history_reads.history)
+    status_at = _delegate(history_reads.status_at)
+
+    # ── deliverability and integrity ──
+    record_bounce = _delegate(deliverability.record_bounce)
+    record_complaint = _delegate(deliverability.record_complaint)
+    clear_suppression = _delegate(deliverability.clear_suppression)
+    verify = _delegate(integrity.verify)
+    export_digest = _delegate(integrity.export_digest)
+
+    # ── what the contact does through signed links ──
+    unsubscribe_headers = _delegate(preferences.unsubscribe_headers)
+    open_page = _delegate(preferences.open_page)
+    one_click_unsubscribe = _delegate(preferences.one_click_unsubscribe)
+    unsubscribe = _delegate(preferences.unsubscribe)
+    opt_back_in = _delegate(preferences.opt_back_in)
+    open_confirmation = _delegate(preferences.open_confirmation)
+    confirm_link = _delegate(preferences.confirm_link)
+    send_preferences_link = _delegate(public_request.send_preferences_link)
+
+    # ── inbound messages, numbers, keyword sets, the outbox ──
+    receive_message = _delegate(inbound_messages.receive_message)
+    press_key = _delegate(inbound_messages.press_key)
+    configure_number = _delegate(numbers.configure_number)
+    get_number = _delegate(numbers.get_number)
+    list_numbers = _delegate(numbers.list_numbers)
+    number_key = _delegate(numbers.number_key)
+    add_keyword = _delegate(keywords.add_keyword)
+    remove_keyword = _delegate(keywords.remove_keyword)
+    keyword_set = _delegate(keywords.keyword_set)
+    list_outbox = _delegate(outbox_queue.list_outbox)
+    mark_sent = _delegate(outbox_queue.mark_sent)
+
+    # ── API keys ──
+    create_api_key = _delegate(keys.create_api_key)
+    list_api_keys = _delegate(keys.list_api_keys)
+    revoke_api_key = _delegate(keys.revoke_api_key)
+    prune_idempotency_keys = _delegate(idempotency.prune_idempotency_keys)

@@ -1,0 +1,186 @@
+"""The steps of one inbound message inside its transaction: claim, find the contact, reply, finish.
+
+``claim`` authorises the provider's principal, finds the receiving number and claims
+(provider, message id) so that a retry is answered from the stored outcome; ``finish`` queues
+the reply in the same transaction when the outbox can, and stores the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from consentry.core.channels import AddressKind, Channel
+from consentry.core.contacts import Contact
+from consentry.core.errors import Invalid
+from consentry.core.ids import new_id
+from consentry.core.keywords import Match
+from consentry.core.messaging import InboundOutcome, InboundRecord, NumberConfig, OutboundMessage
+from consentry.core.permissions import Capability, Principal, authorise
+from consentry.ledger.context import Context
+from consentry.ledger.numbers import number_config, number_key, strip_prefix
+from consentry.ledger.ports import TransactionalOutbox, Tx
+
+
+class ReplyCategory(StrEnum):
+    """The category of Consentry's own replies in the outbox. Add, never rename or remove."""
+
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    OPT_IN_CONFIRMATION = "opt_in_acknowledgement"
+    HELP = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    """What an inbound message did; ``replayed`` when it was a provider's retry."""
+
+    outcome: InboundOutcome
+    rule: str | None = None
+    contact_id: str | None = None
+    event_ids: tuple[str, ...] = ()
+    reply: str | None = None
+    reply_id: str | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One inbound message being handled (inside its transaction)."""
+
+    principal: Principal
+    number: NumberConfig
+    record: InboundRecord
+    mobile: str
+    evidence: Mapping[str, Any]
+
+
+def claim(
+    ctx: Context,
+    tx: Tx,
+    principal: Principal,
+    provider: str,
+    message_id: str,
+    from_: str,
+    to: str,
+    channel: Channel,
+    received_at: datetime | None,
+) -> InboundMessage | InboundResult:
+    """Authorise, find the number and claim the message id; a replay's stored result."""
+    authorise(principal, Capability.DELIVER_INBOUND)
+    provider, message_id = _ident(provider, 32), _ident(message_id, 200)
+    mobile = ctx.addresses.mobile(strip_prefix(from_))
+    number = number_config(tx, principal, number_key(ctx, to))
+    authorise(principal, Capability.DELIVER_INBOUND, number.scope_id)
+    now = ctx.clock.now()
+    record = InboundRecord(
+        provider, message_id, number.group_id, number.number, channel, received_at or now, now
+    )
+    stored = tx.claim_inbound(record)
+    if stored is not None:
+        return _replayed(stored)
+    evidence = {
+        "provider": provider,
+        "message_id": message_id,
+        "from": mobile,
+        "to": number.number,
+        "channel": channel.value,
+        "received_at": record.received_at.isoformat(),
+    }
+    return InboundMessage(principal, number, record, mobile, evidence)
+
+
+def contact_of(ctx: Context, tx: Tx, msg: InboundMessage, create: bool) -> Contact | None:
+    """The group's contact with this mobile number; a minimal new one when asked."""
+    group_id = msg.number.group_id
+    digest = ctx.addresses.digest(AddressKind.MOBILE, msg.mobile)
+    found = tx.find_contact_id(group_id, AddressKind.MOBILE, digest)
+    if found is not None:
+        return Contact(found, group_id)  # the events need only its id and group
+    if not create:
+        return None
+    now = ctx.clock.now()
+    contact = Contact(
+        new_id("ct", now), group_id, mobile=msg.mobile, created_at=now,
+        attributes={"created_from": f"inbound {msg.record.channel.value}"},
+    )  # fmt: skip
+    tx.add_contact(contact, {AddressKind.MOBILE: digest})
+    return contact
+
+
+def reply_to(
+    msg: InboundMessage, contact: Contact | None, text: str, category: ReplyCategory
+) -> OutboundMessage:
+    return OutboundMessage(
+        group_id=msg.number.group_id,
+        contact_id=contact.id if contact else "",
+        channel=msg.record.channel,
+        to=msg.mobile,
+        body=text,
+        category=category.value,
+        sender=msg.number.number,
+        reply_to_message_id=f"{msg.record.provider}:{msg.record.message_id}",
+    )
+
+
+def finish(
+    ctx: Context, tx: Tx, msg: InboundMessage, result: InboundResult, reply: OutboundMessage | None
+) -> tuple[InboundResult, OutboundMessage | None]:
+    """Queue the reply in ``tx`` when the outbox can, and store the outcome."""
+    reply_id: str | None = None
+    later = reply
+    if reply is not None and isinstance(ctx.outbox, TransactionalOutbox):
+        reply_id = ctx.outbox.enqueue(tx, reply, ctx.clock.now())
+        later = None if reply_id is not None else reply
+    result = replace(result, reply=reply.body if reply else result.reply, reply_id=reply_id)
+    tx.finish_inbound(
+        replace(
+            msg.record,
+            outcome=result.outcome,
+            contact_id=result.contact_id,
+            rule=result.rule,
+            event_ids=result.event_ids,
+            reply_id=reply_id,
+        )
+    )
+    return result, later
+
+
+def evidence_of(msg: InboundMessage, text: str, found: Match | None) -> dict[str, Any]:
+    return {
+        **msg.evidence,
+        "body": text,
+        "matched_rule": found.rule if found else None,
+        "language": found.language if found else None,
+    }
+
+
+def language_of(found: Match, number: NumberConfig) -> str:
+    """Answer in the keyword's language; English keywords (used everywhere) in the number's."""
+    if found.language is not None and found.language != "en":
+        return found.language
+    return number.languages[0] if number.languages else "en"
+
+
+def id_of(contact: Contact | None) -> str | None:
+    return contact.id if contact is not None else None
+
+
+def _replayed(stored: InboundRecord) -> InboundResult:
+    return InboundResult(
+        outcome=stored.outcome,
+        rule=stored.rule,
+        contact_id=stored.contact_id,
+        event_ids=stored.event_ids,
+        reply_id=stored.reply_id,
+        replayed=True,
+    )
+
+
+def _ident(value: str, limit: int) -> str:
+    text = value.strip()
+    if not text or len(text) > limit:
+        raise Invalid(f"an inbound message needs an id of 1 to {limit} characters")
+    return text
