@@ -1,4 +1,7 @@
-"""A small typed Python client for the Consentry REST API, on httpx.
+"""The client for OTHER programs: a small typed Python client of the Consentry REST API, on httpx.
+
+It talks HTTP only and imports no other module of Consentry, so a sender, a CRM or a journey
+engine can vendor this one file. (Programs in the same process use ``consentry.Ledger``.)
 
     >>> from consentry.client import ConsentryClient
     >>> client = ConsentryClient("http://127.0.0.1:8000", api_key="csk_…")
