@@ -113,6 +113,7 @@ def contact_of(ctx: Context, tx: Tx, msg: InboundMessage, create: bool) -> Conta
 def reply_to(
     msg: InboundMessage, contact: Contact | None, text: str, category: ReplyCategory
 ) -> OutboundMessage:
+    """Consentry's reply to the message: to its sender, from the receiving number."""
     return OutboundMessage(
         group_id=msg.number.group_id,
         contact_id=contact.id if contact else "",
@@ -149,6 +150,7 @@ def finish(
 
 
 def evidence_of(msg: InboundMessage, text: str, found: Match | None) -> dict[str, Any]:
+    """The message's evidence with its text and the rule it matched (if any)."""
     return {
         **msg.evidence,
         "body": text,
@@ -165,6 +167,7 @@ def language_of(found: Match, number: NumberConfig) -> str:
 
 
 def id_of(contact: Contact | None) -> str | None:
+    """The contact's id, or None without one."""
     return contact.id if contact is not None else None
 
 
