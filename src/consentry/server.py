@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from consentry.api import create_app
 from consentry.bootstrap import build
 from consentry.inbound import mount as mount_inbound
+from consentry.ledger import Ledger
 from consentry.settings import Settings
 from consentry.web import mount
 
@@ -17,7 +18,15 @@ from consentry.web import mount
 def create_server(settings: Settings | None = None) -> FastAPI:
     """The API and the hosted pages on the ledger the settings (default: environment) name."""
     settings = settings or Settings.from_env()
-    ledger = build(settings)
+    return compose(build(settings), settings)
+
+
+def compose(ledger: Ledger, settings: Settings) -> FastAPI:
+    """One app over ``ledger``: the API, the hosted pages and the webhooks, one error map.
+
+    ``create_app`` installs the error map (``api/errors.py``, decision 043); the pages and the
+    webhooks raise into it, and the pages answer with their friendly HTML page.
+    """
     app = create_app(ledger)
     mount(app, ledger, settings)  # the hosted pages: /u/…, /confirm/…, /preferences
     mount_inbound(app, ledger, settings)  # the SMS/voice webhooks: /v1/inbound/…

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from consentry.api.errors import status_of
+import json
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.testclient import TestClient
+
+from consentry.api.errors import ERROR_PAGE, error_response, install, status_of
 from consentry.core import errors as e
 from tests.api.conftest import Api, Caller, refused
 
@@ -44,12 +51,117 @@ def test_an_oversized_body_is_payload_too_large(admin: Caller) -> None:
     refused(response, 413, "payload_too_large")
 
 
-def test_every_error_class_maps_to_a_4xx_or_5xx_status() -> None:
-    for cls in e.all_error_classes():
-        status = status_of(cls("x"))
-        assert 400 <= status < 600, cls
-    assert status_of(e.Forbidden("x")) == status_of(e.OutOfScope("x")) == 403
-    assert status_of(e.HardOptOutLocked("x")) == 409
-    assert status_of(e.EvidenceRequired("x")) == 422
-    assert status_of(e.Unauthenticated("x")) == 401
-    assert status_of(e.ContactNotFound("x")) == 404
+#: The status of every error class in ``consentry.core.errors``, written out by hand: a new
+#: class fails ``test_the_table_names_every_error_class`` until it is given a status here.
+EXPECTED: dict[type[e.ConsentryError], int] = {
+    e.ConsentryError: 500,
+    e.NotFound: 404,
+    e.ContactNotFound: 404,
+    e.ScopeNotFound: 404,
+    e.EventNotFound: 404,
+    e.ApiKeyNotFound: 404,
+    e.NumberNotFound: 404,
+    e.Invalid: 422,
+    e.InvalidEmail: 422,
+    e.InvalidMobile: 422,
+    e.InvalidChannel: 422,
+    e.InvalidScope: 422,
+    e.InvalidEvidence: 422,
+    e.InvalidTransition: 409,
+    e.BatchTooLarge: 413,
+    e.Conflict: 409,
+    e.ContactExists: 409,
+    e.ScopeExists: 409,
+    e.ContactErased: 409,
+    e.IdempotencyConflict: 409,
+    e.IdempotencyInProgress: 409,
+    e.Refused: 409,
+    e.EvidenceRequired: 422,
+    e.HardOptOutLocked: 409,
+    e.OptedOut: 409,
+    e.ReasonRequired: 422,
+    e.Forbidden: 403,
+    e.SignatureInvalid: 403,
+    e.OutOfScope: 403,
+    e.KeywordRequired: 409,
+    e.LinkInvalid: 400,
+    e.LinkExpired: 410,
+    e.Unavailable: 503,
+    e.LedgerTampered: 500,
+    e.Unauthenticated: 401,
+    e.MethodNotAllowed: 405,
+    e.PayloadTooLarge: 413,
+    e.InternalError: 500,
+}
+
+
+def error_classes() -> set[type[e.ConsentryError]]:
+    """``ConsentryError`` and every class below it that ``consentry.core.errors`` defines."""
+    found: set[type[e.ConsentryError]] = set()
+    todo: list[type[e.ConsentryError]] = [e.ConsentryError]
+    while todo:
+        cls = todo.pop()
+        if cls.__module__ == e.__name__ and cls not in found:
+            found.add(cls)
+            todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_the_table_names_every_error_class() -> None:
+    classes = error_classes()
+    missing = sorted(c.__name__ for c in classes - EXPECTED.keys())
+    assert not missing, f"give these error classes an expected status in EXPECTED: {missing}"
+    assert EXPECTED.keys() == classes
+    assert len(classes) == len(e.all_error_classes())
+
+
+@pytest.mark.parametrize("cls", list(EXPECTED), ids=lambda cls: cls.__name__)
+def test_every_error_class_has_its_pinned_status(cls: type[e.ConsentryError]) -> None:
+    error = cls("x")
+    response = error_response(error)
+    assert status_of(error) == response.status_code == EXPECTED[cls]
+    assert json.loads(bytes(response.body)) == {
+        "error": {"code": cls.code, "message": "x", "details": {}}
+    }
+
+
+def test_the_status_calls_for_its_headers() -> None:
+    assert error_response(e.Unauthenticated("x")).headers["WWW-Authenticate"] == "Bearer"
+    assert error_response(e.Unavailable("x")).headers["Retry-After"] == "1"
+    assert "Retry-After" not in error_response(e.Conflict("x")).headers
+
+
+def test_a_route_with_an_error_page_gets_the_status_from_the_map() -> None:
+    """The hosted pages' contract, without importing them: the map decides, the page renders."""
+    seen: list[tuple[str, str, int]] = []
+
+    def page(request: Request, exc: e.ConsentryError, status: int) -> Response:
+        seen.append((request.url.path, exc.code, status))
+        return HTMLResponse(f"<p>{exc.code}</p>", status_code=200)  # the map's status wins
+
+    async def mark(request: Request) -> None:
+        setattr(request.state, ERROR_PAGE, page)
+
+    app = FastAPI()
+    install(app)
+    people = APIRouter(dependencies=[Depends(mark)])
+
+    @people.get("/page/{kind}")
+    async def refuse(kind: str) -> None:
+        raise {"gone": e.Unavailable, "missing": e.ContactNotFound}[kind]("x")
+
+    @app.get("/json")
+    async def refuse_json() -> None:
+        raise e.Unavailable("x")
+
+    app.include_router(people)
+    client = TestClient(app)
+    down = client.get("/page/gone")
+    assert down.status_code == 503 and down.headers["Retry-After"] == "1"
+    assert down.text == "<p>unavailable</p>" and down.headers["content-type"].startswith(
+        "text/html"
+    )
+    assert client.get("/page/missing").status_code == 404
+    assert seen == [("/page/gone", "unavailable", 503), ("/page/missing", "contact_not_found", 404)]
+    plain = client.get("/json")
+    assert plain.status_code == 503 and plain.json()["error"]["code"] == "unavailable"

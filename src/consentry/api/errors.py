@@ -1,8 +1,13 @@
-"""THE one mapping from ``ConsentryError`` to HTTP (STYLE §4).
+"""THE one mapping from ``ConsentryError`` to HTTP (STYLE §4, decision 043).
 
-Every error response, including unknown routes, wrong methods and malformed requests, has one
-body: ``{"error": {"code", "message", "details"}}``. The status comes from the most specific
-class in the table below; the code is the error's stable code (``docs/errors.md``).
+Every HTTP entrypoint on the app (the API, the inbound webhooks, the hosted pages) raises, and
+the handlers that ``install(app)`` registers answer. The status comes from the most specific class
+in the table below; the code is the error's stable code (``docs/errors.md``). The body is
+``{"error": {"code", "message", "details"}}``, including for unknown routes, wrong methods and
+malformed requests, unless the route put an ``ErrorPage`` on the request: a route that answers
+people rather than programs sets ``request.state.error_page`` (the hosted pages do, through a
+router dependency), and the handler hands that renderer the error and its status from this same
+table. This package never imports the renderer's package (the independence contract).
 
 ==========================================  ======
 error                                       status
@@ -26,6 +31,7 @@ internal_error, ledger_tampered             500
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -98,6 +104,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 COMMON_ERRORS = error_responses(401, 403, 404, 405, 413, 422, 500, 503)
 
 
+#: What a route that answers in its own format puts on ``request.state.error_page``: it gets the
+#: request, the error and the status from ``STATUS``, and returns the whole response.
+ErrorPage = Callable[[Request, e.ConsentryError, int], Response]
+
+#: The ``request.state`` attribute that holds a route's ``ErrorPage``.
+ERROR_PAGE = "error_page"
+
+
 def status_of(exc: e.ConsentryError) -> int:
     """The HTTP status of an error: the most specific class in ``STATUS``."""
     for cls in type(exc).__mro__:
@@ -112,21 +126,47 @@ def error_body(exc: e.ConsentryError) -> str:
     return json.dumps({"error": detail}, separators=(",", ":"), ensure_ascii=False)
 
 
-def error_response(exc: e.ConsentryError) -> Response:
-    """The response for an error, with the headers its status calls for."""
-    status = status_of(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def headers_of(status: int) -> dict[str, str]:
+    """The headers an error status calls for: how to authenticate, when to retry."""
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
     if status == 503:
-        headers = {"Retry-After": "1"}
+        return {"Retry-After": "1"}
+    return {}
+
+
+def error_response(exc: e.ConsentryError) -> Response:
+    """The JSON response for an error, with the headers its status calls for."""
+    status = status_of(exc)
+    headers = headers_of(status) or None
     return Response(error_body(exc), status, headers, media_type="application/json")
 
 
-async def _consentry(_: Request, exc: Exception) -> Response:
+def answer(request: Request, exc: e.ConsentryError, status: int | None = None) -> Response:
+    """The response to ``exc`` on ``request``: the route's error page if it set one, else JSON.
+
+    ``status`` overrides the table only for a framework ``HTTPException``, whose status is given.
+    """
+    page: ErrorPage | None = getattr(request.state, ERROR_PAGE, None)
+    if page is None:
+        response = error_response(exc)
+        if status is not None:
+            response.status_code = status
+        return response
+    status = status_of(exc) if status is None else status
+    response = page(request, exc, status)
+    response.status_code = status
+    for name, value in headers_of(status).items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _consentry(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.ConsentryError)
-    return error_response(exc)
+    return answer(request, exc)
 
 
-async def _validation(_: Request, exc: Exception) -> Response:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [
         {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
@@ -135,10 +175,10 @@ async def _validation(_: Request, exc: Exception) -> Response:
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
     message = f"{where}: {first['msg']}" if where else str(first["msg"])
-    return error_response(e.Invalid(message, errors=problems))
+    return answer(request, e.Invalid(message, errors=problems))
 
 
-async def _http(_: Request, exc: Exception) -> Response:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error: e.ConsentryError
     if exc.status_code == 404:
@@ -153,17 +193,15 @@ async def _http(_: Request, exc: Exception) -> Response:
         error = e.Forbidden(str(exc.detail))
     else:
         error = e.Invalid(str(exc.detail))
-    response = error_response(error)
-    response.status_code = exc.status_code
-    return response
+    return answer(request, error, exc.status_code)
 
 
-async def _unexpected(_: Request, __: Exception) -> Response:
-    return error_response(e.InternalError("an unexpected error; nothing half-done was kept"))
+async def _unexpected(request: Request, __: Exception) -> Response:
+    return answer(request, e.InternalError("an unexpected error; nothing half-done was kept"))
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into the one error body."""
+    """Register the handlers that turn every failure into the one error map's answer."""
     app.add_exception_handler(e.ConsentryError, _consentry)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)

@@ -4,13 +4,16 @@
                                    # and /v1/inbound/messages to a FastAPI app
 
 Thin by design: verify the provider's signature, translate its format, call
-``Ledger.receive_message`` / ``Ledger.press_key``, answer in the provider's format.
+``Ledger.receive_message`` / ``Ledger.press_key``, answer in the provider's format. Refusals
+are raised and answered by the app's one error map (``consentry.api.errors``, decision 043),
+so ``app`` must have it installed: ``create_app`` does, or ``consentry.api.errors.install``.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from consentry.core.errors import ConsentryError
 from consentry.inbound.routes import make_router
 from consentry.ledger import Ledger
 from consentry.settings import Settings
@@ -19,5 +22,10 @@ __all__ = ["make_router", "mount"]
 
 
 def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
-    """Add the inbound webhooks over ``ledger`` to ``app``."""
+    """Add the inbound webhooks over ``ledger`` to ``app`` (which has the error map installed)."""
+    if ConsentryError not in app.exception_handlers:
+        raise RuntimeError(
+            "the inbound webhooks raise their refusals: install the error map on the app first "
+            "(consentry.api.create_app, or consentry.api.errors.install)"
+        )
     app.include_router(make_router(ledger, settings))

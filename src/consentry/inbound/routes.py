@@ -10,9 +10,10 @@ POST /v1/inbound/twilio/voice       Twilio form (CallSid,       TwiML ``<Say>`` 
 POST /v1/inbound/messages           JSON, HMAC-SHA256 signed    the outcome as JSON
 ==================================  ==========================  ==============================
 
-Refusals keep the API's error body ``{"error": {"code", "message", "details"}}``: a bad or
-missing signature is 403 ``signature_invalid``; an unconfigured receiving number is 404
-``number_not_found`` (the provider's logs then show the misconfiguration).
+Refusals are raised, never formatted here: the app's one error map (``api/errors.py``,
+decision 043) answers them with the API's status and body ``{"error": {"code", "message",
+"details"}}``. A bad or missing signature is 403 ``signature_invalid``; an unconfigured receiving
+number is 404 ``number_not_found`` (the provider's logs then show the misconfiguration).
 """
 
 from __future__ import annotations
@@ -31,21 +32,13 @@ from consentry.core import errors as e
 from consentry.core.messaging import InboundOutcome
 from consentry.inbound.signatures import verify_hmac, verify_twilio
 from consentry.ledger import Ledger
-from consentry.ledger.inbound import InboundResult
+from consentry.ledger.inbound_steps import InboundResult
+from consentry.ledger.numbers import inbound_principal
 from consentry.settings import Settings
 
 MAX_BODY = 64 * 1024
 TOLERANCE = 300
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-STATUS: dict[type[e.ConsentryError], int] = {
-    e.Forbidden: 403,
-    e.OutOfScope: 403,
-    e.NotFound: 404,
-    e.PayloadTooLarge: 413,
-    e.Invalid: 422,
-    e.Unavailable: 503,
-}
 
 
 class GenericMessage(BaseModel):
@@ -63,13 +56,6 @@ class GenericMessage(BaseModel):
     channel: str = "sms"
     digits: str = Field("", max_length=32)
     received_at: datetime | None = None
-
-
-def error_response(exc: e.ConsentryError) -> JSONResponse:
-    """The API's error body with the status of the most specific known class."""
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
-    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-    return JSONResponse(body, status_code=status)
 
 
 def twiml(say: str | None = None) -> Response:
@@ -125,8 +111,10 @@ def twilio_message(ledger: Ledger, p: dict[str, str]) -> InboundResult:
     sender, to = p.get("From", ""), p.get("To", "")
     sid = p.get("MessageSid") or p.get("SmsMessageSid") or ""
     channel = twilio_channel(sender, p.get("NumMedia", "0"))
-    principal = ledger.inbound_principal("twilio", to)
-    return ledger.receive_message(principal, "twilio", sid, sender, to, p.get("Body", ""), channel)
+    principal = inbound_principal(ledger.context, "twilio", to)
+    return ledger.receive_message(
+        principal, "twilio", sid, sender, to, p.get("Body", ""), channel=channel
+    )
 
 
 def twilio_keypress(ledger: Ledger, p: dict[str, str]) -> InboundResult:
@@ -135,20 +123,22 @@ def twilio_keypress(ledger: Ledger, p: dict[str, str]) -> InboundResult:
     contact, ours = (p.get("To", ""), p.get("From", ""))
     if not outbound:
         contact, ours = ours, contact
-    principal = ledger.inbound_principal("twilio", ours)
+    principal = inbound_principal(ledger.context, "twilio", ours)
     call = p.get("CallSid", "")
     return ledger.press_key(principal, "twilio", call, contact, ours, p.get("Digits", ""))
 
 
 def generic_event(ledger: Ledger, m: GenericMessage) -> InboundResult:
     """Hand a verified generic message or keypress to the ledger."""
-    principal = ledger.inbound_principal(m.provider, m.to)
+    principal = inbound_principal(ledger.context, m.provider, m.to)
     if m.type == "keypress":
         call = m.call_id or m.message_id or ""
-        return ledger.press_key(principal, m.provider, call, m.from_, m.to, m.digits, m.received_at)
+        return ledger.press_key(
+            principal, m.provider, call, m.from_, m.to, m.digits, received_at=m.received_at
+        )
     return ledger.receive_message(
-        principal, m.provider, m.message_id or "", m.from_, m.to, m.body, m.channel,
-        m.received_at,
+        principal, m.provider, m.message_id or "", m.from_, m.to, m.body, channel=m.channel,
+        received_at=m.received_at,
     )  # fmt: skip
 
 
@@ -171,41 +161,32 @@ def make_router(ledger: Ledger, settings: Settings) -> APIRouter:
     @router.post("/twilio/messages", response_class=Response, summary="Twilio inbound SMS")
     async def twilio_messages(request: Request) -> Response:
         """A text message to one of our numbers (STOP, START, HELP…), signed by Twilio."""
-        try:
-            params = await twilio_params(request, settings)
-            await run_in_threadpool(twilio_message, ledger, params)
-        except e.ConsentryError as exc:
-            return error_response(exc)
+        params = await twilio_params(request, settings)
+        await run_in_threadpool(twilio_message, ledger, params)
         return twiml()
 
     @router.post("/twilio/voice", response_class=Response, summary="Twilio keypad")
     async def twilio_voice(request: Request) -> Response:
         """Keys pressed during a call (Twilio ``<Gather>`` action), signed by Twilio."""
-        try:
-            params = await twilio_params(request, settings)
-            result = await run_in_threadpool(twilio_keypress, ledger, params)
-        except e.ConsentryError as exc:
-            return error_response(exc)
+        params = await twilio_params(request, settings)
+        result = await run_in_threadpool(twilio_keypress, ledger, params)
         return twiml(result.reply if result.outcome is InboundOutcome.OPTED_OUT else None)
 
     @router.post("/messages", summary="Generic signed inbound message")
     async def generic_messages(request: Request) -> Response:
         """A message or keypress in Consentry's JSON shape, signed with HMAC-SHA256."""
-        try:
-            raw = await read_body(request)
-            headers = request.headers
-            verify_hmac(
-                settings.inbound_secrets,
-                headers.get("x-consentry-timestamp"),
-                headers.get("x-consentry-signature"),
-                raw,
-                ledger.clock.now().timestamp(),
-                TOLERANCE,
-            )
-            message = _parse(raw)
-            result = await run_in_threadpool(generic_event, ledger, message)
-        except e.ConsentryError as exc:
-            return error_response(exc)
+        raw = await read_body(request)
+        headers = request.headers
+        verify_hmac(
+            settings.inbound_secrets,
+            headers.get("x-consentry-timestamp"),
+            headers.get("x-consentry-signature"),
+            raw,
+            ledger.clock.now().timestamp(),
+            TOLERANCE,
+        )
+        message = _parse(raw)
+        result = await run_in_threadpool(generic_event, ledger, message)
         return JSONResponse(result_json(result))
 
     return router

@@ -2,21 +2,22 @@
 
 No GET ever changes anything (mail scanners prefetch links); every change is a POST whose URL
 carries the signed token, which is also what protects the forms from cross-site requests
-(decision 032). Refusals become friendly pages with the error code on them.
+(decision 032). Refusals are raised: the app's one error map (``api/errors.py``, decision 043)
+picks the status, and hands it to ``Pages.error_page``, which every page route puts on
+``request.state.error_page``, so the answer is a friendly page with the error code on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 
-from consentry.core.errors import ConsentryError, Invalid, LinkExpired, LinkInvalid
+from consentry.core.errors import ConsentryError, Invalid
 from consentry.core.i18n import pick_language, words
 from consentry.ledger import Ledger
 from consentry.ledger.preferences import ONE_CLICK_VALUE, Outcome, Result
+from consentry.ledger.public_request import allow_preferences_request
 from consentry.web.views import (
     channel_list,
     level_label,
@@ -24,8 +25,6 @@ from consentry.web.views import (
     page_context,
     render,
 )
-
-Handler = Callable[[], Awaitable[Response]]
 
 
 def evidence(request: Request) -> dict[str, str]:
@@ -48,8 +47,8 @@ class Pages:
         self.env = env
 
     def router(self) -> APIRouter:
-        """Every hosted page."""
-        r = APIRouter(include_in_schema=False)
+        """Every hosted page; each answers its refusals with ``error_page``."""
+        r = APIRouter(include_in_schema=False, dependencies=[Depends(self._answer_errors)])
         r.add_api_route("/u/{token}", self.show, methods=["GET"])
         r.add_api_route("/u/{token}", self.change, methods=["POST"])
         r.add_api_route("/confirm/{token}", self.show_confirm, methods=["GET"])
@@ -61,21 +60,15 @@ class Pages:
     # ── unsubscribe / preferences ──
     async def show(self, request: Request, token: str) -> Response:
         """The unsubscribe / preferences page. Reads only."""
-        return await self._guard(request, lambda: self._show(request, token))
-
-    async def _show(self, request: Request, token: str) -> Response:
         page = self.ledger.open_page(token)
         context = page_context(language(request, page.locale), page, f"/u/{token}")
         return render(self.env, "preferences.html", **context)
 
     async def change(self, request: Request, token: str) -> Response:
         """RFC 8058 one-click POST, or the page's unsubscribe / opt-back-in forms."""
-        return await self._guard(request, lambda: self._change(request, token))
-
-    async def _change(self, request: Request, token: str) -> Response:
         form = await request.form()
         if form.get("List-Unsubscribe") == ONE_CLICK_VALUE.split("=", 1)[1]:
-            self.ledger.one_click_unsubscribe(token, evidence(request))
+            self.ledger.one_click_unsubscribe(token, evidence=evidence(request))
             return self._one_click_done(request)
         level = str(form.get("level", ""))
         channels = [str(c) for c in form.getlist("channels")]
@@ -83,7 +76,7 @@ class Pages:
             self.ledger.opt_back_in if form.get("action") == "opt_in" else self.ledger.unsubscribe
         )
         try:
-            outcome = command(token, level, channels, evidence(request))
+            outcome = command(token, level, channels=channels, evidence=evidence(request))
         except Invalid:
             return self._invalid_choice(request, token)
         return self._outcome(request, token, outcome)
@@ -120,9 +113,6 @@ class Pages:
     # ── confirmation ──
     async def show_confirm(self, request: Request, token: str) -> Response:
         """The confirmation page: a button, nothing else. Reads only."""
-        return await self._guard(request, lambda: self._show_confirm(request, token))
-
-    async def _show_confirm(self, request: Request, token: str) -> Response:
         page = self.ledger.open_confirmation(token)
         lang = language(request, page.locale)
         t = words(lang)
@@ -142,10 +132,7 @@ class Pages:
 
     async def confirm(self, request: Request, token: str) -> Response:
         """The contact confirms: opted in, with their IP and user agent as evidence."""
-        return await self._guard(request, lambda: self._confirm(request, token))
-
-    async def _confirm(self, request: Request, token: str) -> Response:
-        outcome = self.ledger.confirm_link(token, evidence(request))
+        outcome = self.ledger.confirm_link(token, evidence=evidence(request))
         lang = language(request, outcome.page.locale)
         t = words(lang)
         return render(
@@ -171,7 +158,7 @@ class Pages:
         t = words(lang)
         ip = evidence(request)["ip"]
         try:
-            allowed = self.ledger.allow_preferences_request(address, ip)
+            allowed = allow_preferences_request(self.ledger.context, address, ip)
         except Invalid:
             return self._request_page(request, lang, 400, error=t["invalid_address"])
         if not allowed:
@@ -189,17 +176,12 @@ class Pages:
         )
 
     # ── friendly refusals ──
-    async def _guard(self, request: Request, handler: Handler) -> Response:
-        try:
-            return await handler()
-        except LinkExpired as exc:
-            return self._error(request, exc, 410)
-        except (LinkInvalid, Invalid) as exc:
-            return self._error(request, exc, 400)
-        except ConsentryError as exc:  # a refused command, shown with its code
-            return self._error(request, exc, 409)
+    async def _answer_errors(self, request: Request) -> None:
+        """Mark the request as a hosted page's: the error map answers it with ``error_page``."""
+        request.state.error_page = self.error_page
 
-    def _error(self, request: Request, exc: ConsentryError, status: int) -> Response:
+    def error_page(self, request: Request, exc: ConsentryError, status: int) -> Response:
+        """The friendly page for a refusal, with its code, at the error map's ``status``."""
         lang = language(request)
         t = words(lang)
         return render(
