@@ -9,7 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentry.core.chain import ChainRow, Verifier
-from consentry.core.events import Action, ActorKind
+from consentry.core.channels import Channel
+from consentry.core.eligibility import Category, Reason, Situation, decide
+from consentry.core.events import Action, ActorKind, ConsentEvent, Strength
+from consentry.core.scopes import path_to_root
 from consentry.core.status import NO_CONSENT, Consent, Status, apply, fold
 from tests.factories import T0, make_chain, make_event
 from tests.unit.test_chain import row
@@ -33,6 +36,36 @@ def test_the_fold_is_total_and_only_the_contact_lifts_a_hard_opt_out(specs):
         consent = after
     events = [make_event(a, k, seq=n, expires_at=x) for n, (a, k, x) in enumerate(specs, 1)]
     assert fold(events) == consent
+
+
+PATH = path_to_root("acme/newsletters/ada")
+
+
+def explains(event: ConsentEvent, reason: Reason) -> bool:
+    """Whether the event can be the one that set the status behind ``reason`` (SPEC §1)."""
+    if reason is Reason.OPTED_IN:
+        return event.action in (Action.OPTED_IN, Action.RESUBSCRIBED, Action.CONFIRMED)
+    if reason is Reason.PENDING:
+        return event.action is Action.CONFIRMATION_REQUESTED
+    strength = Strength.HARD if reason is Reason.HARD_OPT_OUT else Strength.SOFT
+    return (event.action, event.strength) == (Action.OPTED_OUT, strength)
+
+
+@given(st.lists(event_specs, max_size=25), st.sampled_from(PATH))
+def test_a_check_names_an_event_of_the_ledger_that_explains_its_decision(specs, scope):
+    events = [
+        make_event(action, actor, seq=n, scope_id=scope, expires_at=expires_at)
+        for n, (action, actor, expires_at) in enumerate(specs, start=1)
+    ]
+    found = Situation(Channel.EMAIL, True, None, {scope: fold(events)})
+    decision = decide(found, PATH, Category.MARKETING, T0)
+    assert decision.allowed is (decision.reason is Reason.OPTED_IN)
+    if decision.reason is Reason.NO_CONSENT:
+        assert (decision.scope_id, decision.event_id) == (None, None)
+        return
+    [deciding] = [e for e in events if e.id == decision.event_id]
+    assert decision.scope_id == scope
+    assert explains(deciding, decision.reason)
 
 
 chain_specs = st.lists(

@@ -9,6 +9,7 @@ import pytest
 from consentry.core.events import Action, ActorKind
 from consentry.core.status import (
     NO_CONSENT,
+    SUPPRESSION_ACTIONS,
     Consent,
     Status,
     Suppression,
@@ -29,38 +30,56 @@ HARD = Consent(Status.HARD_OPT_OUT, "ev_0")
 HARD_ASKING = Consent(Status.HARD_OPT_OUT, "ev_0", LATER)
 
 
+#: The event each row folds in: ``ev_5``, opening a confirmation window until ``LATEST``.
+NEW, LATEST = "ev_5", T0 + timedelta(days=14)
+
+
 @pytest.mark.parametrize(
     ("before", "action", "actor", "after"),
     [
-        (NONE, Action.OPTED_IN, S, Status.OPTED_IN),
-        (PENDING, Action.OPTED_IN, A, Status.OPTED_IN),
-        (SOFT, Action.OPTED_IN, C, Status.OPTED_IN),
-        (HARD, Action.OPTED_IN, A, Status.HARD_OPT_OUT),
-        (HARD, Action.OPTED_IN, S, Status.HARD_OPT_OUT),
-        (HARD, Action.OPTED_IN, C, Status.OPTED_IN),
-        (SOFT, Action.RESUBSCRIBED, A, Status.OPTED_IN),
-        (HARD, Action.RESUBSCRIBED, A, Status.HARD_OPT_OUT),
-        (IN, Action.OPTED_OUT, A, Status.SOFT_OPT_OUT),
-        (IN, Action.OPTED_OUT, C, Status.HARD_OPT_OUT),
-        (SOFT, Action.OPTED_OUT, C, Status.HARD_OPT_OUT),
-        (HARD, Action.OPTED_OUT, A, Status.HARD_OPT_OUT),
-        (NONE, Action.CONFIRMATION_REQUESTED, S, Status.PENDING),
-        (PENDING, Action.CONFIRMATION_REQUESTED, S, Status.PENDING),
-        (IN, Action.CONFIRMATION_REQUESTED, S, Status.OPTED_IN),
-        (HARD, Action.CONFIRMATION_REQUESTED, C, Status.HARD_OPT_OUT),
-        (SOFT, Action.CONFIRMATION_REQUESTED, C, Status.SOFT_OPT_OUT),
-        (PENDING, Action.CONFIRMED, C, Status.OPTED_IN),
-        (HARD_ASKING, Action.CONFIRMED, C, Status.OPTED_IN),
-        (HARD_ASKING, Action.CONFIRMED, A, Status.HARD_OPT_OUT),
-        (PENDING, Action.CONFIRMATION_EXPIRED, ActorKind.SYSTEM, Status.NONE),
-        (HARD_ASKING, Action.CONFIRMATION_EXPIRED, ActorKind.SYSTEM, Status.HARD_OPT_OUT),
-        (IN, Action.BOUNCED, ActorKind.API_KEY, Status.OPTED_IN),
-        (HARD, Action.ERASED, ActorKind.SYSTEM, Status.HARD_OPT_OUT),
+        # an opt-in (or re-subscribe) is the deciding event, and closes any open request...
+        (NONE, Action.OPTED_IN, S, Consent(Status.OPTED_IN, NEW)),
+        (PENDING, Action.OPTED_IN, A, Consent(Status.OPTED_IN, NEW)),
+        (SOFT, Action.OPTED_IN, C, Consent(Status.OPTED_IN, NEW)),
+        (SOFT, Action.RESUBSCRIBED, A, Consent(Status.OPTED_IN, NEW)),
+        (HARD, Action.OPTED_IN, C, Consent(Status.OPTED_IN, NEW)),
+        # ...but never lifts a hard opt-out unless the contact acted: nothing changes at all
+        (HARD, Action.OPTED_IN, A, HARD),
+        (HARD, Action.OPTED_IN, S, HARD),
+        (HARD, Action.RESUBSCRIBED, A, HARD),
+        (HARD_ASKING, Action.OPTED_IN, S, HARD_ASKING),
+        # an opt-out is the deciding event: soft when staff acted, hard when the contact did
+        (IN, Action.OPTED_OUT, A, Consent(Status.SOFT_OPT_OUT, NEW)),
+        (SOFT, Action.OPTED_OUT, A, Consent(Status.SOFT_OPT_OUT, NEW)),
+        (IN, Action.OPTED_OUT, C, Consent(Status.HARD_OPT_OUT, NEW)),
+        (SOFT, Action.OPTED_OUT, C, Consent(Status.HARD_OPT_OUT, NEW)),
+        (HARD, Action.OPTED_OUT, C, Consent(Status.HARD_OPT_OUT, NEW)),
+        # a soft opt-out does not replace the contact's own: the hard one keeps deciding
+        (HARD, Action.OPTED_OUT, A, HARD),
+        # a request opens a window; over an opt-out it keeps the opt-out and its event
+        (NONE, Action.CONFIRMATION_REQUESTED, S, Consent(Status.PENDING, NEW, LATEST)),
+        (PENDING, Action.CONFIRMATION_REQUESTED, S, Consent(Status.PENDING, NEW, LATEST)),
+        (HARD, Action.CONFIRMATION_REQUESTED, C, Consent(Status.HARD_OPT_OUT, "ev_0", LATEST)),
+        (SOFT, Action.CONFIRMATION_REQUESTED, C, Consent(Status.SOFT_OPT_OUT, "ev_0", LATEST)),
+        (IN, Action.CONFIRMATION_REQUESTED, S, IN),
+        # only the contact's confirmation completes it, and is then the deciding event
+        (PENDING, Action.CONFIRMED, C, Consent(Status.OPTED_IN, NEW)),
+        (HARD_ASKING, Action.CONFIRMED, C, Consent(Status.OPTED_IN, NEW)),
+        (HARD_ASKING, Action.CONFIRMED, A, HARD_ASKING),
+        (PENDING, Action.CONFIRMED, S, PENDING),
+        # expiry: a pending request falls back to none; an opt-out keeps its event
+        (PENDING, Action.CONFIRMATION_EXPIRED, ActorKind.SYSTEM, Consent(Status.NONE, NEW)),
+        (HARD_ASKING, Action.CONFIRMATION_EXPIRED, ActorKind.SYSTEM, HARD),
+        # deliverability and erasure leave consent alone
+        (IN, Action.BOUNCED, ActorKind.API_KEY, IN),
+        (SOFT, Action.COMPLAINED, ActorKind.API_KEY, SOFT),
+        (IN, Action.SUPPRESSION_CLEARED, A, IN),
+        (HARD, Action.ERASED, ActorKind.SYSTEM, HARD),
     ],
 )
-def test_each_event_moves_the_status_as_the_spec_table_says(before, action, actor, after):
-    event = make_event(action, actor, seq=5, expires_at=LATER)
-    assert apply(before, event).status is after
+def test_each_event_moves_the_projection_as_the_spec_table_says(before, action, actor, after):
+    event = make_event(action, actor, seq=5, expires_at=LATEST)
+    assert apply(before, event) == after
 
 
 def test_an_opt_out_records_the_event_that_set_it_and_closes_any_request():
@@ -116,3 +135,17 @@ def test_suppressions_fold_apart_from_consent_and_opting_in_never_clears_them(
     before, action, after
 ):
     assert apply_suppression(before, make_event(action, C)) is after
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_an_event_moves_the_consent_or_the_suppression_never_both(action):
+    # The ledger routes an event by SUPPRESSION_ACTIONS to one projection (ConsentUpdate or
+    # SuppressionUpdate): a bounce is about the address, never about consent (seeds/003).
+    event = make_event(action, C, seq=5, expires_at=LATER)
+    consents = (NONE, PENDING, IN, SOFT, HARD, HARD_ASKING)
+    suppressions = (None, Suppression.BOUNCED, Suppression.COMPLAINED)
+    if action in SUPPRESSION_ACTIONS:
+        assert all(apply(c, event) is c for c in consents)
+        assert any(apply_suppression(s, event) is not s for s in suppressions)
+    else:
+        assert all(apply_suppression(s, event) is s for s in suppressions)

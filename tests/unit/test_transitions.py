@@ -32,6 +32,13 @@ HARD = Consent(Status.HARD_OPT_OUT, "e")
 HARD_ASKING = Consent(Status.HARD_OPT_OUT, "e", LATER)
 
 
+#: SPEC §1: only the contact ends a hard opt-out, by "START keyword, a confirmed opt-back-in
+#: link, the preference centre"; SPEC §4: opting back in from a page first sends a confirmation
+#: "and the click completes it". So a START reply or the confirmation click lifts it at once,
+#: and every other source is refused. Written out here, never read from the code under test.
+LIFTS_A_HARD_OPT_OUT_AT_ONCE = {Source.SMS_KEYWORD, Source.CONFIRMATION_LINK}
+
+
 def code_of(call) -> str | None:
     try:
         call()
@@ -136,3 +143,19 @@ PATH = (USER, CLIENT, GROUP)
 )
 def test_a_staff_change_is_judged_by_the_strongest_opt_out_on_its_path(consents, ruling):
     assert governing(consents, PATH) == ruling
+
+
+@pytest.mark.parametrize("source", list(Source))
+def test_only_a_start_reply_or_a_confirmation_click_lifts_a_hard_opt_out_at_once(source):
+    if source in LIFTS_A_HARD_OPT_OUT_AT_ONCE:
+        assert code_of(lambda: check_opt_in(HARD, CONTACT, source, True)) is None
+        return
+    with pytest.raises(ConsentryError) as info:
+        check_opt_in(HARD, CONTACT, source, True)
+    assert (info.value.code, info.value.details) == ("opted_out", {"status": "hard_opt_out"})
+
+
+@pytest.mark.parametrize("source", list(Source))
+def test_no_source_lets_staff_lift_a_hard_opt_out(source):
+    for actor in (ADMIN, STAFF, KEY, Actor(ActorKind.RULE, "r"), Actor(ActorKind.SYSTEM, "s")):
+        assert code_of(lambda a=actor: check_opt_in(HARD, a, source, True)) == "hard_opt_out_locked"

@@ -167,7 +167,8 @@ class Verifier:
             self._tail_problem("inserted", contact_id, seq, "a chain with no chain head")
 
     def _tail_problem(self, kind: str, contact_id: str, seq: int, detail: str) -> None:
-        event_id, group_id = self.tails[contact_id]
+        # a contact with no events has no tail: its head is the genesis value (seq 0)
+        event_id, group_id = self.tails.get(contact_id, (None, None))
         self.problems.append(Problem(kind, contact_id, group_id, seq, event_id, detail))
 
     def compare_digest(self, earlier: Iterable[tuple[str, int, str]], lookup: LookupHash) -> None:
