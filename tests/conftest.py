@@ -15,16 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from consentry.adapters.clock import FixedClock
+from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.store.engine import make_engine
 from consentry.adapters.store.migrate import upgrade
 from consentry.adapters.store.schema import metadata
 from consentry.bootstrap import build
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from tests.factories import T0, make_scopes
+from tests.factories import T0, make_numbers, make_scopes
+from tests.mail import Inbox, free_port
 
 PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADDRESS_KEY = "ab" * 32
@@ -109,3 +112,28 @@ def ledger(settings: Settings, clock: FixedClock) -> Iterator[Ledger]:
     make_scopes(built)
     yield built
     built.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 and a free port."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp: tuple[Inbox, int], ledger: Ledger, settings: Settings) -> Inbox:
+    """The ledger's outbox sends email through the local SMTP server; its inbox."""
+    box, port = smtp
+    ledger.context.outbox = SmtpSender("127.0.0.1", port, settings.mail_from)
+    return box
+
+
+@pytest.fixture
+def numbers(ledger: Ledger) -> Ledger:
+    """The ledger with acme's two receiving numbers configured (``factories.make_numbers``)."""
+    return make_numbers(ledger)

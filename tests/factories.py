@@ -1,4 +1,5 @@
-"""Tiny builders for tests: principals, scope trees, contacts (RFC 2606 names, reserved numbers)."""
+"""Tiny builders for tests: principals, scope trees, contacts, receiving numbers (RFC 2606 names,
+Ofcom's reserved drama numbers)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from consentry.core.events import (
 )
 from consentry.core.permissions import Principal, Role
 from consentry.ledger import Ledger
+from consentry.ledger.inbound_steps import InboundResult
+from consentry.ledger.numbers import inbound_principal
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -36,6 +39,10 @@ SCOPES = (
 )
 
 WRITTEN = {"written_permission": "Email of 2026-01-02: 'Yes, please text me offers.'"}
+
+NEWS = "+447700900900"  # acme/newsletters receives SMS, MMS and WhatsApp here
+EVENTS = "+447700900901"  # acme/events receives SMS and voice here
+ADA_MOBILE = "+447700900123"  # make_contact's default mobile
 
 
 def system(group: str = "acme") -> Principal:
@@ -84,6 +91,35 @@ def make_contact(
     """Add a contact to a group."""
     details = ContactDetails(email=email, mobile=mobile, **more)
     return ledger.add_contact(staff(group), details)
+
+
+def make_numbers(ledger: Ledger) -> Ledger:
+    """Configure acme's two receiving numbers (``NEWS`` and ``EVENTS``); the ledger."""
+    ledger.configure_number(admin(), NEWS, "acme/newsletters", channels=["sms", "mms", "whatsapp"])
+    ledger.configure_number(
+        admin(),
+        EVENTS,
+        "acme/events",
+        channels=["sms", "voice"],
+        help_text="Acme Events: 0800 000 000",
+    )
+    return ledger
+
+
+def receive_text(
+    ledger: Ledger,
+    sid: str,
+    body: str,
+    *,
+    sender_number: str = ADA_MOBILE,
+    to: str = NEWS,
+    channel: str = "sms",
+) -> InboundResult:
+    """Deliver one text message to a receiving number, as its provider (Twilio) would."""
+    principal = inbound_principal(ledger.context, "twilio", to)
+    return ledger.receive_message(
+        principal, "twilio", sid, sender_number, to, body, channel=channel
+    )
 
 
 def make_event(

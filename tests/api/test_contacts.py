@@ -87,7 +87,8 @@ def test_history_and_status_at_a_moment_name_the_event(admin: Caller, clock: Fix
 
 def test_a_group_admin_lifts_a_bounce_with_evidence(api: Api, admin: Caller) -> None:
     ada = add(admin, email="ada@example.com")["id"]
-    assert api.as_("sender").post(f"/v1/contacts/{ada}/bounces", json={"channel": "email"})
+    bounced = api.as_("sender").post(f"/v1/contacts/{ada}/bounces", json={"channel": "email"})
+    assert bounced.status_code == 201, bounced.text
     url = f"/v1/contacts/{ada}/suppressions/clear"
     refused(admin.post(url, json={"channel": "email"}), 422, "evidence_required")
     cleared = admin.post(url, json={"channel": "email", "evidence": {"ticket": "T-1"}})

@@ -127,7 +127,8 @@ def test_a_bounce_stays_after_the_contact_opts_back_in(api: Api, admin: Caller) 
     bounce = sender.post(f"/v1/contacts/{ada}/bounces", json={"channel": "sms"})
     assert bounce.status_code == 201 and bounce.json()["action"] == "bounced"
     stop, start = {"inbound": "STOP"}, {"inbound": "START"}
-    assert change(sender, ada, "opt-out", "sms", "acme", source="sms_keyword", evidence=stop)
+    out = change(sender, ada, "opt-out", "sms", "acme", source="sms_keyword", evidence=stop)
+    assert out.status_code == 201, out.text
     back = change(sender, ada, "opt-in", "sms", "acme", source="sms_keyword", evidence=start)
     assert back.status_code == 201, back.text
     assert check(sender, ada, "sms", "acme") == {

@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from consentry.api.errors import install
 from consentry.inbound import mount
 from consentry.inbound.signatures import hmac_signature, twilio_signature
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from tests.factories import admin
 
 NEWS = "+447700900900"  # acme/newsletters: SMS, MMS, WhatsApp (Ofcom drama numbers)
 EVENTS = "+447700900901"  # acme/events: SMS and voice
@@ -25,23 +25,10 @@ SECRET = "whsec-test"
 
 
 @pytest.fixture
-def numbers(ledger: Ledger) -> Ledger:
-    """The ledger with two receiving numbers of acme configured."""
-    ledger.configure_number(admin(), NEWS, "acme/newsletters", channels=["sms", "mms", "whatsapp"])
-    ledger.configure_number(
-        admin(),
-        EVENTS,
-        "acme/events",
-        channels=["sms", "voice"],
-        help_text="Acme Events: 0800 000 000",
-    )
-    return ledger
-
-
-@pytest.fixture
 def client(numbers: Ledger, settings: Settings) -> Iterator[TestClient]:
     """The inbound webhooks mounted on a bare app over the ledger."""
     app = FastAPI()
+    install(app)  # mount() needs the app's error map (decision 043)
     configured = replace(
         settings, public_url=PUBLIC, twilio_auth_tokens=(TOKEN,), inbound_secrets=(SECRET,)
     )

@@ -192,7 +192,13 @@ def test_a_signed_generic_message_is_acted_on_once(client, numbers):
 
 def test_a_generic_keypress(client, numbers):
     ada = make_contact(numbers)
-    payload = {"type": "keypress", "call_id": "C1", "from": ADA, "to": EVENTS, "digits": "9"}
+    payload: dict[str, object] = {
+        "type": "keypress",
+        "call_id": "C1",
+        "from": ADA,
+        "to": EVENTS,
+        "digits": "9",
+    }
     response = generic_post(client, payload, NOW)
     assert response.json()["outcome"] == "opted_out"
     assert numbers.check(admin(), ada.id, "voice", "acme/events").reason is Reason.HARD_OPT_OUT

@@ -1,4 +1,5 @@
-"""Status at a past moment, double opt-in and expiry, bad input that writes nothing."""
+"""Status at a past moment, double opt-in and expiry, bad input that writes nothing, and units of
+work that keep all of their writes or none."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from consentry.core.contacts import ContactDetails
+from consentry.core.channels import AddressKind, Channel
+from consentry.core.contacts import Contact, ContactDetails
 from consentry.core.eligibility import Reason
-from consentry.core.errors import ConsentryError
-from consentry.core.events import Source
-from consentry.core.status import Status
-from consentry.ledger import CheckRequest
+from consentry.core.errors import ConsentryError, HardOptOutLocked
+from consentry.core.events import Action, Actor, ActorKind, Source
+from consentry.core.ids import new_id
+from consentry.core.permissions import Capability
+from consentry.core.scopes import path_to_root
+from consentry.core.status import NO_CONSENT, Status
+from consentry.core.transitions import check_opt_in, governing
+from consentry.ledger import CheckRequest, Ledger
+from consentry.ledger.ports import Tx
+from consentry.ledger.steps import Change, authorise_at, load_contact, load_scope, record
 from tests.factories import (
     T0,
     WRITTEN,
@@ -234,13 +242,100 @@ def test_a_batch_check_answers_each_request_in_order(ledger):
     assert [d.reason for d in answers] == [Reason.OPTED_IN, Reason.NO_ADDRESS, Reason.TRANSACTIONAL]
 
 
-def test_a_refused_command_rolls_back_even_after_other_work_in_its_transaction(ledger):
+# ── units of work: all or nothing (cosmicpython's test_uow), on both databases ──
+
+
+class Boom(Exception):
+    """Any error inside a unit of work (not a refusal of ours)."""
+
+
+GRACE_MOBILE = "+447700900124"
+
+
+def _work(ledger: Ledger, tx: Tx, ada: Contact) -> None:
+    """Real writes through ``tx``: a new contact, ada's STOP on sms (event, head, consent), a
+    meta value; and a look inside the transaction that they are there."""
+    ctx = ledger.context
+    grace = Contact(new_id("ct", T0), "acme", mobile=GRACE_MOBILE, created_at=T0)
+    tx.add_contact(grace, {AddressKind.MOBILE: _digest(ledger, GRACE_MOBILE)})
+    stop = Change(
+        contact=ada, channel=Channel.SMS, scope_id="acme", action=Action.OPTED_OUT,
+        actor=Actor(ActorKind.CONTACT, ada.id), recorded_by="sms-gateway",
+        source=Source.SMS_KEYWORD, evidence=STOP,
+    )  # fmt: skip
+    record(ctx, tx, tx.lock_chain(ada.id), stop, NO_CONSENT)
+    tx.set_meta("scratch", "1")
+    assert tx.get_contact("acme", grace.id) == grace
+    assert tx.consents(ada.id, Channel.SMS, ["acme"])["acme"].status is Status.HARD_OPT_OUT
+    assert tx.lock_chain(ada.id).seq == 1
+    assert tx.get_meta("scratch") == "1"
+
+
+def _digest(ledger: Ledger, mobile: str) -> str:
+    return ledger.context.addresses.digest(AddressKind.MOBILE, mobile)
+
+
+def _nothing_kept(ledger: Ledger, ada: Contact, before: dict[str, int]) -> None:
+    assert count_rows(ledger) == before
+    assert ledger.history(admin(), ada.id) == []
+    assert ledger.check(sender(), ada.id, "sms", "acme").reason is Reason.NO_CONSENT
+    with ledger.store.transaction(write=False) as tx:
+        assert tx.get_meta("scratch") is None
+        assert tx.find_contact_id("acme", AddressKind.MOBILE, _digest(ledger, GRACE_MOBILE)) is None
+    with ledger.store.chain("acme") as chain:
+        assert {contact_id: seq for contact_id, seq, _ in chain.heads()} == {ada.id: 0}
+
+
+def test_a_committed_transaction_keeps_its_work(ledger):
     ada = make_contact(ledger)
     before = count_rows(ledger)
     with ledger.store.transaction() as tx:
-        head = tx.lock_chain(ada.id)
-        assert head.seq == 0
-        tx.set_meta("scratch", "1")
+        _work(ledger, tx, ada)
+        tx.commit()
+    after = count_rows(ledger)
+    assert after["contacts"] == before["contacts"] + 1 and after["events"] == before["events"] + 1
+    assert [e.action for e in ledger.history(admin(), ada.id)] == [Action.OPTED_OUT]
+    assert ledger.check(sender(), ada.id, "sms", "acme").reason is Reason.HARD_OPT_OUT
     with ledger.store.transaction(write=False) as tx:
-        assert tx.get_meta("scratch") is None
-    assert count_rows(ledger) == before
+        assert tx.get_meta("scratch") == "1"
+
+
+def test_a_transaction_rolls_back_unless_committed(ledger):
+    ada = make_contact(ledger)
+    before = count_rows(ledger)
+    with ledger.store.transaction() as tx:
+        _work(ledger, tx, ada)  # and the block is left without commit()
+    _nothing_kept(ledger, ada, before)
+
+
+def test_a_transaction_rolls_back_on_error(ledger):
+    ada = make_contact(ledger)
+    before = count_rows(ledger)
+    with pytest.raises(Boom), ledger.store.transaction() as tx:
+        _work(ledger, tx, ada)
+        raise Boom("after the writes, before the commit")
+    _nothing_kept(ledger, ada, before)
+
+
+def test_a_refused_command_rolls_back_even_after_other_work_in_its_transaction(ledger):
+    ada = make_contact(ledger)
+    before = count_rows(ledger)
+    ctx, principal = ledger.context, staff()
+    with pytest.raises(HardOptOutLocked) as refused, ledger.store.transaction() as tx:
+        _work(ledger, tx, ada)  # ada's STOP is recorded first, in this same unit of work
+        # then a staff opt-in over it, step by step as consent.opt_in runs: the core refuses it
+        contact = load_contact(tx, principal, ada.id)
+        scope = load_scope(ctx, tx, principal, "acme")
+        authorise_at(principal, Capability.OPT_IN, scope)
+        head = tx.lock_chain(contact.id)
+        path = path_to_root(scope.id)
+        consents = tx.consents(contact.id, Channel.SMS, path)
+        check_opt_in(governing(consents, path), principal.actor, Source.API, has_evidence=True)
+        opt_in = Change(
+            contact=contact, channel=Channel.SMS, scope_id=scope.id, action=Action.OPTED_IN,
+            actor=principal.actor, recorded_by=principal.id, source=Source.API, evidence=WRITTEN,
+        )  # fmt: skip
+        record(ctx, tx, head, opt_in, consents[scope.id])
+        tx.commit()
+    assert refused.value.code == "hard_opt_out_locked"
+    _nothing_kept(ledger, ada, before)

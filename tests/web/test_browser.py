@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 from consentry.adapters.mailer import SmtpSender
+from consentry.api.errors import install
 from consentry.bootstrap import build
 from consentry.core.eligibility import Reason
 from consentry.ledger import Ledger
@@ -25,7 +26,8 @@ from consentry.settings import Settings
 from consentry.web import mount
 from tests.conftest import empty_database
 from tests.factories import admin, make_contact, make_scopes, sender
-from tests.web.conftest import Inbox, free_port, path_of
+from tests.mail import Inbox, free_port
+from tests.web.conftest import path_of
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +88,7 @@ def site(
     ledger.context.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
     make_scopes(ledger)
     app = FastAPI()
+    install(app)  # mount() needs the app's error map (decision 043)
     mount(app, ledger, settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

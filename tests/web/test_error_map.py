@@ -28,7 +28,8 @@ from consentry.server import compose
 from consentry.settings import Settings
 from tests.conftest import PG_SERVER
 from tests.factories import make_contact, sender
-from tests.web.conftest import Inbox, path_of
+from tests.mail import Inbox
+from tests.web.conftest import path_of
 
 ADA = "acme/newsletters/ada"
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

@@ -1,4 +1,4 @@
-"""Signed links: roundtrip, tampering, unknown keys, expiry, rotation."""
+"""Signed links without HTTP: roundtrip, tampering, unknown keys, expiry, rotation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from consentry.core.links import LinkClaims, LinkPurpose
 from tests.factories import T0
 
 OLD = ("k1", bytes.fromhex("11" * 32))
+
+
 NEW = ("k2", bytes.fromhex("22" * 32))
+
+
 CLAIMS = LinkClaims(
     LinkPurpose.UNSUBSCRIBE,
     "ct_ada",

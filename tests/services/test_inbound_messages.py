@@ -1,4 +1,4 @@
-"""Inbound messages and keypresses as use cases (on SQLite and PostgreSQL)."""
+"""Inbound text messages as use cases: STOP, START, HELP, free text, replays, races."""
 
 from __future__ import annotations
 
@@ -7,28 +7,28 @@ import pytest
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Reason
 from consentry.core.errors import (
-    Conflict,
     Forbidden,
     HardOptOutLocked,
+    Invalid,
     InvalidMobile,
-    KeywordRequired,
     NumberNotFound,
 )
 from consentry.core.events import ActorKind, Source, Strength
-from consentry.core.keywords import KeywordKind
 from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.core.permissions import Principal, Role
 from consentry.ledger.inbound_steps import ReplyCategory
 from consentry.ledger.numbers import inbound_principal
-from tests.factories import WRITTEN, admin, make_contact, sender, staff
-from tests.inbound.conftest import ADA, EVENTS, NEWS
-
-
-def text(ledger, sid, body, sender_number=ADA, to=NEWS, channel="sms"):
-    principal = inbound_principal(ledger.context, "twilio", to)
-    return ledger.receive_message(
-        principal, "twilio", sid, sender_number, to, body, channel=channel
-    )
+from tests.factories import (
+    ADA_MOBILE,
+    EVENTS,
+    NEWS,
+    WRITTEN,
+    admin,
+    make_contact,
+    receive_text,
+    sender,
+    staff,
+)
 
 
 def eligible(ledger, contact_id, channel="sms", scope="acme/newsletters"):
@@ -40,7 +40,7 @@ def test_stop_is_a_hard_opt_out_on_that_channel_at_the_numbers_scope(numbers):
     numbers.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     numbers.opt_in(staff(), ada.id, "mms", "acme", evidence=WRITTEN)
 
-    result = text(numbers, "SM1", "STOP")
+    result = receive_text(numbers, "SM1", "STOP")
 
     assert result.outcome is Outcome.OPTED_OUT and result.contact_id == ada.id
     assert eligible(numbers, ada.id).reason is Reason.HARD_OPT_OUT
@@ -54,13 +54,13 @@ def test_stop_is_a_hard_opt_out_on_that_channel_at_the_numbers_scope(numbers):
     evidence = event.evidence_data or {}
     assert evidence["matched_rule"] == "keyword:stop"
     assert evidence["message_id"] == "SM1" and evidence["body"] == "STOP"
-    assert evidence["from"] == ADA and evidence["to"] == NEWS
+    assert evidence["from"] == ADA_MOBILE and evidence["to"] == NEWS
 
 
 def test_stop_sends_exactly_one_confirmation_and_a_replay_writes_nothing(numbers):
     ada = make_contact(numbers)
-    first = text(numbers, "SM1", "stop")
-    again = text(numbers, "SM1", "stop")
+    first = receive_text(numbers, "SM1", "stop")
+    again = receive_text(numbers, "SM1", "stop")
 
     assert not first.replayed and again.replayed
     assert again.outcome is Outcome.OPTED_OUT and again.event_ids == first.event_ids
@@ -70,14 +70,14 @@ def test_stop_sends_exactly_one_confirmation_and_a_replay_writes_nothing(numbers
     assert len(outbox) == 1
     reply = outbox[0].message
     assert reply.category == ReplyCategory.OPT_OUT_CONFIRMATION.value
-    assert reply.to == ADA and reply.sender == NEWS and reply.channel is Channel.SMS
+    assert reply.to == ADA_MOBILE and reply.sender == NEWS and reply.channel is Channel.SMS
     assert outbox[0].id == first.reply_id
 
 
 def test_a_second_stop_is_recorded_but_not_confirmed_again(numbers):
     ada = make_contact(numbers)
-    text(numbers, "SM1", "STOP")
-    second = text(numbers, "SM2", "Stop!")
+    receive_text(numbers, "SM1", "STOP")
+    second = receive_text(numbers, "SM2", "Stop!")
     assert second.outcome is Outcome.OPTED_OUT and second.reply is None
     assert len(numbers.history(admin(), ada.id)) == 2
     assert len(numbers.list_outbox(sender())) == 1
@@ -86,8 +86,8 @@ def test_a_second_stop_is_recorded_but_not_confirmed_again(numbers):
 def test_start_after_stop_makes_the_contact_eligible_again(numbers):
     ada = make_contact(numbers)
     numbers.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
-    text(numbers, "SM1", "STOP")
-    result = text(numbers, "SM2", "start")
+    receive_text(numbers, "SM1", "STOP")
+    result = receive_text(numbers, "SM2", "start")
 
     assert result.outcome is Outcome.OPTED_IN and result.reply
     decision = eligible(numbers, ada.id)
@@ -98,7 +98,7 @@ def test_start_after_stop_makes_the_contact_eligible_again(numbers):
 
 def test_staff_and_admins_still_cannot_reverse_a_stop(numbers):
     ada = make_contact(numbers)
-    text(numbers, "SM1", "STOP")
+    receive_text(numbers, "SM1", "STOP")
     with pytest.raises(HardOptOutLocked):
         numbers.opt_in(admin(), ada.id, "sms", "acme/newsletters", evidence=WRITTEN)
     with pytest.raises(HardOptOutLocked):
@@ -110,7 +110,7 @@ def test_staff_and_admins_still_cannot_reverse_a_stop(numbers):
 
 def test_help_replies_with_the_help_text_and_changes_nothing(numbers):
     ada = make_contact(numbers)
-    result = text(numbers, "SM1", "HELP", to=EVENTS)
+    result = receive_text(numbers, "SM1", "HELP", to=EVENTS)
     assert result.outcome is Outcome.HELP and result.event_ids == ()
     assert result.reply == "Acme Events: 0800 000 000"
     assert numbers.history(admin(), ada.id) == []
@@ -120,7 +120,7 @@ def test_help_replies_with_the_help_text_and_changes_nothing(numbers):
 
 
 def test_help_from_an_unknown_number_is_answered_without_creating_a_contact(numbers):
-    result = text(numbers, "SM1", "info", sender_number="+447700900555")
+    result = receive_text(numbers, "SM1", "info", sender_number="+447700900555")
     assert result.outcome is Outcome.HELP and result.contact_id is None
     assert numbers.list_outbox(sender())[0].message.to == "+447700900555"
 
@@ -130,7 +130,7 @@ def test_stop_all_opts_out_at_the_group_on_every_channel_of_the_number(numbers):
     for channel in ("sms", "mms", "whatsapp", "voice"):
         numbers.opt_in(staff(), ada.id, channel, "acme/events/bob", evidence=WRITTEN)
 
-    result = text(numbers, "SM1", "STOP ALL")
+    result = receive_text(numbers, "SM1", "STOP ALL")
 
     assert result.rule == "keyword:stop all" and len(result.event_ids) == 3
     for scope in ("acme/newsletters/ada", "acme/newsletters/alan", "acme/events/bob"):
@@ -143,14 +143,14 @@ def test_stop_all_opts_out_at_the_group_on_every_channel_of_the_number(numbers):
 
 def test_start_after_stop_all_lifts_the_group_opt_out_on_that_channel(numbers):
     ada = make_contact(numbers)
-    text(numbers, "SM1", "STOPALL")
-    text(numbers, "SM2", "UNSTOP")
+    receive_text(numbers, "SM1", "STOPALL")
+    receive_text(numbers, "SM2", "UNSTOP")
     assert eligible(numbers, ada.id, "sms", "acme/newsletters/ada").allowed
     assert eligible(numbers, ada.id, "mms").reason is Reason.HARD_OPT_OUT
 
 
 def test_a_stop_from_an_unknown_mobile_creates_a_contact_that_stays_opted_out(numbers):
-    result = text(numbers, "SM1", "ARRÊT", sender_number="+44 7700 900456")
+    result = receive_text(numbers, "SM1", "ARRÊT", sender_number="+44 7700 900456")
     assert result.outcome is Outcome.OPTED_OUT and result.contact_id
     contact = numbers.find_contact(admin(), mobile="+447700900456")
     assert contact.id == result.contact_id and contact.email is None
@@ -158,15 +158,15 @@ def test_a_stop_from_an_unknown_mobile_creates_a_contact_that_stays_opted_out(nu
 
 
 def test_an_ordinary_message_changes_nothing_and_creates_no_contact(numbers):
-    result = text(numbers, "SM1", "stop by our shop", sender_number="+447700900457")
+    result = receive_text(numbers, "SM1", "stop by our shop", sender_number="+447700900457")
     assert result.outcome is Outcome.IGNORED and result.contact_id is None
     assert numbers.list_outbox(sender()) == []
-    assert text(numbers, "SM1", "STOP", sender_number="+447700900457").replayed
+    assert receive_text(numbers, "SM1", "STOP", sender_number="+447700900457").replayed
 
 
 def test_a_free_text_opt_out_is_recorded_with_its_rule(numbers):
     ada = make_contact(numbers)
-    result = text(numbers, "SM1", "please stop texting me")
+    result = receive_text(numbers, "SM1", "please stop texting me")
     assert result.rule == "free_text:en.stop_contacting"
     evidence = numbers.history(admin(), ada.id)[0].evidence_data or {}
     assert evidence["matched_rule"] == "free_text:en.stop_contacting"
@@ -174,10 +174,25 @@ def test_a_free_text_opt_out_is_recorded_with_its_rule(numbers):
 
 def test_whatsapp_stop_is_an_opt_out_of_whatsapp_only(numbers):
     ada = make_contact(numbers)
-    text(numbers, "WA1", "STOP", sender_number=f"whatsapp:{ADA}", channel="whatsapp")
+    receive_text(numbers, "WA1", "STOP", sender_number=f"whatsapp:{ADA_MOBILE}", channel="whatsapp")
     assert eligible(numbers, ada.id, "whatsapp").reason is Reason.HARD_OPT_OUT
     assert eligible(numbers, ada.id, "sms").reason is Reason.NO_CONSENT
     assert numbers.list_outbox(sender())[0].message.channel is Channel.WHATSAPP
+
+
+def test_an_inbound_message_comes_by_a_messaging_channel(numbers):
+    with pytest.raises(Invalid):
+        receive_text(numbers, "SM1", "STOP", channel="voice")
+    with pytest.raises(Invalid):
+        receive_text(numbers, " ", "STOP")
+
+
+def test_start_when_already_opted_in_changes_nothing_and_says_nothing(numbers):
+    ada = make_contact(numbers)
+    numbers.opt_in(staff(), ada.id, "sms", "acme/newsletters", evidence=WRITTEN)
+    result = receive_text(numbers, "SM1", "START")
+    assert result.outcome is Outcome.OPTED_IN and result.event_ids == () and result.reply is None
+    assert numbers.list_outbox(sender()) == []
 
 
 def test_an_unknown_receiving_number_is_refused(numbers):
@@ -185,129 +200,38 @@ def test_an_unknown_receiving_number_is_refused(numbers):
         inbound_principal(numbers.context, "twilio", "+447700900999")
     assert refused.value.code == "number_not_found"
     with pytest.raises(NumberNotFound):
-        numbers.receive_message(sender(), "twilio", "SM1", ADA, "+447700900999", "STOP")
+        numbers.receive_message(sender(), "twilio", "SM1", ADA_MOBILE, "+447700900999", "STOP")
 
 
 def test_another_groups_sender_cannot_deliver_to_acmes_number(numbers):
     with pytest.raises(NumberNotFound):
-        numbers.receive_message(sender("globex"), "twilio", "SM1", ADA, NEWS, "STOP")
+        numbers.receive_message(sender("globex"), "twilio", "SM1", ADA_MOBILE, NEWS, "STOP")
+
+
+def test_a_sender_key_of_another_client_cannot_deliver_to_this_number(numbers):
+    # numbers at scopes a key cannot read are invisible to it (no probing of other clients)
+    with pytest.raises(NumberNotFound):
+        numbers.receive_message(sender("acme/events"), "twilio", "SM1", ADA_MOBILE, NEWS, "STOP")
+    result = numbers.receive_message(
+        sender("acme/newsletters"), "p", "SM1", ADA_MOBILE, NEWS, "STOP"
+    )
+    assert result.outcome is Outcome.OPTED_OUT
 
 
 def test_staff_may_not_deliver_inbound_messages(numbers):
     with pytest.raises(Forbidden):
-        numbers.receive_message(staff(), "twilio", "SM1", ADA, NEWS, "STOP")
+        numbers.receive_message(staff(), "twilio", "SM1", ADA_MOBILE, NEWS, "STOP")
 
 
 def test_a_sender_that_is_not_a_phone_number_is_refused(numbers):
     with pytest.raises(InvalidMobile):
-        text(numbers, "SM1", "STOP", sender_number="not-a-number")
-
-
-def test_the_unsubscribe_digit_is_a_hard_opt_out_of_voice(numbers):
-    ada = make_contact(numbers)
-    numbers.opt_in(staff(), ada.id, "voice", "acme", evidence=WRITTEN)
-    principal = inbound_principal(numbers.context, "twilio", EVENTS)
-
-    result = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9#")
-    again = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9")
-
-    assert result.outcome is Outcome.OPTED_OUT and result.rule == "keypad:9"
-    assert again.replayed and again.event_ids == result.event_ids
-    decision = eligible(numbers, ada.id, "voice", "acme/events/bob")
-    assert decision.reason is Reason.HARD_OPT_OUT
-    [event] = numbers.history(admin(), ada.id, channel="voice")[1:]
-    assert event.source is Source.VOICE_KEYPAD and event.strength is Strength.HARD
-    assert eligible(numbers, ada.id, "sms", "acme/events").reason is Reason.NO_CONSENT
-    assert numbers.list_outbox(sender()) == []
-
-
-def test_another_digit_changes_nothing(numbers):
-    ada = make_contact(numbers)
-    principal = inbound_principal(numbers.context, "twilio", EVENTS)
-    result = numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "1")
-    assert result.outcome is Outcome.IGNORED
-    assert numbers.history(admin(), ada.id) == []
-
-
-def test_the_unsubscribe_digit_is_configurable(numbers):
-    numbers.configure_number(
-        admin(), EVENTS, "acme/events", channels=["sms", "voice"], unsubscribe_digit="*"
-    )
-    principal = inbound_principal(numbers.context, "twilio", EVENTS)
-    assert (
-        numbers.press_key(principal, "twilio", "CA1", ADA, EVENTS, "9").outcome is Outcome.IGNORED
-    )
-    assert (
-        numbers.press_key(principal, "twilio", "CA2", ADA, EVENTS, "*").outcome is Outcome.OPTED_OUT
-    )
-
-
-def test_an_added_keyword_opts_out_and_a_removed_one_no_longer_opts_in(numbers):
-    ada = make_contact(numbers)
-    numbers.add_keyword(admin(), KeywordKind.OPT_OUT, "Enough", language="en")
-    numbers.remove_keyword(admin(), "opt_in", "YES")
-
-    assert text(numbers, "SM1", "enough!").outcome is Outcome.OPTED_OUT
-    assert text(numbers, "SM2", "yes").outcome is Outcome.IGNORED
-    assert eligible(numbers, ada.id).reason is Reason.HARD_OPT_OUT
-    numbers.add_keyword(admin(), "opt_in", "yes")  # added back
-    assert text(numbers, "SM3", "yes").outcome is Outcome.OPTED_IN
-
-
-def test_keyword_changes_stay_in_their_group(numbers):
-    numbers.add_keyword(admin(), "opt_out", "enough")
-    assert "enough" in numbers.keyword_set(admin(), keyword_set="default").listing(
-        KeywordKind.OPT_OUT
-    )
-    globex = admin("globex")
-    assert "enough" not in numbers.keyword_set(globex, keyword_set="default").listing(
-        KeywordKind.OPT_OUT
-    )
-
-
-def test_a_legally_required_opt_out_word_cannot_be_removed(numbers):
-    with pytest.raises(KeywordRequired):
-        numbers.remove_keyword(admin(), "opt_out", "Stop")
-    assert text(numbers, "SM1", "STOP").outcome is Outcome.OPTED_OUT
-
-
-def test_a_number_can_use_its_own_keyword_set_and_languages(numbers):
-    numbers.configure_number(
-        admin(), NEWS, "acme/newsletters", channels=["sms"], keyword_set="uk", languages=["en"]
-    )
-    numbers.add_keyword(admin(), "opt_out", "unsub me", keyword_set="uk")
-    assert text(numbers, "SM1", "PARAR").outcome is Outcome.IGNORED  # no Spanish here
-    assert text(numbers, "SM2", "unsub me").outcome is Outcome.OPTED_OUT
-
-
-def test_only_admins_configure_numbers_and_keywords(numbers):
-    with pytest.raises(Forbidden):
-        numbers.configure_number(staff(), "+447700900902", "acme", channels=["sms"])
-    with pytest.raises(Forbidden):
-        numbers.add_keyword(staff(), "opt_out", "enough")
-
-
-def test_a_number_belongs_to_one_group(numbers):
-    with pytest.raises(Conflict):
-        numbers.configure_number(admin("globex"), NEWS, "globex/sales", channels=["sms"])
-    with pytest.raises(NumberNotFound):
-        numbers.get_number(admin("globex"), NEWS)
-
-
-def test_the_sending_service_marks_replies_sent(numbers):
-    text(numbers, "SM1", "STOP")
-    [item] = numbers.list_outbox(sender())
-    assert numbers.mark_sent(sender(), item.id)
-    assert not numbers.mark_sent(sender(), item.id)
-    assert numbers.list_outbox(sender()) == []
-    assert numbers.list_outbox(sender(), pending_only=False)[0].sent_at is not None
-    assert numbers.list_outbox(sender("globex")) == []
+        receive_text(numbers, "SM1", "STOP", sender_number="not-a-number")
 
 
 def test_the_ledger_still_verifies_after_inbound_events(numbers):
     make_contact(numbers)
-    text(numbers, "SM1", "STOP")
-    text(numbers, "SM2", "START")
+    receive_text(numbers, "SM1", "STOP")
+    receive_text(numbers, "SM2", "START")
     system = Principal(Role.SYSTEM, "acme", "operator")
     assert numbers.verify(system).ok
 
@@ -337,7 +261,7 @@ def run_together(*calls):
 def test_a_webhook_delivered_twice_at_once_is_one_event_and_one_reply(numbers):
     stranger = "+447700900458"
     results = run_together(
-        *[lambda: text(numbers, "SM1", "STOP", sender_number=stranger) for _ in range(3)]
+        *[lambda: receive_text(numbers, "SM1", "STOP", sender_number=stranger) for _ in range(3)]
     )
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(not r.replayed for r in results) == 1
@@ -349,44 +273,9 @@ def test_a_webhook_delivered_twice_at_once_is_one_event_and_one_reply(numbers):
 def test_two_stops_from_a_new_number_at_once_make_one_contact(numbers):
     stranger = "+447700900459"
     results = run_together(
-        lambda: text(numbers, "SM1", "STOP", sender_number=stranger),
-        lambda: text(numbers, "SM2", "STOP", sender_number=stranger),
+        lambda: receive_text(numbers, "SM1", "STOP", sender_number=stranger),
+        lambda: receive_text(numbers, "SM2", "STOP", sender_number=stranger),
     )
     assert all(not isinstance(r, Exception) for r in results), results
     assert results[0].contact_id == results[1].contact_id
     assert len(numbers.history(admin(), results[0].contact_id)) == 2
-
-
-def test_the_reply_is_in_the_language_of_the_keyword(numbers):
-    make_contact(numbers)
-    text(numbers, "SM1", "ARRÊT")
-    text(numbers, "SM2", "ayuda")
-    bodies = {i.message.category: i.message.body for i in numbers.list_outbox(sender())}
-    assert bodies["opt_out_confirmation"].startswith("Vous êtes désabonné")
-    assert bodies["help"].startswith("Responda BAJA")
-
-
-def test_english_keywords_are_answered_in_the_numbers_first_language(numbers):
-    numbers.configure_number(
-        admin(), NEWS, "acme/newsletters", channels=["sms"], languages=["de", "en"]
-    )
-    text(numbers, "SM1", "STOP")
-    [item] = numbers.list_outbox(sender())
-    assert item.message.body.startswith("Sie sind abgemeldet")
-
-
-def test_a_numbers_own_text_is_used_in_every_language(numbers):
-    numbers.configure_number(
-        admin(), NEWS, "acme/newsletters", channels=["sms"], opt_out_text="Bye from Acme"
-    )
-    text(numbers, "SM1", "PARAR")
-    assert numbers.list_outbox(sender())[0].message.body == "Bye from Acme"
-
-
-def test_a_sender_key_of_another_client_cannot_deliver_to_this_number(numbers):
-    from consentry.core.errors import NumberNotFound
-
-    # numbers at scopes a key cannot read are invisible to it (no probing of other clients)
-    with pytest.raises(NumberNotFound):
-        numbers.receive_message(sender("acme/events"), "twilio", "SM1", ADA, NEWS, "STOP")
-    assert numbers.receive_message(sender("acme/newsletters"), "p", "SM1", ADA, NEWS, "STOP")

@@ -1,4 +1,5 @@
-"""Webhook signatures: Twilio's published example and our HMAC-SHA256 scheme (core of the edge)."""
+"""Webhook signatures without HTTP: Twilio's published example, our HMAC-SHA256 scheme, and the
+secrets they are checked with (read from the environment)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from consentry.inbound.signatures import (
 
 # twilio.com/docs/usage/webhooks/webhooks-security (recomputed in research/perf-reliability.md)
 DOCS_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+
+
 DOCS_PARAMS = [
     ("CallSid", "CA1234567890ABCDE"),
     ("Caller", "+12349013030"),
@@ -22,6 +25,8 @@ DOCS_PARAMS = [
     ("From", "+12349013030"),
     ("To", "+18005551212"),
 ]
+
+
 DOCS_SIGNATURE = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
 
@@ -76,6 +81,10 @@ def test_the_default_port_is_optional_either_way():
     verify_twilio(["12345"], with_port, DOCS_PARAMS, DOCS_SIGNATURE)
 
 
+def test_url_variants_leave_other_schemes_alone():
+    assert url_variants("ftp://files.example/x") == ["ftp://files.example/x"]
+
+
 NOW = 1_767_603_600.0
 
 
@@ -110,3 +119,19 @@ def test_missing_or_malformed_generic_headers_are_refused(stamp, signature):
 def test_no_generic_secret_configured_refuses_everything():
     with pytest.raises(SignatureInvalid):
         verify_hmac([], "1", "sha256=00", b"{}", 1.0)
+
+
+def test_webhook_secrets_and_the_public_url_come_from_the_environment():
+    from consentry.settings import Settings
+
+    env = {
+        "CONSENTRY_TWILIO_AUTH_TOKEN": "new-token, old-token",
+        "CONSENTRY_INBOUND_SECRET": "whsec",
+        "CONSENTRY_INBOUND_URL": "https://hooks.example/",
+    }
+    settings = Settings.from_env(env)
+    assert settings.twilio_auth_tokens == ("new-token", "old-token")
+    assert settings.inbound_secrets == ("whsec",)
+    assert settings.inbound_url == "https://hooks.example"
+    bare = Settings.from_env({})
+    assert bare.twilio_auth_tokens == () and bare.inbound_url is None

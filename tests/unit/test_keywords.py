@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry.core.errors import KeywordRequired
+from consentry.core.errors import Invalid, KeywordRequired
 from consentry.core.keywords import (
     DEFAULT_WORDS,
     FILLERS,
@@ -185,6 +185,13 @@ def test_the_fccs_per_se_opt_out_words_cannot_be_removed(word):
     with pytest.raises(KeywordRequired) as refused:
         DEFAULTS.removing(kind, word.upper())
     assert refused.value.code == "keyword_required"
+
+
+def test_a_bad_keyword_in_a_keyword_set_value_is_refused():
+    with pytest.raises(Invalid):
+        default_keywords().adding(KeywordKind.OPT_OUT, "...")
+    with pytest.raises(Invalid):
+        default_keywords(["xx"])
 
 
 def test_an_opt_out_beats_an_opt_in_for_the_same_word():
