@@ -33,7 +33,7 @@ PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1
 ADDRESS_KEY = "ab" * 32
 
 
-def _server_engine():  # type: ignore[no-untyped-def]
+def _server_engine():
     return create_engine(
         "postgresql+psycopg://" + PG_SERVER.split("://", 1)[1], isolation_level="AUTOCOMMIT"
     )

@@ -31,7 +31,7 @@ class Inbox:
         del server, session
         mail = message_from_bytes(envelope.content, policy=policy.default)
         with self.arrived:
-            self.messages.append(mail)  # type: ignore[arg-type]
+            self.messages.append(mail)
             self.arrived.notify_all()
         return "250 OK"
 

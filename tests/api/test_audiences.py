@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from consentry.core.contacts import ContactDetails
 from consentry.ledger import Ledger
@@ -28,7 +29,7 @@ def people(ledger: Ledger, count: int) -> list[str]:
     return ids
 
 
-def stream(caller: Caller, body: dict) -> tuple[list[dict], dict]:
+def stream(caller: Caller, body: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     response = caller.post("/v1/audiences/resolve", json=body)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/x-ndjson")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from consentry.adapters.clock import FixedClock
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN
 
 
-def add(caller: Caller, **details) -> dict:
+def add(caller: Caller, **details) -> dict[str, Any]:
     response = caller.post("/v1/contacts", json=details)
     assert response.status_code == 201, response.text
-    body: dict = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN
@@ -20,11 +21,11 @@ def change(caller: Caller, contact: str, verb: str, channel: str, scope: str, **
     return caller.post(f"/v1/contacts/{contact}/consent/{verb}", json=body)
 
 
-def check(caller: Caller, contact: str, channel: str, scope: str) -> dict:
+def check(caller: Caller, contact: str, channel: str, scope: str) -> dict[str, Any]:
     params = {"contact": contact, "channel": channel, "scope": scope}
     response = caller.get("/v1/eligibility", params=params)
     assert response.status_code == 200, response.text
-    decision: dict = response.json()
+    decision: dict[str, Any] = response.json()
     return decision
 
 
@@ -84,7 +85,7 @@ def test_sms_broadcast_reaches_b_and_voice_broadcast_reaches_a(api: Api, admin: 
     assert change(admin, b, "opt-out", "voice", "acme").status_code == 201
     sender = api.as_("sender")
 
-    def audience(channel: str) -> tuple[set[str], dict]:
+    def audience(channel: str) -> tuple[set[str], dict[str, Any]]:
         body = {"channel": channel, "scope": "acme/newsletters", "segment": {}}
         response = sender.post("/v1/audiences/resolve", json=body)
         assert response.status_code == 200, response.text

@@ -44,7 +44,7 @@ def twilio_post(
     token: str = TOKEN,
     url: str | None = None,
     headers: dict[str, str] | None = None,
-):  # type: ignore[no-untyped-def]
+):
     """POST a Twilio-signed form to the webhook."""
     signature = twilio_signature(token, url or PUBLIC + path, params.items())
     sent = {"X-Twilio-Signature": signature} if headers is None else headers
@@ -56,7 +56,7 @@ def sms(sid: str, body: str, sender: str = ADA, to: str = NEWS, **more: str) -> 
     return {"MessageSid": sid, "From": sender, "To": to, "Body": body, "NumMedia": "0", **more}
 
 
-def generic_post(client: TestClient, payload: dict[str, object], stamp: int, secret: str = SECRET):  # type: ignore[no-untyped-def]
+def generic_post(client: TestClient, payload: dict[str, object], stamp: int, secret: str = SECRET):
     """POST a message in Consentry's signed JSON shape."""
     body = json.dumps(payload).encode()
     headers = {
