@@ -28,10 +28,20 @@ def test_twenty_concurrent_writers_on_one_contact_keep_a_valid_linear_chain(ledg
     def write(n: int):
         if n % 2:
             return ledger.opt_out(
-                sender(), ada.id, "sms", "acme", Source.SMS_KEYWORD, {"inbound": f"STOP {n}"}
+                sender(),
+                ada.id,
+                "sms",
+                "acme",
+                source=Source.SMS_KEYWORD,
+                evidence={"inbound": f"STOP {n}"},
             )
         return ledger.opt_in(
-            sender(), ada.id, "sms", "acme", {"inbound": f"START {n}"}, Source.SMS_KEYWORD
+            sender(),
+            ada.id,
+            "sms",
+            "acme",
+            evidence={"inbound": f"START {n}"},
+            source=Source.SMS_KEYWORD,
         )
 
     with ThreadPoolExecutor(WRITERS) as pool:
@@ -49,7 +59,7 @@ def test_twenty_concurrent_writers_on_one_contact_keep_a_valid_linear_chain(ledg
     assert (projection.status, projection.event_id) == (expected, last.id)
     [(head_seq,)] = sql(ledger, "SELECT seq FROM chain_heads WHERE contact_id = :c", c=ada.id)
     assert head_seq == WRITERS
-    assert ledger.status_at(admin(), ada.id, "sms", "acme", ledger.clock.now()).event == last
+    assert ledger.status_at(admin(), ada.id, "sms", "acme", at=ledger.clock.now()).event == last
 
 
 def differences(engine):

@@ -30,7 +30,7 @@ def test_a_restarted_server_costs_at_most_one_unavailable_call(ledger, db_url, p
     if not db_url.startswith("postgresql"):
         pytest.skip("connection loss is a PostgreSQL matter; SQLite has no server")
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
     ledger.check(sender(), ada.id, "sms", "acme")  # warm the pool
     _kill_connections(db_url.rsplit("/", 1)[1])
 

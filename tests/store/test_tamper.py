@@ -24,12 +24,16 @@ EVENT_COLUMNS = (
 def ada(ledger):
     """Ada with four events, and Bob with two (so there is more than one chain)."""
     ada = make_contact(ledger)
-    ledger.opt_in(staff(), ada.id, "sms", "acme", WRITTEN)
-    ledger.opt_out(sender(), ada.id, "sms", "acme", Source.SMS_KEYWORD, {"inbound": "STOP"})
-    ledger.opt_in(sender(), ada.id, "sms", "acme", {"inbound": "START"}, Source.SMS_KEYWORD)
-    ledger.opt_in(staff(), ada.id, "email", "acme/events", WRITTEN)
+    ledger.opt_in(staff(), ada.id, "sms", "acme", evidence=WRITTEN)
+    ledger.opt_out(
+        sender(), ada.id, "sms", "acme", source=Source.SMS_KEYWORD, evidence={"inbound": "STOP"}
+    )
+    ledger.opt_in(
+        sender(), ada.id, "sms", "acme", evidence={"inbound": "START"}, source=Source.SMS_KEYWORD
+    )
+    ledger.opt_in(staff(), ada.id, "email", "acme/events", evidence=WRITTEN)
     bob = make_contact(ledger, "bob@example.com", "+447700900456")
-    ledger.opt_in(staff(), bob.id, "email", "acme", WRITTEN)
+    ledger.opt_in(staff(), bob.id, "email", "acme", evidence=WRITTEN)
     ledger.opt_out(admin(), bob.id, "email", "acme")
     clean = ledger.verify(system())
     assert clean.ok and clean.first is None and clean.checked == 6

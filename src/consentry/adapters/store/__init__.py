@@ -1,4 +1,8 @@
-"""The SQL store: SQLite by default, PostgreSQL by URL (the adapter behind ``ports.Store``)."""
+"""The SQL store: SQLite by default, PostgreSQL by URL (the adapter behind ``ports.Store``).
+
+Only Consentry's errors come out of it (``failures.py``); the two SQL idioms and every
+difference between the two databases are described in ``dialect.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,17 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.adapters.store import reads
+from consentry.adapters.store.dialect import of
 from consentry.adapters.store.engine import make_engine, unit_of_work
+from consentry.adapters.store.failures import translate, translated, translated_rows
 from consentry.adapters.store.migrate import upgrade
 from consentry.adapters.store.reader import RawReader, raw_reader
 from consentry.adapters.store.sql import SqlTx
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.chain import ChainRow
-from consentry.core.errors import Unavailable
 
 __all__ = ["SqlStore", "open_store"]
 
@@ -29,7 +34,7 @@ class SqlStore:
     @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
-        return self.engine.dialect.name
+        return of(self.engine).name
 
     def transaction(self, write: bool = True) -> AbstractContextManager[SqlTx]:
         """A unit of work; rolls back unless ``commit()`` is called."""
@@ -47,10 +52,7 @@ class SqlStore:
     @contextmanager
     def _snapshot(self) -> Iterator[SqlTx]:
         with unit_of_work(self.engine, "snapshot") as tx:
-            if self.dialect == "postgresql":
-                tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            else:  # BEGIN now, and read once: SQLite fixes a read snapshot at its first read
-                tx.conn.exec_driver_sql("SELECT 1 FROM meta LIMIT 1").all()
+            of(self.engine).begin_snapshot(tx.conn)
             yield tx
 
     @contextmanager
@@ -74,12 +76,13 @@ class ChainSnapshot:
 
     def rows(self) -> Iterator[ChainRow]:
         """Every event's chained fields, in (contact, seq) order."""
-        return reads.stream_chain(self.conn, self.group_id)
+        return translated_rows(reads.stream_chain(self.conn, self.group_id))
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """Every stored chain head, in contact order."""
-        return reads.stream_heads(self.conn, self.group_id)
+        return translated_rows(reads.stream_heads(self.conn, self.group_id))
 
+    @translated
     def event_hash(self, contact_id: str, seq: int) -> str | None:
         """The stored hash of one event."""
         return reads.event_hash(self.conn, self.group_id, contact_id, seq)
@@ -91,7 +94,7 @@ def open_store(url: str, migrate: bool = True) -> SqlStore:
     if migrate:
         try:
             upgrade(engine)
-        except OperationalError as exc:  # no server, no such file: ours, not a traceback
+        except SQLAlchemyError as exc:  # no server, no such file: ours, not a traceback
             engine.dispose()
-            raise Unavailable(f"the database is unavailable: {exc.orig}") from exc
+            raise translate(exc) from exc
     return SqlStore(engine)

@@ -1,25 +1,24 @@
-"""Running the hot statements on the driver's cursor, with SQL text built once per dialect.
+"""Running prebuilt driver SQL on the transaction's own driver cursor (decision 040).
 
 The write paths of a consent change and of an inbound STOP run a dozen small statements per
 transaction. Built as SQLAlchemy Core expressions each costs ~60-90 µs of Python (statement
 construction, cache-key generation, result wrapping) against ~3 µs for SQLite to run it, so
-these statements are plain SQL constants written once with ``:name`` parameters (rewritten to
-``%(name)s`` for psycopg and cached) and run on the connection's driver cursor.
+these statements are plain SQL constants written once with ``:name`` parameters, turned into
+the driver's text once per dialect (``dialect.Dialect.driver_sql``, cached) and run on the
+connection's driver cursor.
 
 They run inside the same SQLAlchemy transaction as everything else: in a write (or snapshot)
-unit of work ``_run`` begins it first when nothing has (on SQLite the ``begin`` hook issues
+unit of work ``Db.run`` begins it first when nothing has (on SQLite the ``begin`` hook issues
 ``BEGIN IMMEDIATE``), so a transaction holding only driver statements still commits and still
-rolls back. A plain read (``begins`` false) runs them as ``situation()`` does: on SQLite each in
-its own implicit transaction, on PostgreSQL in the driver's, rolled back when the connection
-goes back to the pool. A driver error is raised as the SQLAlchemy exception the Core path
-would have raised (``IntegrityError``, ``OperationalError`` …), and a lost connection is
-invalidated, so the unit of work's handling (``Unavailable``, retries) is the same whichever
-way a statement ran.
+rolls back. A plain read (``begins`` false) runs them on SQLite each in its own implicit
+transaction and on PostgreSQL in the driver's, rolled back when the connection goes back to the
+pool. A driver error is raised as the SQLAlchemy exception the Core path would have raised
+(``IntegrityError``, ``OperationalError`` …), and a lost connection is invalidated, so the store's
+one error map (``failures.py``) treats both paths alike.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -27,40 +26,37 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+from consentry.adapters.store.dialect import Write, of
 
 
-@lru_cache(maxsize=256)
-def pg_sql(text: str) -> str:
-    """``:name`` parameters as psycopg's ``%(name)s`` (the statements hold no literal ``%``)."""
-    assert "%" not in text
-    return _PARAM.sub(r"%(\1)s", text)
+@lru_cache(maxsize=128)
+def on_path(template: str, levels: int, address: str = "") -> str:
+    """A template's ``{scopes}`` as ``:s0, :s1 …`` (one per level of a scope path) and its
+    ``{address}`` as a contacts column (``Channel.address_field``, never input)."""
+    scopes = ", ".join(f":s{n}" for n in range(levels))
+    return template.format(scopes=scopes, address=address)
 
 
-@lru_cache(maxsize=64)
-def _with_parts(statements: tuple[str, ...]) -> str:
-    """``WITH p0 AS (first), p1 AS (second) … last``, parameters renamed ``:pN_name``."""
-    renamed = [_PARAM.sub(rf":p{n}_\1", sql) for n, sql in enumerate(statements)]
-    parts = ", ".join(f"p{n} AS ({sql})" for n, sql in enumerate(renamed[:-1]))
-    return f"WITH {parts} {renamed[-1]}"
+def path_params(scope_ids: Sequence[str]) -> dict[str, str]:
+    """The ``:s0, :s1 …`` parameters of ``on_path``."""
+    return {f"s{n}": scope_id for n, scope_id in enumerate(scope_ids)}
 
 
-class DriverSql:
-    """A mixin of ``SqlTx``: one driver cursor per transaction and the statements run on it."""
+class Db:
+    """One transaction's connection as the statement modules use it.
 
-    conn: Connection
-    begins: bool = True  # False in a plain read: no BEGIN for driver statements
-    _cursor: Any = None
-    _pg: bool | None = None
+    ``conn`` runs SQLAlchemy Core; ``run`` and the methods after it run driver SQL on one driver
+    cursor of the same connection; ``dialect`` answers what differs on this database.
+    """
 
-    @property
-    def postgres(self) -> bool:
-        """True on PostgreSQL (the statements differ slightly: ``FOR UPDATE``, parameters)."""
-        if self._pg is None:
-            self._pg = self.conn.dialect.name == "postgresql"
-        return self._pg
+    def __init__(self, conn: Connection, begins: bool = True) -> None:
+        self.conn = conn
+        self.dialect = of(conn)
+        self.begins = begins  # False in a plain read: no BEGIN for driver statements
+        self._errors: Any = conn.dialect.loaded_dbapi.Error
+        self._cursor: Any = None
 
-    def _run(self, sql: str, params: Mapping[str, Any], write: bool = False) -> Any:
+    def run(self, sql: str, params: Mapping[str, Any], write: bool = False) -> Any:
         """Run one statement on the transaction's driver cursor; the cursor, to fetch from.
 
         ``write``: the statement changes data, so the transaction is begun even in a plain read
@@ -73,29 +69,39 @@ class DriverSql:
             driver = self.conn.connection.driver_connection
             assert driver is not None
             cursor = self._cursor = driver.cursor()
-        text = pg_sql(sql) if self.postgres else sql
+        text = self.dialect.driver_sql(sql)
         try:
             cursor.execute(text, params)
-        except self.conn.dialect.loaded_dbapi.Error as exc:
+        except self._errors as exc:
             raise self._wrapped(exc, text, params) from exc
         return cursor
 
-    def _run_writes(self, statements: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Run several writes to different tables, in order; on PostgreSQL in ONE round trip.
+    def one(self, sql: str, params: Mapping[str, Any], write: bool = False) -> Any:
+        """The first row of a statement's result (a driver tuple), or None."""
+        cursor = self.run(sql, params, write)
+        try:
+            return cursor.fetchone()
+        except self._errors as exc:
+            raise self._wrapped(exc, sql, params) from exc
 
-        PostgreSQL runs them as one statement, all but the last as data-modifying ``WITH``
-        parts (same snapshot, all or nothing, as separate statements in this transaction would
-        be); each part's parameters are renamed ``:pN_name`` so equal names never clash.
-        SQLite runs them one by one (each costs microseconds there, not a round trip).
-        """
-        if not self.postgres or len(statements) == 1:
-            for sql, params in statements:
-                self._run(sql, params, write=True)
-            return
-        merged: dict[str, Any] = {}
-        for n, (_, params) in enumerate(statements):
-            merged.update({f"p{n}_{k}": v for k, v in params.items()})
-        self._run(_with_parts(tuple(sql for sql, _ in statements)), merged, write=True)
+    def all(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of a statement's result (driver tuples)."""
+        cursor = self.run(sql, params)
+        try:
+            rows: list[Any] = cursor.fetchall()
+        except self._errors as exc:
+            raise self._wrapped(exc, sql, params) from exc
+        return rows
+
+    def scalar(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """The only column of the first row, or None when there is no row."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def writes(self, statements: Sequence[Write]) -> None:
+        """Run several writes to different tables, in order (on PostgreSQL in one round trip)."""
+        for sql, params in self.dialect.writes(statements):
+            self.run(sql, params, write=True)
 
     def _wrapped(self, exc: Exception, text: str, params: Mapping[str, Any]) -> BaseException:
         dialect = self.conn.dialect
@@ -110,15 +116,6 @@ class DriverSql:
             connection_invalidated=lost,
             dialect=dialect,
         )
-
-    def _one(self, sql: str, params: Mapping[str, Any]) -> Any:
-        """The first row of a statement's result (a driver tuple), or None."""
-        return self._run(sql, params).fetchone()
-
-    def _all(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
-        """Every row of a statement's result (driver tuples)."""
-        rows: list[Any] = self._run(sql, params).fetchall()
-        return rows
 
     def close(self) -> None:
         """Close the driver cursor (the unit of work calls this before releasing the connection)."""

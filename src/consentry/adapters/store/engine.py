@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from consentry.adapters.store.failures import translate
 from consentry.adapters.store.sql import SqlTx
-from consentry.core.errors import Invalid, Unavailable
+from consentry.core.errors import Invalid
 
 
 def engine_url(url: str) -> str:
@@ -74,7 +75,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 @contextmanager
 def unit_of_work(engine: Engine, mode: str) -> Iterator[SqlTx]:
-    """A transaction that rolls back unless committed; driver errors become ``Unavailable``.
+    """A transaction that rolls back unless committed; driver errors become ours (``failures``).
 
     ``mode`` is ``write`` (takes SQLite's write lock at once), ``snapshot`` (one consistent read
     of several statements) or ``read`` (single-statement reads; no BEGIN on SQLite).
@@ -87,9 +88,5 @@ def unit_of_work(engine: Engine, mode: str) -> Iterator[SqlTx]:
                 yield tx
             finally:
                 tx.close()
-    except OperationalError as exc:
-        raise Unavailable(f"the database is unavailable: {exc.orig}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise Unavailable("the database connection was lost; retry") from exc
-        raise
+    except SQLAlchemyError as exc:  # connecting, beginning, rolling back, releasing
+        raise translate(exc) from exc

@@ -1,23 +1,25 @@
-"""The statements behind inbound messages, receiving numbers, keyword sets and the outbox.
+"""The statements behind inbound messages, receiving numbers and keyword sets.
 
-A mixin of ``SqlTx``. ``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHING`` on
-(provider, message id): PostgreSQL makes a concurrent claimer of the same id wait until the
-first commits and then sees its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``.
-Whoever inserted the row owns the message; everyone else gets the stored record back.
+``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHING`` on (provider, message id):
+PostgreSQL makes a concurrent claimer of the same id wait until the first commits and then sees
+its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``. Whoever inserted the row owns the
+message; everyone else gets the stored record back.
 
-The statements of an inbound message's transaction (claim, number, keywords, outbox, finish)
-are SQL constants run on the driver cursor (``store/driver.py``): the STOP webhook's hot path.
+The statements of an inbound message's transaction (claim, number, keywords, finish; the reply
+goes to ``outbox_sql``) are driver SQL: the STOP webhook's hot path. Configuring numbers and
+keyword sets is Core.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from consentry.adapters.store import schema as t
-from consentry.adapters.store.driver import DriverSql
+from consentry.adapters.store.driver import Db
 from consentry.core.channels import Channel
 from consentry.core.events import from_micros, to_micros
 from consentry.core.keywords import KeywordKind
@@ -27,8 +29,6 @@ from consentry.core.messaging import (
     KeywordChange,
     KeywordOp,
     NumberConfig,
-    OutboundMessage,
-    OutboxItem,
 )
 
 INBOUND_COLUMNS = (
@@ -40,6 +40,10 @@ CLAIM_INBOUND = (
     f"VALUES ({', '.join(':' + c for c in INBOUND_COLUMNS)}) "
     "ON CONFLICT DO NOTHING RETURNING provider"
 )
+GET_INBOUND = (
+    f"SELECT {', '.join(INBOUND_COLUMNS)} FROM inbound_messages "
+    "WHERE provider = :provider AND message_id = :message_id"
+)
 FINISHED = ("provider", "message_id", "received_at")  # the claim's key and time stay
 FINISH_INBOUND = (
     "UPDATE inbound_messages SET "
@@ -47,21 +51,13 @@ FINISH_INBOUND = (
     + " WHERE provider = :provider AND message_id = :message_id"
 )
 NUMBER_COLUMNS = (
-    "number, group_id, scope_id, channels, keyword_set, languages, free_text, help_text, "
-    "opt_out_text, opt_in_text, unsubscribe_digit"
-)  # table order, as ``_number_from_row`` reads them
-GET_NUMBER = f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = :number"
+    "number", "group_id", "scope_id", "channels", "keyword_set", "languages", "free_text",
+    "help_text", "opt_out_text", "opt_in_text", "unsubscribe_digit",
+)  # fmt: skip
+GET_NUMBER = f"SELECT {', '.join(NUMBER_COLUMNS)} FROM numbers WHERE number = :number"
 KEYWORD_CHANGES = (
     "SELECT name, kind, language, word, op FROM keyword_sets "
     "WHERE group_id = :gid AND name = :name ORDER BY kind, language, word"
-)
-OUTBOX_COLUMNS = (
-    "id", "group_id", "contact_id", "channel", "to", "sender", "category", "subject", "body",
-    "created_at", "sent_at",
-)  # fmt: skip
-ADD_OUTBOX = (  # "to" is a keyword in both dialects: quoted
-    "INSERT INTO outbox (" + ", ".join(f'"{c}"' for c in OUTBOX_COLUMNS) + ") "
-    f"VALUES ({', '.join(':' + c for c in OUTBOX_COLUMNS)}) ON CONFLICT DO NOTHING"
 )
 
 
@@ -73,129 +69,22 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(v for v in (text or "").split(",") if v)
 
 
-class InboundSql(DriverSql):
-    """Inbound message records, number configuration, keyword changes and the outbox."""
+# ── inbound messages ────────────────────────────────────────────────────────
+def claim_inbound(db: Db, record: InboundRecord) -> InboundRecord | None:
+    """Record a new message (None); the stored record instead when the id was seen before."""
+    if db.one(CLAIM_INBOUND, _inbound_values(record), write=True) is not None:
+        return None
+    key = {"provider": record.provider, "message_id": record.message_id}
+    stored = db.one(GET_INBOUND, key)
+    assert stored is not None  # the conflicting row: it is never deleted
+    return _inbound_from_row(dict(zip(INBOUND_COLUMNS, stored, strict=True)))
 
-    conn: Connection
 
-    def _insert_ignore(self, table: Any, values: dict[str, Any]) -> bool:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
-        first_key = next(iter(table.primary_key.columns))
-        return self.conn.execute(stmt.returning(first_key)).first() is not None
-
-    # ── inbound messages ────────────────────────────────────────────────────
-    def claim_inbound(self, record: InboundRecord) -> InboundRecord | None:
-        """Record a new message; the stored record instead when the id was seen before."""
-        claimed = self._run(CLAIM_INBOUND, _inbound_values(record), write=True).fetchone()
-        if claimed is not None:
-            return None
-        i = t.inbound_messages.c
-        query = select(t.inbound_messages).where(
-            i.provider == record.provider, i.message_id == record.message_id
-        )
-        return _inbound_from_row(self.conn.execute(query).one())
-
-    def finish_inbound(self, record: InboundRecord) -> None:
-        """Store what the message did (outcome, contact, events, reply)."""
-        values = _inbound_values(record)
-        del values["received_at"]
-        self._run(FINISH_INBOUND, values, write=True)
-
-    # ── numbers ─────────────────────────────────────────────────────────────
-    def get_number(self, number: str) -> NumberConfig | None:
-        row = self._one(GET_NUMBER, {"number": number})
-        return _number_from_row(row) if row is not None else None
-
-    def put_number(self, config: NumberConfig, updated_at: Any) -> None:
-        values = {
-            "number": config.number,
-            "group_id": config.group_id,
-            "scope_id": config.scope_id,
-            "channels": _join(tuple(c.value for c in config.channels)),
-            "keyword_set": config.keyword_set,
-            "languages": _join(config.languages),
-            "free_text": config.free_text,
-            "help_text": config.help_text,
-            "opt_out_text": config.opt_out_text,
-            "opt_in_text": config.opt_in_text,
-            "unsubscribe_digit": config.unsubscribe_digit,
-            "updated_at": to_micros(updated_at),
-        }
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(t.numbers).values(**values)
-        changes = {k: v for k, v in values.items() if k != "number"}
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=changes))
-
-    def list_numbers(self, group_id: str) -> list[NumberConfig]:
-        n = t.numbers.c
-        query = select(t.numbers).where(n.group_id == group_id).order_by(n.number)
-        return [_number_from_row(r) for r in self.conn.execute(query)]
-
-    # ── keyword sets ────────────────────────────────────────────────────────
-    def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]:
-        rows = self._all(KEYWORD_CHANGES, {"gid": group_id, "name": name})
-        return [
-            KeywordChange(name, KeywordKind(kind), language, word, KeywordOp(op))
-            for name, kind, language, word, op in rows
-        ]
-
-    def put_keyword_change(self, group_id: str, change: KeywordChange, at: Any) -> None:
-        values = {
-            "group_id": group_id,
-            "name": change.name,
-            "kind": change.kind.value,
-            "language": change.language,
-            "word": change.word,
-            "op": change.op.value,
-            "updated_at": to_micros(at),
-        }
-        keys = ["group_id", "name", "kind", "language", "word"]
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(t.keyword_sets).values(**values)
-        changes = {"op": change.op.value, "updated_at": values["updated_at"]}
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
-
-    # ── outbox ──────────────────────────────────────────────────────────────
-    def add_outbox(self, item: OutboxItem) -> None:
-        m = item.message
-        values = {
-            "id": item.id,
-            "group_id": m.group_id,
-            "contact_id": m.contact_id or None,
-            "channel": m.channel.value,
-            "to": m.to,
-            "sender": m.sender,
-            "category": m.category,
-            "subject": m.subject,
-            "body": m.body,
-            "created_at": to_micros(item.created_at),
-            "sent_at": to_micros(item.sent_at),
-        }
-        self._run(ADD_OUTBOX, values, write=True)
-
-    def list_outbox(
-        self, group_id: str, pending_only: bool, limit: int, after: str | None = None
-    ) -> list[OutboxItem]:
-        o = t.outbox.c
-        query = select(t.outbox).where(o.group_id == group_id)
-        if pending_only:
-            query = query.where(o.sent_at.is_(None))
-        if after is not None:  # keyset on (created_at, id): the rows after the cursor's row
-            mark = select(o.created_at).where(o.group_id == group_id, o.id == after)
-            at = mark.scalar_subquery()
-            query = query.where(or_(o.created_at > at, and_(o.created_at == at, o.id > after)))
-        query = query.order_by(o.created_at, o.id).limit(limit)
-        return [_outbox_from_row(r) for r in self.conn.execute(query)]
-
-    def mark_sent(self, group_id: str, outbox_id: str, sent_at: Any) -> bool:
-        o = t.outbox.c
-        result = self.conn.execute(
-            update(t.outbox)
-            .where(o.group_id == group_id, o.id == outbox_id, o.sent_at.is_(None))
-            .values(sent_at=to_micros(sent_at))
-        )
-        return bool(result.rowcount)
+def finish_inbound(db: Db, record: InboundRecord) -> None:
+    """Store what the message did (outcome, contact, events, reply)."""
+    values = _inbound_values(record)
+    del values["received_at"]
+    db.run(FINISH_INBOUND, values, write=True)
 
 
 def _inbound_values(record: InboundRecord) -> dict[str, Any]:
@@ -215,54 +104,93 @@ def _inbound_values(record: InboundRecord) -> dict[str, Any]:
     }
 
 
-def _inbound_from_row(row: Any) -> InboundRecord:
+def _inbound_from_row(row: Mapping[str, Any]) -> InboundRecord:
     return InboundRecord(
-        provider=row.provider,
-        message_id=row.message_id,
-        group_id=row.group_id,
-        number=row.number,
-        channel=Channel(row.channel),
-        received_at=from_micros(row.received_at),  # type: ignore[arg-type]
-        recorded_at=from_micros(row.recorded_at),  # type: ignore[arg-type]
-        outcome=InboundOutcome(row.outcome),
-        contact_id=row.contact_id,
-        rule=row.rule,
-        event_ids=_split(row.event_ids),
-        reply_id=row.reply_id,
+        provider=row["provider"],
+        message_id=row["message_id"],
+        group_id=row["group_id"],
+        number=row["number"],
+        channel=Channel(row["channel"]),
+        received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
+        recorded_at=from_micros(row["recorded_at"]),  # type: ignore[arg-type]
+        outcome=InboundOutcome(row["outcome"]),
+        contact_id=row["contact_id"],
+        rule=row["rule"],
+        event_ids=_split(row["event_ids"]),
+        reply_id=row["reply_id"],
     )
 
 
-def _number_from_row(row: Any) -> NumberConfig:
-    """A number from a row of the numbers table's columns in table order (Core or driver)."""
+# ── numbers ─────────────────────────────────────────────────────────────────
+def get_number(db: Db, number: str) -> NumberConfig | None:
+    """A receiving number's configuration, or None."""
+    row = db.one(GET_NUMBER, {"number": number})
+    return None if row is None else _number_from_row(dict(zip(NUMBER_COLUMNS, row, strict=True)))
+
+
+def put_number(db: Db, config: NumberConfig, updated_at: datetime) -> None:
+    """Configure a receiving number (replacing its configuration)."""
+    values = {
+        "number": config.number,
+        "group_id": config.group_id,
+        "scope_id": config.scope_id,
+        "channels": _join(tuple(c.value for c in config.channels)),
+        "keyword_set": config.keyword_set,
+        "languages": _join(config.languages),
+        "free_text": config.free_text,
+        "help_text": config.help_text,
+        "opt_out_text": config.opt_out_text,
+        "opt_in_text": config.opt_in_text,
+        "unsubscribe_digit": config.unsubscribe_digit,
+        "updated_at": to_micros(updated_at),
+    }
+    db.conn.execute(db.dialect.upsert(t.numbers, values, ("number",)))
+
+
+def list_numbers(db: Db, group_id: str) -> list[NumberConfig]:
+    """The group's numbers in order."""
+    n = t.numbers.c
+    query = select(t.numbers).where(n.group_id == group_id).order_by(n.number)
+    return [_number_from_row(r._mapping) for r in db.conn.execute(query)]
+
+
+def _number_from_row(row: Mapping[Any, Any]) -> NumberConfig:
     return NumberConfig(
-        number=row[0],
-        group_id=row[1],
-        scope_id=row[2],
-        channels=tuple(Channel(c) for c in _split(row[3])),
-        keyword_set=row[4],
-        languages=_split(row[5]),
-        free_text=bool(row[6]),
-        help_text=row[7],
-        opt_out_text=row[8],
-        opt_in_text=row[9],
-        unsubscribe_digit=row[10],
+        number=row["number"],
+        group_id=row["group_id"],
+        scope_id=row["scope_id"],
+        channels=tuple(Channel(c) for c in _split(row["channels"])),
+        keyword_set=row["keyword_set"],
+        languages=_split(row["languages"]),
+        free_text=bool(row["free_text"]),
+        help_text=row["help_text"],
+        opt_out_text=row["opt_out_text"],
+        opt_in_text=row["opt_in_text"],
+        unsubscribe_digit=row["unsubscribe_digit"],
     )
 
 
-def _outbox_from_row(row: Any) -> OutboxItem:
-    message = OutboundMessage(
-        group_id=row.group_id,
-        contact_id=row.contact_id or "",
-        channel=Channel(row.channel),
-        to=row.to,
-        body=row.body,
-        category=row.category,
-        subject=row.subject,
-        sender=row.sender,
-    )
-    return OutboxItem(
-        row.id,
-        message,
-        from_micros(row.created_at),  # type: ignore[arg-type]
-        from_micros(row.sent_at),
-    )
+# ── keyword sets ────────────────────────────────────────────────────────────
+def keyword_changes(db: Db, group_id: str, name: str) -> list[KeywordChange]:
+    """The words added to and removed from a named keyword set."""
+    rows = db.all(KEYWORD_CHANGES, {"gid": group_id, "name": name})
+    return [
+        KeywordChange(set_name, KeywordKind(kind), language, word, KeywordOp(op))
+        for set_name, kind, language, word, op in rows
+    ]
+
+
+def put_keyword_change(db: Db, group_id: str, change: KeywordChange, at: datetime) -> None:
+    """Add or remove a word (the latest change of a word wins)."""
+    values = {
+        "group_id": group_id,
+        "name": change.name,
+        "kind": change.kind.value,
+        "language": change.language,
+        "word": change.word,
+        "op": change.op.value,
+        "updated_at": to_micros(at),
+    }
+    keys = ("group_id", "name", "kind", "language", "word")
+    changes = {"op": values["op"], "updated_at": values["updated_at"]}
+    db.conn.execute(db.dialect.upsert(t.keyword_sets, values, keys, changes))

@@ -16,7 +16,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from consentry.adapters.store.sql import situation_from_rows, situation_sql
+from consentry.adapters.store.dialect import Dialect, of
+from consentry.adapters.store.eligibility_sql import (
+    situation_from_rows,
+    situation_params,
+    situation_sql,
+)
+from consentry.adapters.store.scopes_sql import GET_SCOPE, scope_from_row
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Situation
 from consentry.core.errors import Unavailable
@@ -26,24 +32,22 @@ from consentry.core.scopes import Scope
 class RawReader:
     """Eligibility reads on one driver connection."""
 
-    def __init__(self, cursor: Any, dialect: str) -> None:
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        self._get_scope = dialect.driver_sql(GET_SCOPE)
 
     def get_scope(self, scope_id: str) -> Scope | None:
         """One scope by id."""
-        mark = "%(id)s" if self.dialect == "postgresql" else ":id"
-        self.cursor.execute(f"SELECT id, name FROM scopes WHERE id = {mark}", {"id": scope_id})
-        row = self.cursor.fetchone()
-        return Scope(row[0], row[1]) if row else None
+        self.cursor.execute(self._get_scope, {"id": scope_id})
+        return scope_from_row(self.cursor.fetchone())
 
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None:
         """Contact, suppression and consents on the path, in one statement."""
-        params: dict[str, Any] = {"cid": contact_id, "gid": group_id, "ch": channel.value}
-        params.update({f"s{n}": scope_id for n, scope_id in enumerate(path)})
-        self.cursor.execute(situation_sql(self.dialect, channel.address_field, len(path)), params)
+        sql = situation_sql(self.dialect, channel.address_field, len(path))
+        self.cursor.execute(sql, situation_params(group_id, contact_id, channel, path))
         return situation_from_rows(channel, self.cursor.fetchall())
 
 
@@ -56,16 +60,17 @@ def raw_reader(engine: Engine) -> Iterator[RawReader]:
     except Exception as exc:  # the pool could not connect
         raise Unavailable(f"the database is unavailable: {exc}") from exc
     driver: Any = raw.driver_connection
-    postgres = engine.dialect.name == "postgresql"
+    dialect = of(engine)
+    autocommit = dialect.autocommit_reads  # single reads need no BEGIN, no ROLLBACK round trips
     try:
-        if postgres:  # single reads need no transaction: no BEGIN, no ROLLBACK round trips
+        if autocommit:
             driver.autocommit = True
         cursor = raw.cursor()
         try:
-            yield RawReader(cursor, engine.dialect.name)
+            yield RawReader(cursor, dialect)
         finally:
             cursor.close()
-            if postgres:
+            if autocommit:
                 driver.autocommit = False
     except errors as exc:
         if engine.dialect.is_disconnect(exc, driver, None):

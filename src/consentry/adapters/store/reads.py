@@ -9,13 +9,14 @@ transaction so the counts are of one consistent snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, exists, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from consentry.adapters.store import schema as t
+from consentry.adapters.store.dialect import of
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.chain import ChainRow
 from consentry.core.eligibility import Reason
@@ -116,35 +117,40 @@ def _rows(conn: Connection, stmt: Any) -> Iterator[AudienceRow]:
 
 
 _E = t.events.c
-_CHAIN_SELECT = select(
-    *[getattr(_E, name) for name in CHAIN_COLUMNS],
-    _E.prev_hash,
-    _E.hash,
-    _E.evidence,
-    _E.evidence_salt,
-).order_by(_E.contact_id, _E.seq)
+CHAIN_READ = (*CHAIN_COLUMNS, "prev_hash", "hash", "evidence", "evidence_salt")
+_CHAIN_SELECT = select(*[getattr(_E, name) for name in CHAIN_READ]).order_by(_E.contact_id, _E.seq)
 
 
 def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) -> Iterator[ChainRow]:
     """Every event's chained fields in (contact, seq) order, streamed (one group, or all).
 
     Verification reads every event, so the rows come straight from the driver's cursor in
-    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size).
+    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size). Each
+    column is read at the position of its name in ``CHAIN_READ``, looked up once.
     """
-    n = len(CHAIN_COLUMNS)
+    at = {name: n for n, name in enumerate(CHAIN_READ)}
+    chained = len(CHAIN_COLUMNS)  # the chained fields come first, in CHAIN_COLUMNS order
+    event_id, contact_id, group, seq = at["id"], at["contact_id"], at["group_id"], at["seq"]
+    prev_hash, hash_, evidence, salt = (
+        at["prev_hash"],
+        at["hash"],
+        at["evidence"],
+        at["evidence_salt"],
+    )
+    commitment = at["evidence_commitment"]
     query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
     for row in driver_stream(conn, query, batch):
         yield ChainRow(
-            event_id=row[0],
-            contact_id=row[1],
-            group_id=row[2],
-            seq=row[3],
-            prev_hash=row[n],
-            hash=row[n + 1],
-            fields=tuple(row[:n]),
-            evidence=row[n + 2],
-            evidence_salt=row[n + 3],
-            evidence_commitment=row[n - 1],
+            event_id=row[event_id],
+            contact_id=row[contact_id],
+            group_id=row[group],
+            seq=row[seq],
+            prev_hash=row[prev_hash],
+            hash=row[hash_],
+            fields=tuple(row[:chained]),
+            evidence=row[evidence],
+            evidence_salt=row[salt],
+            evidence_commitment=row[commitment],
         )
 
 
@@ -160,9 +166,7 @@ def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any
         if compiled.positional
         else params
     )
-    driver: Any = conn.connection.driver_connection
-    postgres = conn.dialect.name == "postgresql"
-    cursor = driver.cursor(name="consentry_stream") if postgres else driver.cursor()
+    cursor = of(conn).stream_cursor(conn.connection.driver_connection)
     try:
         cursor.execute(str(compiled), args)
         while rows := cursor.fetchmany(batch):
@@ -177,8 +181,9 @@ def stream_heads(conn: Connection, group_id: str | None) -> Iterator[tuple[str, 
     query = select(h.contact_id, h.seq, h.hash).order_by(h.contact_id)
     if group_id is not None:
         query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
-    for row in conn.execution_options(stream_results=True, yield_per=20_000).execute(query):
-        yield row[0], row[1], row[2]
+    rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)
+    for row in rows:
+        yield row.contact_id, row.seq, row.hash
 
 
 def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int) -> str | None:
@@ -188,18 +193,3 @@ def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int
         query = query.where(_E.group_id == group_id)
     value: str | None = conn.execute(query).scalar()
     return value
-
-
-def contact_ids_by_digest(
-    conn: Connection, group_id: str, kind: str, digests: Sequence[str]
-) -> dict[str, str]:
-    """Map address digests to contact ids (unknown digests are absent)."""
-    ck = t.contact_keys.c
-    found: dict[str, str] = {}
-    for start in range(0, len(digests), ID_CHUNK):
-        chunk = list(digests[start : start + ID_CHUNK])
-        query = select(ck.digest, ck.contact_id).where(
-            ck.group_id == group_id, ck.kind == kind, ck.digest.in_(chunk)
-        )
-        found.update((row.digest, row.contact_id) for row in conn.execute(query))
-    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row
@@ -41,48 +41,29 @@ def contact_values(contact: Contact) -> dict[str, Any]:
     }
 
 
-def contact_from_row(row: Row[Any], lists: frozenset[str]) -> Contact:
-    """A contact from its contacts-table row and the lists it joined."""
-    m = row._mapping
-    return Contact(
-        id=m["id"],
-        group_id=m["group_id"],
-        email=m["email"],
-        mobile=m["mobile"],
-        external_id=m["external_id"],
-        name=m["name"],
-        locale=m["locale"],
-        postal_address=m["postal_address"],
-        push_token=m["push_token"],
-        attributes=dict(m["attributes"] or {}),
-        lists=lists,
-        created_at=from_micros(m["created_at"]),
-        erased_at=from_micros(m["erased_at"]),
-    )
+def contact_from_row(row: Mapping[str, Any], lists: frozenset[str]) -> Contact:
+    """A contact from its contacts-table columns by name and the lists it joined.
 
-
-def contact_from_values(values: Sequence[Any], lists: frozenset[str]) -> Contact:
-    """A contact from a driver row of the contacts-table columns in table order.
-
-    ``attributes`` comes back as JSON text from SQLite and already parsed from psycopg.
+    ``attributes`` comes back as JSON text from a SQLite driver cursor and already parsed from
+    psycopg or SQLAlchemy.
     """
-    attributes = values[9]
+    attributes = row["attributes"]
     if isinstance(attributes, (str, bytes)):
         attributes = json.loads(attributes)
     return Contact(
-        id=values[0],
-        group_id=values[1],
-        email=values[2],
-        mobile=values[3],
-        external_id=values[4],
-        name=values[5],
-        locale=values[6],
-        postal_address=values[7],
-        push_token=values[8],
+        id=row["id"],
+        group_id=row["group_id"],
+        email=row["email"],
+        mobile=row["mobile"],
+        external_id=row["external_id"],
+        name=row["name"],
+        locale=row["locale"],
+        postal_address=row["postal_address"],
+        push_token=row["push_token"],
         attributes=dict(attributes or {}),
         lists=lists,
-        created_at=from_micros(values[10]),
-        erased_at=from_micros(values[11]),
+        created_at=from_micros(row["created_at"]),
+        erased_at=from_micros(row["erased_at"]),
     )
 
 

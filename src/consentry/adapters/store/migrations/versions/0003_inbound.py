@@ -1,7 +1,7 @@
 """inbound messages, receiving numbers, keyword sets and the outbox (issue 5, messaging)
 
 Revision ID: 0003
-Revises: 0001 (a branch of its own; ``upgrade`` goes to "heads")
+Revises: 0001 (a branch of its own, joined again by 0005)
 """
 
 from __future__ import annotations
