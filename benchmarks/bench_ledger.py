@@ -45,7 +45,11 @@ SYSTEM = Principal(Role.SYSTEM, "bench", "bench")
 SENDER = Principal(Role.SENDER, "bench", "bench-key", via_key=True)
 CLIENTS = [f"bench/c{n}" for n in range(10)]
 USERS = [f"{c}/u{n}" for c in CLIENTS for n in range(10)]
-EVIDENCE = {"written_permission": "benchmark import"}
+EVIDENCE = {
+    "written_permission": "document",
+    "given_at": "2026-01-02",
+    "reference": "benchmark import",
+}
 
 
 def build_data(ledger: Ledger, contacts: int, seed: int = 7) -> list[str]:

@@ -31,6 +31,8 @@ from tests.mail import Inbox, free_port
 
 PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADDRESS_KEY = "ab" * 32
+#: The test deployment's link-signing keys: configured, as every deployment's are (decision 051).
+SECRET_KEYS = "t1:" + "cd" * 32
 
 
 def _server_engine():
@@ -102,7 +104,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     """Settings for a test deployment on ``db_url``."""
-    return Settings(database_url=db_url, address_key=ADDRESS_KEY)
+    return Settings(database_url=db_url, address_key=ADDRESS_KEY, secret_keys=SECRET_KEYS)
 
 
 @pytest.fixture

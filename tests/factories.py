@@ -38,7 +38,12 @@ SCOPES = (
     "globex/sales",
 )
 
-WRITTEN = {"written_permission": "Email of 2026-01-02: 'Yes, please text me offers.'"}
+#: A record of written permission (seeds/000, decision 056): what, when and where.
+WRITTEN = {
+    "written_permission": "email",
+    "given_at": "2026-01-02",
+    "reference": "Email of 2026-01-02: 'Yes, please text me offers.'",
+}
 
 NEWS = "+447700900900"  # acme/newsletters receives SMS, MMS and WhatsApp here
 EVENTS = "+447700900901"  # acme/events receives SMS and voice here

@@ -1,6 +1,12 @@
 """The ASGI factory behind ``consentry serve``.
 
 uvicorn --factory consentry.server:create_server
+
+Outside demo mode (``CONSENTRY_DEMO``) the factory refuses to start without configured secrets,
+``CONSENTRY_SECRET_KEYS`` and ``CONSENTRY_ADDRESS_KEY`` or a ``CONSENTRY_KEYS_FILE``, with
+``secrets_missing`` (decision 051). Run directly under uvicorn, mind its proxy defaults: it
+trusts ``X-Forwarded-For`` from 127.0.0.1 unless given ``--no-proxy-headers`` or
+``--forwarded-allow-ips`` (``consentry serve`` trusts no proxy unless told, decision 052).
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from consentry.web import mount
 
 
 def create_server(settings: Settings | None = None) -> FastAPI:
-    """The API and the hosted pages on the ledger the settings (default: environment) name."""
+    """The API and the hosted pages on the ledger the settings (default: environment) name.
+
+    Raises ``SecretsMissing`` without configured secrets, unless ``settings.demo``.
+    """
     settings = settings or Settings.from_env()
-    return compose(build(settings), settings)
+    return compose(build(settings, embedded=False), settings)
 
 
 def compose(ledger: Ledger, settings: Settings) -> FastAPI:

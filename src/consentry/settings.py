@@ -4,9 +4,15 @@
 variable                    meaning                                         default
 ==========================  ==============================================  =====================
 CONSENTRY_DATABASE_URL      sqlite:///path.db or postgresql://…             sqlite:///consentry.db
-CONSENTRY_ADDRESS_KEY       key for the keyed hash of addresses (hex)       generated, kept in DB
-CONSENTRY_SECRET_KEYS       link-signing keys, ``kid:hex,kid:hex`` newest   generated, kept in DB
-                            first
+CONSENTRY_ADDRESS_KEY       key for the keyed hash of addresses (hex, at    none: a server refuses
+                            least 32 hex digits)                            to start (decision 051)
+CONSENTRY_SECRET_KEYS       link-signing keys, ``kid:hex,kid:hex`` newest   none: a server refuses
+                            first                                           to start (decision 051)
+CONSENTRY_KEYS_FILE         a file of ``NAME=value`` lines holding the two  none; the library and
+                            above (what is set in the environment wins)     CLI on a SQLite file
+                                                                            ``x.db``: ``x.keys``
+CONSENTRY_DEMO              ``1``: demo mode, a server may generate its     off
+                            secrets into the keys file (``serve --demo``)
 CONSENTRY_DEFAULT_REGION    region for numbers typed without +, e.g. GB     none (E.164 needed)
 CONSENTRY_CHANNELS          enabled channels, comma-separated               all eight
 CONSENTRY_CONFIRMATION_DAYS how long a confirmation request stays open      7
@@ -28,8 +34,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_URL = "sqlite:///consentry.db"
+
+#: The variables that hold the deployment's secrets (never kept in the database, decision 051).
+ADDRESS_KEY_VAR = "CONSENTRY_ADDRESS_KEY"
+SECRET_KEYS_VAR = "CONSENTRY_SECRET_KEYS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,8 @@ class Settings:
     twilio_auth_tokens: tuple[str, ...] = ()
     inbound_secrets: tuple[str, ...] = ()
     inbound_url: str | None = None
+    keys_file: str | None = None
+    demo: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,7 +82,43 @@ class Settings:
             twilio_auth_tokens=_secrets(env.get("CONSENTRY_TWILIO_AUTH_TOKEN")),
             inbound_secrets=_secrets(env.get("CONSENTRY_INBOUND_SECRET")),
             inbound_url=(env.get("CONSENTRY_INBOUND_URL") or "").rstrip("/") or None,
+            keys_file=env.get("CONSENTRY_KEYS_FILE") or None,
+            demo=env.get("CONSENTRY_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
         )
+
+    def sqlite_file(self) -> Path | None:
+        """The database file of a ``sqlite:///path`` URL; None for PostgreSQL or in memory."""
+        scheme, sep, rest = self.database_url.partition("://")
+        if not sep or not scheme.startswith("sqlite"):
+            return None
+        path = rest.split("?", 1)[0][1:]  # sqlite:///relative.db, sqlite:////absolute.db
+        return Path(path) if path and path != ":memory:" else None
+
+    def default_keys_file(self) -> Path | None:
+        """Where the library and the CLI keep the secrets of a SQLite file: ``x.keys`` by ``x.db``.
+
+        Not ``x.db.keys``: a copy of ``x.db*`` (the database with its -wal and -shm) leaves it out.
+        """
+        database = self.sqlite_file()
+        if database is None:
+            return None
+        if database.suffix == ".keys":
+            return database.with_name(database.name + ".keys")
+        return database.with_suffix(".keys")
+
+
+def parse_keys_file(text: str) -> dict[str, str]:
+    """The ``NAME=value`` lines of a keys file (``#`` comments and blank lines skipped).
+
+    The format of systemd's ``EnvironmentFile=`` and ``docker --env-file``, so the same file can
+    move the secrets into a service's environment.
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and not name.startswith("#"):
+            values[name.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
 
 
 def _secrets(value: str | None) -> tuple[str, ...]:

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from consentry.core.channels import Channel
 from consentry.core.contacts import ContactDetails
+from consentry.core.links import LinkClaims, LinkPurpose
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, error_code
 from tests.factories import WRITTEN, system
@@ -140,7 +143,7 @@ CASES = [
         "/v1/contacts/{contact}/consent/confirm",
         {"sender"},
         201,
-        body=consent(evidence={"ip": "192.0.2.1"}),
+        body=consent(evidence={"ip": "192.0.2.1"}, token="{token}"),
         state="pending",
     ),
     Case(
@@ -149,7 +152,7 @@ CASES = [
         "/v1/contacts/{contact}/consent/opt-out",
         {"sender"},
         201,
-        body=consent(source="sms_keyword", evidence={"inbound": "STOP"}),
+        body=consent(channel="sms", source="sms_keyword", evidence={"inbound": "STOP"}),
     ),
     Case(
         "report bounce",
@@ -177,7 +180,7 @@ CASES = [
         set(),
         201,
         out="contact_not_found",
-        body={"channel": "email", "evidence": WRITTEN},
+        body={"channel": "email", "suppression": "bounced", "evidence": WRITTEN},
         override={"admin": ("out_of_scope", "out_of_scope")},
     ),
     Case("history", "GET", "/v1/contacts/{contact}/events", VIEW, out="contact_not_found"),
@@ -314,6 +317,16 @@ class World:
             self.ledger.opt_out(op, values["contact"], "email", values["scope"])
         elif state == "pending":
             self.ledger.request_confirmation(op, values["contact"], "email", values["scope"])
+            # a relayed confirmation carries the signed link the contact followed (054)
+            assert self.ledger.signer is not None
+            claims = LinkClaims(
+                LinkPurpose.CONFIRM,
+                values["contact"],
+                values["scope"],
+                (Channel.EMAIL,),
+                self.ledger.clock.now() + timedelta(days=7),
+            )
+            values["token"] = self.ledger.signer.sign(claims)
         elif state == "number":
             self.ledger.configure_number(op, values["number"], values["scope"], channels=["sms"])
         elif state == "key":

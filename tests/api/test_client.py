@@ -71,7 +71,8 @@ def test_the_server_factory_serves_the_api(tmp_path) -> None:
     from consentry.server import create_server
     from consentry.settings import Settings
 
-    app = create_server(Settings(database_url=f"sqlite:///{tmp_path}/s.db", address_key="ab" * 32))
+    url = f"sqlite:///{tmp_path}/s.db"
+    app = create_server(Settings(url, address_key="ab" * 32, secret_keys="t1:" + "cd" * 32))
     client = TestClient(app)
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/v1/contacts").json()["error"]["code"] == "unauthenticated"

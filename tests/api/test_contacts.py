@@ -91,8 +91,9 @@ def test_a_group_admin_lifts_a_bounce_with_evidence(api: Api, admin: Caller) -> 
     bounced = api.as_("sender").post(f"/v1/contacts/{ada}/bounces", json={"channel": "email"})
     assert bounced.status_code == 201, bounced.text
     url = f"/v1/contacts/{ada}/suppressions/clear"
-    refused(admin.post(url, json={"channel": "email"}), 422, "evidence_required")
-    cleared = admin.post(url, json={"channel": "email", "evidence": {"ticket": "T-1"}})
+    named = {"channel": "email", "suppression": "bounced"}
+    refused(admin.post(url, json=named), 422, "evidence_required")
+    cleared = admin.post(url, json={**named, "evidence": {"ticket": "T-1"}})
     assert cleared.status_code == 201 and cleared.json()["action"] == "suppression_cleared"
 
 

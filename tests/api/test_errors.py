@@ -69,6 +69,11 @@ EXPECTED: dict[type[e.ConsentryError], int] = {
     e.InvalidEvidence: 422,
     e.InvalidTransition: 409,
     e.BatchTooLarge: 413,
+    e.InvalidText: 422,
+    e.TextTooLong: 422,
+    e.InvalidTime: 422,
+    e.InvalidAttributes: 422,
+    e.TooManyItems: 422,
     e.Conflict: 409,
     e.ContactExists: 409,
     e.ScopeExists: 409,
@@ -92,6 +97,12 @@ EXPECTED: dict[type[e.ConsentryError], int] = {
     e.MethodNotAllowed: 405,
     e.PayloadTooLarge: 413,
     e.InternalError: 500,
+    e.NotSuppressed: 409,
+    e.NoAddress: 409,
+    e.InvalidSource: 422,
+    e.SecretsMissing: 500,
+    e.SecretsInDatabase: 500,
+    e.SecretsMismatch: 500,
 }
 
 

@@ -8,12 +8,30 @@ from datetime import timedelta
 import pytest
 
 from consentry.adapters.clock import FixedClock
-from consentry.core.errors import IdempotencyConflict, IdempotencyInProgress
-from consentry.ledger import Ledger
-from consentry.ledger.idempotency import begin_idempotent, finish_idempotent
+from consentry.core.access import IdempotencyClaim
+from consentry.core.audience import Segment
+from consentry.core.channels import Channel
+from consentry.core.errors import (
+    ConsentryError,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    Invalid,
+    ScopeNotFound,
+    Unavailable,
+)
+from consentry.core.messaging import OutboundMessage
+from consentry.core.scopes import Scope
+from consentry.ledger import Context, Ledger
+from consentry.ledger.idempotency import (
+    IDEMPOTENCY_LEASE,
+    IDEMPOTENCY_TTL,
+    Answer,
+    owner_of,
+    run_once,
+)
 from consentry.ledger.keys import authenticate
 from tests.api.conftest import Api, Caller, refused
-from tests.factories import WRITTEN, system
+from tests.factories import WRITTEN, make_contact, system
 
 
 @pytest.fixture
@@ -101,9 +119,10 @@ def test_concurrent_duplicates_record_one_event(admin: Caller, ada: str, ledger:
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(send, range(16)))
-    codes = {(a.status_code, a.json().get("error", {}).get("code")) for a in answers}
-    assert codes <= {(201, None), (409, "idempotency_in_progress")}
-    assert (201, None) in codes
+    # a duplicate waits on the claim until the first request committed, then replays it
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.content for a in answers}) == 1
+    assert [a.headers.get("idempotent-replayed") for a in answers].count(None) == 1
     assert events(ledger, ada) == 1
 
 
@@ -115,26 +134,167 @@ def test_a_too_long_key_is_invalid(admin: Caller, ada: str) -> None:
     refused(response, 422, "invalid")
 
 
-def test_a_claim_left_by_a_crash_is_taken_over_after_the_lease(
+def test_a_running_claim_of_an_older_version_is_taken_over_after_the_lease(
     api: Api, ledger: Ledger, clock: FixedClock
 ) -> None:
+    """Before decision 020 was replaced, a claim committed on its own and a crash left it
+    running; such rows still block retries for the lease, then are taken over."""
     me = authenticate(ledger.context, api.key("admin"))
-    assert begin_idempotent(ledger.context, me, "k", "print") is None
+    now = clock.now()
+    with ledger.store.transaction() as tx:
+        claim = IdempotencyClaim(owner_of(me), "k", "print", now)
+        assert tx.claim_idempotency(claim, now - IDEMPOTENCY_LEASE, now - IDEMPOTENCY_TTL) is None
+        tx.commit()
+    ran: list[str] = []
+
+    def command(ctx: Context) -> Answer:
+        del ctx
+        ran.append("ran")
+        return Answer(201, '{"ok":true}')
+
+    def once(print_: str) -> Answer:
+        return run_once(ledger.context, me, "k", print_, command, keep_refusal)
+
     with pytest.raises(IdempotencyInProgress):
-        begin_idempotent(ledger.context, me, "k", "print")
+        once("print")
     with pytest.raises(IdempotencyConflict):
-        begin_idempotent(ledger.context, me, "k", "another print")
-    clock.set(clock.now() + timedelta(minutes=3))
-    assert (
-        begin_idempotent(ledger.context, me, "k", "print") is None
-    )  # the crashed claim is taken over
-    finish_idempotent(ledger.context, me, "k", 201, '{"ok":true}')
-    saved = begin_idempotent(ledger.context, me, "k", "print")
-    assert saved is not None and (saved.status, saved.body) == (201, '{"ok":true}')
+        once("another print")
+    clock.set(now + timedelta(minutes=3))
+    assert once("print") == Answer(201, '{"ok":true}')  # the crashed claim is taken over
+    assert once("print") == Answer(201, '{"ok":true}', replayed=True)
+    assert ran == ["ran"]
     clock.set(clock.now() + timedelta(hours=25))
-    assert (
-        begin_idempotent(ledger.context, me, "k", "another print") is None
-    )  # expired: a new request
+    assert not once("another print").replayed  # expired: a new request
+    assert ran == ["ran", "ran"]
     assert ledger.prune_idempotency_keys(system()) == 0
     clock.set(clock.now() + timedelta(hours=25))
     assert ledger.prune_idempotency_keys(system()) == 1
+
+
+def keep_refusal(exc: ConsentryError) -> Answer:
+    return Answer(409, exc.code)
+
+
+def test_the_units_of_work_of_a_command_keep_their_meaning(api: Api, ledger: Ledger) -> None:
+    """Inside ``run_once`` a use case's unit of work is a savepoint: left without ``commit()``
+    it is rolled back, committed it waits for the command's one commit."""
+    me = authenticate(ledger.context, api.key("admin"))
+    seen: list[list[str]] = []
+
+    def command(ctx: Context) -> Answer:
+        with ctx.store.transaction() as tx:
+            tx.add_scope(Scope("acme/dropped", "dropped"), ctx.clock.now())  # no commit
+        with ctx.store.transaction() as tx:
+            tx.add_scope(Scope("acme/kept", "kept"), ctx.clock.now())
+            tx.commit()
+        with ctx.store.transaction(write=False) as tx:
+            seen.append([s.id for s in tx.list_scopes("acme") if s.id.endswith(("kept", "ped"))])
+        return Answer(201, "{}")
+
+    assert run_once(ledger.context, me, "units", "print", command, keep_refusal).status == 201
+    assert seen == [["acme/kept"]]
+    assert [s.id for s in ledger.list_scopes(system()) if s.id.endswith("kept")] == ["acme/kept"]
+    with pytest.raises(ScopeNotFound):
+        ledger.get_scope(system(), "acme/dropped")
+
+
+def test_a_failure_that_keeps_nothing_is_not_saved(api: Api, ledger: Ledger) -> None:
+    me = authenticate(ledger.context, api.key("admin"))
+    calls: list[str] = []
+
+    def down(ctx: Context) -> Answer:
+        with ctx.store.transaction() as tx:
+            tx.add_scope(Scope("acme/half", "half"), ctx.clock.now())
+            tx.commit()
+        calls.append("down")
+        raise Unavailable("the database went away")
+
+    with pytest.raises(Unavailable):
+        run_once(ledger.context, me, "k", "print", down, lambda _: None)
+    with pytest.raises(ScopeNotFound):  # rolled back with the claim …
+        ledger.get_scope(system(), "acme/half")
+    # … so the retry runs again
+    assert not run_once(ledger.context, me, "k", "print", ok, keep_refusal).replayed
+    assert calls == ["down"]
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_a_key_has_1_to_255_characters(api: Api, ledger: Ledger, key: str) -> None:
+    me = authenticate(ledger.context, api.key("admin"))
+    with pytest.raises(Invalid):
+        run_once(ledger.context, me, key, "print", ok, keep_refusal)
+
+
+def test_snapshots_of_their_own_go_to_the_store(api: Api, ledger: Ledger) -> None:
+    """``audience`` and ``chain`` read the store itself; ``close`` leaves it open."""
+    me = authenticate(ledger.context, api.key("admin"))
+    make_contact(ledger)
+    found: list[int] = []
+
+    def command(ctx: Context) -> Answer:
+        audience = Ledger(ctx).resolve_audience(system(), Segment(), "email", "acme")
+        found.append(len(list(audience.all_rows())))
+        with ctx.store.chain("acme") as chain:
+            found.append(len(list(chain.heads())))
+        ctx.store.close()  # not the app's store: nothing is closed
+        return Answer(200, "{}")
+
+    run_once(ledger.context, me, None, "print", command, keep_refusal)
+    assert found == [1, 1]
+    assert ledger.list_scopes(system())  # the store is still open
+
+
+class Unreliable:
+    """An outbox that cannot queue in a transaction, and fails to send."""
+
+    def __init__(self) -> None:
+        self.tried: list[str] = []
+
+    def send(self, message: OutboundMessage) -> None:
+        self.tried.append(message.body)
+        raise RuntimeError("the mail server is on fire")
+
+
+def test_a_message_no_outbox_can_queue_goes_after_the_commit_and_a_failure_is_logged(
+    api: Api, ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    me = authenticate(ledger.context, api.key("admin"))
+    outbox = Unreliable()
+    ledger.context.outbox = outbox
+    message = OutboundMessage("acme", "ct_x", Channel.EMAIL, "ada@example.com", "hi", "test")
+
+    def command(ctx: Context) -> Answer:
+        assert ctx.outbox is not None
+        ctx.outbox.send(message)
+        assert outbox.tried == []  # not before the commit
+        return Answer(201, "{}")
+
+    assert run_once(ledger.context, me, "mail", "print", command, keep_refusal).status == 201
+    assert outbox.tried == ["hi"]
+    assert "could not hand over the test message to contact ct_x" in caplog.text
+
+
+def test_a_context_without_an_outbox_has_none_inside_a_command(api: Api, ledger: Ledger) -> None:
+    me = authenticate(ledger.context, api.key("admin"))
+    ledger.context.outbox = None
+    outboxes: list[object] = []
+
+    def command(ctx: Context) -> Answer:
+        outboxes.append(ctx.outbox)
+        return Answer(201, "{}")
+
+    run_once(ledger.context, me, None, "print", command, keep_refusal)
+    assert outboxes == [None]
+
+
+def ok(ctx: Context) -> Answer:
+    del ctx
+    return Answer(201, '{"ok":true}')
+
+
+def test_the_keys_of_a_caller_without_an_api_key_are_its_role_scope_and_id(
+    ledger: Ledger,
+) -> None:
+    assert owner_of(system()) == "system:acme:operator"
+    assert run_once(ledger.context, system(), "k", "print", ok, keep_refusal).status == 201
+    assert run_once(ledger.context, system(), "k", "print", ok, keep_refusal).replayed

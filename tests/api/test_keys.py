@@ -9,6 +9,7 @@ from sqlalchemy import select
 from consentry.adapters.store.schema import api_keys, idempotency_keys
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, refused
+from tests.factories import WRITTEN
 
 
 def test_a_request_without_a_key_is_unauthenticated(api: Api) -> None:
@@ -94,6 +95,6 @@ def test_a_key_acts_in_the_ledger_as_itself(api: Api) -> None:
     ada = staff.post("/v1/contacts", json={"email": "ada@example.com"}).json()["id"]
     event = staff.post(
         f"/v1/contacts/{ada}/consent/opt-in",
-        json={"channel": "email", "scope": "acme", "evidence": {"form": "signup"}},
+        json={"channel": "email", "scope": "acme", "evidence": WRITTEN},
     ).json()
     assert event["actor"] == {"kind": "api_key", "id": key_id}

@@ -53,5 +53,5 @@ def test_headers_are_refused_with_a_code(api: Api, ledger: Ledger) -> None:
     refused(sender.get(URL.format("ct_nobody"), params={"scope": NEWS}), 404, "contact_not_found")
     refused(sender.get(URL.format(ada)), 422, "invalid")
     bad = {"scope": NEWS, "mailto": "a@b.example\r\nBcc: x@example.com"}
-    refused(sender.get(URL.format(ada), params=bad), 422, "invalid")
+    refused(sender.get(URL.format(ada), params=bad), 422, "invalid_text")  # decision 050
     refused(api.client.get(URL.format(ada), params={"scope": NEWS}), 401, "unauthenticated")

@@ -13,7 +13,15 @@ from consentry.cli import cli
 
 Run = Callable[..., Result]
 SCOPES = ("acme", "acme/newsletters", "acme/newsletters/ada", "acme/events", "globex")
-WRITTEN = "written_permission=Email of 2026-01-02: 'Yes, please text me offers.'"
+#: ``--evidence`` options giving a record of written permission (decision 056).
+WRITTEN = (
+    "--evidence",
+    "written_permission=email",
+    "--evidence",
+    "given_at=2026-01-02",
+    "--evidence",
+    "reference=Email of 2026-01-02: 'Yes, please text me offers.'",
+)
 
 
 def invoke(url: str, *args: str, ok: bool | None = True, stdin: str | None = None) -> Result:

@@ -18,9 +18,7 @@ def tamper(url, sql, **params):
 
 
 def test_status_at_names_the_event_that_set_it(run, ada):
-    opted = event_id(
-        run("opt-in", ada, "--channel", "sms", "--scope", "acme", "--evidence", WRITTEN)
-    )
+    opted = event_id(run("opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN))
     base = ("status-at", ada, "--channel", "sms", "--scope", "acme/newsletters")
     before = json.loads(run(*base, "--at", "2000-01-01", "--json").stdout)
     assert before["status"] == "none" and before["effective"] == "none"
@@ -41,7 +39,7 @@ def test_status_at_refuses_a_malformed_moment(run, ada):
 
 
 def test_verify_is_ok_on_an_untouched_ledger(run, ada):
-    run("opt-in", ada, "--channel", "sms", "--scope", "acme", "--evidence", WRITTEN)
+    run("opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN)
     run("opt-out", ada, "--channel", "sms", "--scope", "acme", "--by-contact")
     assert run("verify").stdout.startswith("OK: 2 events verified; root ")
     report = json.loads(run("verify", "--json").stdout)
@@ -60,9 +58,7 @@ def test_verify_after_editing_an_event_names_it(run, url, ada):
 
 
 def test_verify_after_editing_evidence_names_the_event(run, url, ada):
-    opted = event_id(
-        run("opt-in", ada, "--channel", "sms", "--scope", "acme", "--evidence", WRITTEN)
-    )
+    opted = event_id(run("opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN))
     tamper(
         url,
         'UPDATE events SET evidence = \'{"written_permission":"forged"}\' WHERE id = :id',

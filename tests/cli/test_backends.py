@@ -2,8 +2,18 @@
 
 import json
 
+import pytest
+
 from tests.cli.conftest import WRITTEN, invoke
 from tests.cli.test_audit import event_id, tamper
+from tests.conftest import ADDRESS_KEY, SECRET_KEYS
+
+
+@pytest.fixture(autouse=True)
+def configured_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the CLI makes no secrets: the deployment configures them (decision 051)."""
+    monkeypatch.setenv("CONSENTRY_ADDRESS_KEY", ADDRESS_KEY)
+    monkeypatch.setenv("CONSENTRY_SECRET_KEYS", SECRET_KEYS)
 
 
 def setup(url):
@@ -30,7 +40,7 @@ def test_opt_in_check_opt_out_history_on_both_backends(db_url):
     assert json.loads(found.stdout)["id"] == ada
     refused = invoke(db_url, "opt-in", ada, "--channel", "sms", "--scope", "acme", ok=False)
     assert "Error [evidence_required]" in refused.stderr
-    invoke(db_url, "opt-in", ada, "--channel", "sms", "--scope", "acme", "--evidence", WRITTEN)
+    invoke(db_url, "opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN)
     invoke(db_url, "check", ada, "--channel", "sms", "--scope", "acme/newsletters")
     invoke(
         db_url, "opt-out", ada, "--channel", "sms", "--scope", "acme/newsletters", "--by-contact"

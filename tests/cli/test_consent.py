@@ -6,7 +6,7 @@ from tests.cli.conftest import WRITTEN
 
 
 def opt_in(run, ada, channel="sms", scope="acme"):
-    return run("opt-in", ada, "--channel", channel, "--scope", scope, "--evidence", WRITTEN)
+    return run("opt-in", ada, "--channel", channel, "--scope", scope, *WRITTEN)
 
 
 def check(run, ada, channel="sms", scope="acme/newsletters/ada", ok=True):
@@ -29,12 +29,14 @@ def test_opt_in_evidence_is_shown_in_history(run, ada):
     (event,) = json.loads(run("history", ada, "--group", "acme", "--json").stdout)
     assert event["action"] == "opted_in" and event["source"] == "cli"
     assert event["actor"]["kind"] == "system" and event["actor"]["id"].startswith("cli:")
-    assert event["evidence"]["written_permission"].startswith("Email of 2026-01-02")
+    assert event["evidence"]["written_permission"] == "email"
+    assert event["evidence"]["reference"].startswith("Email of 2026-01-02")
 
 
 def test_evidence_can_come_from_a_json_file(run, ada, tmp_path):
     path = tmp_path / "evidence.json"
-    path.write_text(json.dumps({"form": "signup", "ip": "192.0.2.7"}))
+    record = {"written_permission": "signed_form", "given_at": "2026-01-02", "reference": "form 7"}
+    path.write_text(json.dumps({**record, "form": "signup", "ip": "192.0.2.7"}))
     run("opt-in", ada, "--channel", "email", "--scope", "acme", "--evidence-file", str(path))
     run(
         "opt-in",
@@ -45,12 +47,14 @@ def test_evidence_can_come_from_a_json_file(run, ada, tmp_path):
         "acme",
         "--evidence-file",
         "-",
-        stdin='{"form": "kiosk"}',
+        "--evidence",
+        "reference=form 8",
+        stdin=json.dumps({**record, "form": "kiosk"}),
     )
     events = json.loads(run("history", ada, "--group", "acme", "--json").stdout)
     assert [e["evidence"] for e in events] == [
-        {"form": "signup", "ip": "192.0.2.7"},
-        {"form": "kiosk"},
+        {**record, "form": "signup", "ip": "192.0.2.7"},
+        {**record, "form": "kiosk", "reference": "form 8"},
     ]
 
 
@@ -129,9 +133,7 @@ def test_the_contacts_own_opt_out_is_hard_and_locked_for_the_operator(run, ada):
         ok=False,
     )
     assert "Error [hard_opt_out_locked]" in result.stderr
-    again = run(
-        "opt-in", ada, "--channel", "sms", "--scope", "acme", "--evidence", WRITTEN, ok=False
-    )
+    again = run("opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN, ok=False)
     assert "Error [hard_opt_out_locked]" in again.stderr
     (_, stop) = json.loads(run("history", ada, "--group", "acme", "--json").stdout)
     assert stop["actor"] == {"kind": "contact", "id": ada} and stop["source"] == "sms_keyword"
@@ -179,9 +181,7 @@ def test_transactional_category(run, ada):
 
 
 def test_unknown_channel_prints_invalid_channel(run, ada):
-    result = run(
-        "opt-in", ada, "--channel", "pigeon", "--scope", "acme", "--evidence", WRITTEN, ok=False
-    )
+    result = run("opt-in", ada, "--channel", "pigeon", "--scope", "acme", *WRITTEN, ok=False)
     assert result.exit_code == 2 and result.stderr.startswith("Error [invalid_channel]: ")
     assert "Error [invalid_channel]" in check(run, ada, "fax", ok=False).stderr
 
@@ -194,8 +194,7 @@ def test_unknown_scope_prints_scope_not_found(run, ada):
         "sms",
         "--scope",
         "acme/nowhere",
-        "--evidence",
-        WRITTEN,
+        *WRITTEN,
         ok=False,
     )
     assert result.stderr.startswith("Error [scope_not_found]: ")

@@ -181,9 +181,14 @@ def test_a_digest_exported_before_finds_a_whole_chain_deleted_with_its_head(ledg
     sql(ledger, "DELETE FROM events WHERE contact_id = :c", c=bob)
     sql(ledger, "DELETE FROM chain_heads WHERE contact_id = :c", c=bob)
     report = ledger.verify(system(), against=digest)
-    assert [(p.contact_id, p.seq) for p in report.problems] == [(bob, 2)]
+    assert [(p.kind, p.contact_id, p.seq) for p in report.problems] == [
+        ("altered", bob, 2),  # the digest's head is gone
+        ("deleted", bob, 1),  # and so is the whole chain, even without a digest (issue 8)
+        ("projection_inserted", bob, 0),  # its consents row stands on no event now
+    ]
     with pytest.raises(LedgerTampered):
         report.raise_if_tampered()
+    assert [p.kind for p in ledger.verify(system()).problems] == ["deleted", "projection_inserted"]
 
 
 def test_a_write_landing_while_verify_reads_is_not_reported_as_tampering(ledger, ada, monkeypatch):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
 
 from consentry.core.chain import (
     ChainRow,
@@ -14,8 +18,26 @@ from consentry.core.chain import (
     heads_digest,
     link,
 )
-from consentry.core.events import Action, ActorKind, ConsentEvent, chain_fields
-from tests.factories import make_chain
+from consentry.core.channels import Channel
+from consentry.core.events import (
+    CHAIN_COLUMNS,
+    Action,
+    ActorKind,
+    ClearReason,
+    ConsentEvent,
+    chain_fields,
+)
+from consentry.core.projection import (
+    ConsentRow,
+    ContactChain,
+    ProjectionCheck,
+    SuppressionRow,
+    by_contact,
+    event_of,
+)
+from consentry.core.status import NO_CONSENT, Consent, Status, Suppression, apply
+from consentry.core.status import apply_suppressions as fold_suppressions
+from tests.factories import T0, make_chain, make_event
 
 C, A = ActorKind.CONTACT, ActorKind.ADMIN
 ACTIONS = [(Action.OPTED_IN, A), (Action.OPTED_OUT, C), (Action.OPTED_IN, C), (Action.OPTED_OUT, A)]
@@ -227,3 +249,196 @@ def test_a_digest_covers_every_head_and_an_earlier_digest_finds_a_rewrite():
     assert verifier.problems == [
         Problem("altered", "ct_b", None, 2, None, "differs from the exported digest")
     ]
+
+
+# ── the projection checked against the events (issue 8, item 3; decision 059) ──
+S, E = "sms", "email"
+EXPIRES = T0 + timedelta(days=7)
+
+
+def projection_events(contact_id: str = "ct_a") -> list[ConsentEvent]:
+    """An admin's opt-in and the contact's STOP on SMS, an open e-mail request at acme/news,
+    a bounce and a complaint, then an admin lifting the bounce (the complaint stays)."""
+    steps = [
+        (Action.OPTED_IN, A, Channel.SMS, "acme", None),
+        (Action.OPTED_OUT, C, Channel.SMS, "acme", None),
+        (Action.CONFIRMATION_REQUESTED, A, Channel.EMAIL, "acme/news", EXPIRES),
+        (Action.BOUNCED, A, Channel.EMAIL, "acme", None),
+        (Action.COMPLAINED, A, Channel.EMAIL, "acme", None),
+        (Action.SUPPRESSION_CLEARED, A, Channel.EMAIL, "acme", None),
+    ]
+    events = []
+    for seq, (action, actor, channel, scope, expires) in enumerate(steps, start=1):
+        event = make_event(
+            action, actor, seq=seq, contact_id=contact_id, channel=channel, scope_id=scope,
+            expires_at=expires, event_id=f"ev_{contact_id}_{seq}",
+        )  # fmt: skip
+        if action is Action.SUPPRESSION_CLEARED:
+            event = replace(event, reason=ClearReason.ADMIN_DECISION.value)
+        events.append(event)
+    return events
+
+
+def stored_rows(contact_id: str = "ct_a") -> tuple[list[ConsentRow], list[SuppressionRow]]:
+    """The rows the write path leaves for ``projection_events``."""
+    micros = int((EXPIRES - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
+    consents = [
+        ConsentRow(contact_id, E, "acme/news", "acme", "pending", f"ev_{contact_id}_3", micros),
+        ConsentRow(contact_id, S, "acme", "acme", "hard_opt_out", f"ev_{contact_id}_2", None),
+    ]
+    return consents, [SuppressionRow(contact_id, E, "complained", f"ev_{contact_id}_6")]
+
+
+def contact_chain(**changes) -> ContactChain:
+    consents, suppressions = stored_rows()
+    chain = ContactChain(
+        "ct_a", "acme", ("ct_a", 6, "h"), [row(e) for e in projection_events()], consents,
+        suppressions,
+    )  # fmt: skip
+    return replace(chain, **changes)
+
+
+def checked(chain: ContactChain) -> list[tuple[str, str | None, str | None, int, str | None]]:
+    check = ProjectionCheck()
+    check.check(chain)
+    return [(p.kind, p.channel, p.scope_id, p.seq, p.event_id) for p in check.problems]
+
+
+def test_folded_rows_fold_exactly_as_the_events_they_hold():
+    starts = [NO_CONSENT, *(Consent(s, "e0") for s in Status), Consent(Status.PENDING, "e0", T0)]
+    kinds = [frozenset(), frozenset({Suppression.BOUNCED, Suppression.COMPLAINED})]
+    for action in Action:
+        for actor in (C, A):
+            for reason in (None, *[r.value for r in ClearReason]):
+                event = replace(make_event(action, actor, expires_at=EXPIRES), reason=reason)
+                folded = event_of(row(event), {})
+                assert folded is not None
+                view = cast(ConsentEvent, folded)
+                for start in starts:
+                    assert apply(start, view) == apply(start, event), (action, actor, start)
+                for now in kinds:
+                    assert fold_suppressions(now, view) == fold_suppressions(now, event)
+
+
+def test_a_projection_that_is_the_fold_of_the_events_has_no_problems():
+    check = ProjectionCheck()
+    check.check(contact_chain())
+    assert check.problems == [] and check.checked == 3
+    assert set(check.actors) == {("admin", "someone")}  # a contact's actor is not kept
+
+
+@pytest.mark.parametrize(
+    ("consent", "detail"),
+    [
+        ({"status": "opted_in"}, "status is 'opted_in', the events say 'hard_opt_out'"),
+        ({"event_id": "ev_x"}, "event_id is 'ev_x', the events say 'ev_ct_a_2'"),
+        ({"group_id": "globex"}, "group_id is 'globex', the events say 'acme'"),
+        ({"confirm_until": 0}, "confirm_until is '1970-01-01T00:00:00+00:00', the events say None"),
+        ({"confirm_until": 10**20}, f"confirm_until is {10**20}, the events say None"),
+    ],
+)
+def test_an_altered_consents_row_names_each_field_that_differs(consent, detail):
+    consents, _ = stored_rows()
+    chain = contact_chain(consents=[consents[0], consents[1]._replace(**consent)])
+    check = ProjectionCheck()
+    check.check(chain)
+    assert check.problems == [
+        Problem("projection_altered", "ct_a", "acme", 2, "ev_ct_a_2", detail, S, "acme")
+    ]
+
+
+def test_a_missing_or_slipped_in_consents_row_is_named():
+    consents, _ = stored_rows()
+    slipped = ConsentRow("ct_a", "voice", "acme", "acme", "opted_in", None, None)
+    assert checked(contact_chain(consents=[consents[0], slipped])) == [
+        ("projection_deleted", S, "acme", 2, "ev_ct_a_2"),
+        ("projection_inserted", "voice", "acme", 0, None),
+    ]
+
+
+def test_a_missing_altered_or_slipped_in_suppression_is_named():
+    assert checked(contact_chain(suppressions=[])) == [
+        ("projection_deleted", E, None, 6, "ev_ct_a_6")
+    ]
+    bounced = [SuppressionRow("ct_a", E, "bounced", "ev_ct_a_6")]
+    assert checked(contact_chain(suppressions=bounced)) == [
+        ("projection_altered", E, None, 6, "ev_ct_a_6")
+    ]
+    extra = [*stored_rows()[1], SuppressionRow("ct_a", S, "bounced", "ev_x")]
+    assert checked(contact_chain(suppressions=extra)) == [
+        ("projection_inserted", S, None, 0, "ev_x")
+    ]
+
+
+def test_a_suppression_every_event_lifted_is_owed_no_row():
+    events = [*projection_events()]
+    events.append(replace(events[-1], id="ev_7", seq=7))  # the complaint lifted too
+    lifted = [row(e) for e in events]
+    assert checked(contact_chain(events=lifted, suppressions=[])) == []
+    kept = stored_rows()[1]
+    assert checked(contact_chain(events=lifted, suppressions=kept)) == [
+        ("projection_inserted", E, None, 0, "ev_ct_a_6")
+    ]
+
+
+def test_a_contact_with_neither_events_nor_a_head_is_named_and_a_new_one_is_not():
+    assert checked(ContactChain("ct_a", "acme")) == [("deleted", None, None, 1, None)]
+    assert checked(ContactChain("ct_a", "acme", ("ct_a", 0, genesis("ct_a")))) == []
+
+
+def test_the_group_of_a_problem_comes_from_the_contact_its_events_or_its_rows():
+    def group(chain: ContactChain) -> str | None:
+        check = ProjectionCheck()
+        check.check(chain)
+        return check.problems[0].group_id
+
+    assert group(contact_chain(group_id="globex", suppressions=[])) == "globex"
+    assert group(contact_chain(group_id=None, suppressions=[])) == "acme"
+    orphan = ConsentRow("ct_z", S, "beta", "beta", "opted_in", None, None)
+    assert group(ContactChain("ct_z", consents=[orphan])) == "beta"
+    lone = SuppressionRow("ct_z", S, "bounced", "ev_x")
+    assert group(ContactChain("ct_z", suppressions=[lone])) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"action": "forgiven"},
+        {"channel": "pigeon"},
+        {"actor_kind": "ghost"},
+        {"scope_id": 7},
+        {"reason": 3},
+        {"expires_at": "soon"},
+        {"expires_at": 10**20},
+    ],
+)
+def test_an_event_no_rule_can_read_is_named_unverifiable(change):
+    rows = [row(e) for e in projection_events()]
+    names = list(CHAIN_COLUMNS)
+    fields = list(rows[1].fields)
+    for name, value in change.items():
+        fields[names.index(name)] = value
+    rows[1] = replace(rows[1], fields=tuple(fields))
+    found = checked(contact_chain(events=rows))
+    assert found[0][0] == "projection_unverifiable" and found[0][3:] == (2, "ev_ct_a_2")
+    assert found[0][1] == (S if "channel" not in change else "pigeon")
+
+
+def test_the_streams_merge_into_one_record_per_contact_in_order():
+    consents, suppressions = stored_rows("ct_b")
+    merged = list(
+        by_contact(
+            [row(e) for e in projection_events("ct_a")],
+            [("ct_a", 6, "h"), ("ct_c", 0, "g")],
+            [("ct_a", "acme"), ("ct_c", "acme")],
+            consents,
+            suppressions,
+        )
+    )
+    assert [c.contact_id for c in merged] == ["ct_a", "ct_b", "ct_c"]
+    a, b, c = merged
+    assert (len(a.events), a.head, a.group_id, a.consents) == (6, ("ct_a", 6, "h"), "acme", [])
+    assert (b.events, b.head, b.group_id) == ([], None, None)
+    assert (b.consents, b.suppressions) == (consents, suppressions)
+    assert (c.events, c.head, c.group_id) == ([], ("ct_c", 0, "g"), "acme")
+    assert list(by_contact([], [], [], [], [])) == []

@@ -25,23 +25,12 @@ from consentry.ledger import Ledger
 from consentry.settings import Settings
 from consentry.web import mount
 from tests.conftest import empty_database
-from tests.factories import admin, make_contact, make_scopes, sender
+from tests.factories import WRITTEN, admin, make_contact, make_scopes, sender
 from tests.mail import Inbox, free_port
-from tests.web.conftest import path_of
+from tests.web.conftest import SHOTS, path_of
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 ADA = "acme/newsletters/ada"
@@ -80,6 +69,7 @@ def site(
     settings = Settings(
         database_url=url,
         address_key="cd" * 32,
+        secret_keys="t1:" + "ef" * 32,  # configured, never kept in the database (decision 051)
         public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
@@ -102,20 +92,6 @@ def site(
     thread.join(10)
     smtp.stop()
     ledger.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's chromium, headless, through Playwright's sync API (no browser download)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser, viewport, locale="en-GB"):
@@ -142,7 +118,7 @@ def test_unsubscribe_at_each_level_in_a_phone_browser(
 ):
     name = level.replace("/", "-")
     contact = make_contact(site.ledger, email=f"{name}@example.com", mobile=None)
-    site.ledger.opt_in(admin(), contact.id, "email", "acme", evidence={"form": "signup"})
+    site.ledger.opt_in(admin(), contact.id, "email", "acme", evidence=WRITTEN)
     page = new_page(browser, PHONE)
     page.goto(site.unsubscribe_url(contact.id))
     page.screenshot(path=SHOTS / f"unsubscribe-{name}-phone.png", full_page=True)

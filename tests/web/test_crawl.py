@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from tests.factories import admin, make_contact, sender, staff
+from tests.factories import WRITTEN, admin, make_contact, sender, staff
 from tests.web.conftest import event_count, path_of
 
 URL = re.compile(r'(?:href|action|src)="([^"#]+)"')
@@ -27,7 +27,7 @@ def crawl(client, start):
 
 def test_getting_every_link_changes_nothing(ledger, client, inbox):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", ADA, evidence={"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", ADA, evidence=WRITTEN)
     bob = make_contact(ledger, email="bob@example.com", mobile=None)
     ledger.request_double_opt_in(staff(), bob.id, "email", ADA)
     client.post("/preferences", data={"address": "ada@example.com"})

@@ -6,7 +6,7 @@ import pytest
 
 from consentry.core.eligibility import Reason
 from consentry.core.events import Source
-from tests.factories import admin, make_contact, sender
+from tests.factories import WRITTEN, admin, make_contact, sender
 from tests.web.conftest import event_count, path_of
 
 ADA = "acme/newsletters/ada"
@@ -19,7 +19,7 @@ def unsubscribe_path(ledger, contact, scope=ADA):
 
 def test_one_click_post_unsubscribes_at_once(ledger, client):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", ADA, evidence={"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", ADA, evidence=WRITTEN)
     response = client.post(
         unsubscribe_path(ledger, ada),
         data={"List-Unsubscribe": "One-Click"},
@@ -63,7 +63,7 @@ def test_get_of_the_unsubscribe_link_only_shows_the_page(ledger, client):
 )
 def test_the_page_unsubscribes_at_the_chosen_level(ledger, client, level, blocked, still_allowed):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", "acme", evidence={"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", "acme", evidence=WRITTEN)
     response = client.post(
         unsubscribe_path(ledger, ada),
         data={"action": "unsubscribe", "level": level, "channels": ["email"]},
@@ -149,7 +149,7 @@ def test_the_page_speaks_the_contacts_language(ledger, client, locale, accept, e
 
 def test_every_status_is_shown_per_level(ledger, client):
     ada = make_contact(ledger)
-    ledger.opt_in(admin(), ada.id, "email", "acme/newsletters", evidence={"form": "signup"})
+    ledger.opt_in(admin(), ada.id, "email", "acme/newsletters", evidence=WRITTEN)
     ledger.opt_out(admin(), ada.id, "email", "acme")
     text = client.get(unsubscribe_path(ledger, ada)).text
     assert "<dd>subscribed</dd>" in text and "<dd>unsubscribed</dd>" in text

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
+from consentry.api.deps import IdempotencyDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 
 router = APIRouter(prefix="/v1/confirmations", tags=["consent"], responses=COMMON_ERRORS)
@@ -26,12 +26,11 @@ class Expired(BaseModel):
 
 @router.post("/expire", response_model=Expired, responses=error_responses(409))
 def expire_confirmations(
-    ledger: LedgerDep,
     principal: PrincipalDep,
     idem: IdempotencyDep,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Response:
     """Record the expiry of every confirmation request of the group past its time."""
     return idem.run(
-        200, lambda: Expired(expired=ledger.expire_confirmations(principal, limit=limit))
+        200, lambda ledger: Expired(expired=ledger.expire_confirmations(principal, limit=limit))
     )

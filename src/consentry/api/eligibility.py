@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import SAFE_TO_RETRY, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS
-from consentry.api.schemas import SCOPE, DecisionOut, Strict
+from consentry.api.schemas import SCOPE, WORD, Checked, DecisionOut, ScopeText, Strict
+from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Category
 from consentry.core.errors import BatchTooLarge
@@ -23,10 +24,10 @@ router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"], responses=COM
 class CheckIn(Strict):
     """One (contact, channel, scope, category) to check."""
 
-    contact: str = Field(min_length=1, max_length=64)
-    channel: Channel
-    scope: str = SCOPE
-    category: Category = Category.MARKETING
+    contact: Annotated[str, Checked(limits.ID)] = Field(min_length=1, max_length=64)
+    channel: Annotated[Channel, WORD]
+    scope: ScopeText = SCOPE
+    category: Annotated[Category, WORD] = Category.MARKETING
 
 
 class BatchIn(Strict):
@@ -45,10 +46,14 @@ class BatchOut(BaseModel):
 def check(
     ledger: LedgerDep,
     principal: PrincipalDep,
-    contact: Annotated[str, Query(min_length=1, max_length=64)],
-    channel: Channel,
-    scope: Annotated[str, Query(min_length=1, max_length=200)],
-    category: Category = Category.MARKETING,
+    contact: Annotated[
+        str, Query(min_length=1, max_length=64), Checked(limits.ID, field="contact")
+    ],
+    channel: Annotated[Channel, Checked(limits.WORD, field="channel")],
+    scope: Annotated[
+        str, Query(min_length=1, max_length=200), Checked(limits.SCOPE_ID, field="scope")
+    ],
+    category: Annotated[Category, Checked(limits.WORD, field="category")] = Category.MARKETING,
 ) -> DecisionOut:
     """May we send this now? Allowed, or refused with a reason code."""
     return DecisionOut.of(ledger.check(principal, contact, channel, scope, category=category))

@@ -40,6 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
 from consentry.core import errors as e
 
@@ -66,6 +67,8 @@ STATUS: dict[type[e.ConsentryError], int] = {
 }
 
 _DESCRIPTIONS = {
+    400: "The body cannot be read at all, e.g. JSON that is not UTF-8 (`invalid`); a link token "
+    "that is not ours (`link_invalid`).",
     401: "No API key, or an unknown or revoked one (`unauthenticated`).",
     403: "The key's role may not do this (`forbidden`), or not at that scope (`out_of_scope`).",
     404: "No such contact, scope or key in the caller's group (`*_not_found`).",
@@ -101,7 +104,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: Statuses any authenticated route may answer with.
-COMMON_ERRORS = error_responses(401, 403, 404, 405, 413, 422, 500, 503)
+COMMON_ERRORS = error_responses(400, 401, 403, 404, 405, 413, 422, 500, 503)
 
 
 #: What a route that answers in its own format puts on ``request.state.error_page``: it gets the
@@ -193,7 +196,30 @@ async def _http(request: Request, exc: Exception) -> Response:
         error = e.Forbidden(str(exc.detail))
     else:
         error = e.Invalid(str(exc.detail))
-    return answer(request, error, exc.status_code)
+    response = answer(request, error, exc.status_code)
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+    return response
+
+
+#: The methods ``Allow`` may name, in the order it names them.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the app's routes answer at the request's path, for ``Allow`` (RFC 9110).
+
+    Starlette names only the methods of the first route whose path matched, and the API has one
+    route per method; so each method is tried against every route. A mount (the docs' files)
+    matches any method and says its own (``exc.headers``).
+    """
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected(request: Request, __: Exception) -> Response:

@@ -1,9 +1,11 @@
-"""Running a POST once per ``Idempotency-Key`` (docs/decisions/010-idempotency.md).
+"""Running a POST in one unit of work, once per ``Idempotency-Key`` (docs/decisions/020).
 
-The route hands its command to ``Idempotency.run``: without a key the command just runs;
-with one, the key is claimed first, and the command's response (success or refusal) is saved
-for every retry. A failure that wrote nothing (unavailable, unexpected) gives the claim up so
-that a retry runs again.
+The route hands its command to ``Idempotency.run`` as a function of a ``Ledger``: the ledger it
+gets is request-scoped, its store joined to the one transaction of this request
+(``consentry.ledger.idempotency.run_once``). The command's response body is built inside that
+transaction, and with a key it is saved there too (success or refusal), so the commit comes
+last: a body that cannot be built keeps nothing, and a crash after the commit leaves a saved
+response for the retry. After the commit only the ready bytes are handed over.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from consentry.api.errors import error_body, error_response, status_of
+from consentry.api.errors import error_body, headers_of, status_of
 from consentry.core.errors import ConsentryError
 from consentry.core.permissions import Principal
-from consentry.ledger import Ledger
-from consentry.ledger.idempotency import begin_idempotent, finish_idempotent, release_idempotent
+from consentry.ledger import Context, Ledger
+from consentry.ledger.idempotency import Answer, run_once
 
 REPLAYED = "Idempotent-Replayed"
 Model = TypeVar("Model", bound=BaseModel)
@@ -39,8 +41,18 @@ def fingerprint(method: str, target: str, body: bytes) -> str:
 
 
 def to_json(model: BaseModel) -> str:
-    """A response model as compact JSON text."""
-    return json.dumps(jsonable_encoder(model), separators=(",", ":"), ensure_ascii=False)
+    """A response model as compact JSON text, ready to encode (see ``sendable``)."""
+    text = json.dumps(jsonable_encoder(model), separators=(",", ":"), ensure_ascii=False)
+    return sendable(text)
+
+
+def sendable(text: str) -> str:
+    """JSON text that encodes as UTF-8: a lone surrogate becomes its ``\\uXXXX`` escape.
+
+    JSON text holds characters only inside strings, where ``\\udc80`` is the same character, so
+    the value is unchanged; encoding it after the commit can then no longer fail.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class Idempotency:
@@ -55,42 +67,38 @@ class Idempotency:
     def run(
         self,
         status: int,
-        command: Callable[[], Model],
+        command: Callable[[Ledger], Model],
         redact: Callable[[Model], Model] | None = None,
     ) -> Response:
-        """Run the command once per key and answer with its (saved) response.
+        """Run the command on the request's ledger, once per key; its (saved) response.
 
-        ``redact`` makes the copy that is saved for retries (a new key's token is never kept).
+        ``command`` must use the ledger it is given (joined to this request's transaction),
+        not the app's. ``redact`` makes the copy that is saved for retries (a new key's token
+        is never kept).
         """
-        if self.key is None:
-            return _json(status, to_json(command()))
-        saved = begin_idempotent(self.ledger.context, self.principal, self.key, self.fingerprint)
-        if saved is not None:
-            assert saved.status is not None and saved.body is not None
-            return _json(saved.status, saved.body, replayed=True)
-        try:
-            result = command()
-        except ConsentryError as exc:
-            return self._refused(exc)
-        except BaseException:
-            release_idempotent(self.ledger.context, self.principal, self.key)
-            raise
-        kept = to_json(redact(result)) if redact else to_json(result)
-        finish_idempotent(self.ledger.context, self.principal, self.key, status, kept)
-        return _json(status, to_json(result))
 
-    def _refused(self, exc: ConsentryError) -> Response:
-        assert self.key is not None
-        status = status_of(exc)
-        if status >= 500:  # nothing was written: let a retry run again
-            release_idempotent(self.ledger.context, self.principal, self.key)
-        else:
-            finish_idempotent(
-                self.ledger.context, self.principal, self.key, status, error_body(exc)
-            )
-        return error_response(exc)
+        def answer(joined: Context) -> Answer:
+            result = command(Ledger(joined))
+            body = to_json(result)
+            kept = to_json(redact(result)) if redact else None
+            return Answer(status, body, kept)
+
+        done = run_once(
+            self.ledger.context, self.principal, self.key, self.fingerprint, answer, _refusal
+        )
+        return _response(done)
 
 
-def _json(status: int, body: str, replayed: bool = False) -> Response:
-    headers = {REPLAYED: "true"} if replayed else None
-    return Response(body, status, headers, media_type="application/json")
+def _refusal(exc: ConsentryError) -> Answer | None:
+    """A refusal's saved answer; None for a failure that wrote nothing (a retry runs again)."""
+    status = status_of(exc)
+    if status >= 500:
+        return None
+    return Answer(status, sendable(error_body(exc)))
+
+
+def _response(answer: Answer) -> Response:
+    headers = headers_of(answer.status)
+    if answer.replayed:
+        headers[REPLAYED] = "true"
+    return Response(answer.body, answer.status, headers or None, media_type="application/json")

@@ -12,13 +12,20 @@ router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=COMMON_ERRORS
 
 
 class ProblemOut(BaseModel):
-    """One finding: which event (or place) was altered, inserted or deleted."""
+    """One finding: which event (or place) was altered, inserted or deleted.
+
+    A finding about the projection (``projection_altered``, ``projection_deleted``,
+    ``projection_inserted``, ``projection_unverifiable``) also names its row: the channel, and
+    the scope of a consents row (``null`` for a suppression, which is per channel).
+    """
 
     kind: str
     contact_id: str
     seq: int
     event_id: str | None
     detail: str
+    channel: str | None = None
+    scope_id: str | None = None
 
 
 class VerifyOut(BaseModel):
@@ -28,6 +35,7 @@ class VerifyOut(BaseModel):
     checked: int
     root: str
     problems: list[ProblemOut]
+    rows: int = 0  # projection rows compared with the fold of the events
 
 
 class DigestOut(BaseModel):
@@ -40,15 +48,24 @@ class DigestOut(BaseModel):
 
 @router.get("/verify", response_model=VerifyOut)
 def verify(ledger: LedgerDep, principal: PrincipalDep) -> VerifyOut:
-    """Recompute every chain and name the first altered, inserted or deleted event."""
+    """Recompute every chain and the projection; name every altered, inserted or deleted
+    event and every projection row that differs from the events."""
     report = ledger.verify(principal)
     problems = [
         ProblemOut(
-            kind=p.kind, contact_id=p.contact_id, seq=p.seq, event_id=p.event_id, detail=p.detail
+            kind=p.kind,
+            contact_id=p.contact_id,
+            seq=p.seq,
+            event_id=p.event_id,
+            detail=p.detail,
+            channel=p.channel,
+            scope_id=p.scope_id,
         )
         for p in report.problems
     ]
-    return VerifyOut(ok=report.ok, checked=report.checked, root=report.root, problems=problems)
+    return VerifyOut(
+        ok=report.ok, checked=report.checked, root=report.root, problems=problems, rows=report.rows
+    )
 
 
 @router.get("/digest", response_model=DigestOut)

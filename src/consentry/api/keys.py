@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -10,19 +11,26 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
-from consentry.api.schemas import SCOPE, Strict
+from consentry.api.schemas import SCOPE, Checked, ScopeText, Strict
+from consentry.core import limits
 from consentry.core.access import ApiKey
+from consentry.ledger import Ledger
 from consentry.ledger.keys import KEY_ROLES
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=COMMON_ERRORS)
+KeyId = Annotated[str, Checked(limits.ID, field="key_id")]
 
 
 class KeyIn(Strict):
     """A key to make: its role, its scope and a name to recognise it by."""
 
-    role: str = Field(examples=["sender"], description=f"One of {[r.value for r in KEY_ROLES]}.")
-    scope: str = SCOPE
-    name: str = Field(default="", max_length=200)
+    role: Annotated[str, Checked(limits.WORD)] = Field(
+        max_length=limits.WORD,
+        examples=["sender"],
+        description=f"One of {[r.value for r in KEY_ROLES]}.",
+    )
+    scope: ScopeText = SCOPE
+    name: Annotated[str, Checked(limits.NAME)] = Field(default="", max_length=200)
 
 
 class KeyOut(BaseModel):
@@ -65,12 +73,10 @@ class KeyList(BaseModel):
 
 
 @router.post("", status_code=201, response_model=NewKey, responses=error_responses(409))
-def create_key(
-    body: KeyIn, ledger: LedgerDep, principal: PrincipalDep, idem: IdempotencyDep
-) -> Response:
+def create_key(body: KeyIn, principal: PrincipalDep, idem: IdempotencyDep) -> Response:
     """Create a key with a role at a scope (admins, within their scope)."""
 
-    def create() -> NewKey:
+    def create(ledger: Ledger) -> NewKey:
         key, token = ledger.create_api_key(principal, body.role, body.scope, name=body.name)
         return NewKey(key=KeyOut.of(key), token=token)
 
@@ -84,6 +90,6 @@ def list_keys(ledger: LedgerDep, principal: PrincipalDep) -> KeyList:
 
 
 @router.delete("/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: str, ledger: LedgerDep, principal: PrincipalDep) -> KeyOut:
+def revoke_key(key_id: KeyId, ledger: LedgerDep, principal: PrincipalDep) -> KeyOut:
     """Revoke a key at once (admins, within their scope)."""
     return KeyOut.of(ledger.revoke_api_key(principal, key_id))

@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
-from consentry.api.schemas import Strict
+from consentry.api.schemas import WORD, Checked, Counted, Strict
+from consentry.core import limits
 from consentry.core.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
 
 router = APIRouter(prefix="/v1/keyword-sets", tags=["inbound"], responses=COMMON_ERRORS)
-SetName = Annotated[str, Query(min_length=1, max_length=64)]
+SetName = Annotated[str, Checked(limits.KEYWORD_SET, field="name")]
 LANGUAGE = Field(
     default=ANY_LANGUAGE,
     min_length=1,
@@ -30,9 +31,11 @@ LANGUAGE = Field(
 class WordIn(Strict):
     """A word (or phrase) to match as a kind, for one language or all (`*`)."""
 
-    kind: KeywordKind
-    word: str = Field(min_length=1, max_length=200, examples=["ENOUGH"])
-    language: str = LANGUAGE
+    kind: Annotated[KeywordKind, WORD]
+    word: Annotated[str, Checked(limits.KEYWORD)] = Field(
+        min_length=1, max_length=200, examples=["ENOUGH"]
+    )
+    language: Annotated[str, Checked(limits.LANGUAGE)] = LANGUAGE
 
 
 class KeywordSetOut(BaseModel):
@@ -59,11 +62,13 @@ class KeywordSetOut(BaseModel):
 
 @router.get("/{name}", response_model=KeywordSetOut)
 def keyword_set(
-    name: str,
+    name: SetName,
     ledger: LedgerDep,
     principal: PrincipalDep,
     language: Annotated[
-        list[str] | None, Query(max_length=16, description="Default: every language.")
+        list[Annotated[str, Checked(limits.LANGUAGE, field="language")]] | None,
+        Query(max_length=16, description="Default: every language."),
+        Counted(limits.MAX_LANGUAGES, field="language"),
     ] = None,
 ) -> KeywordSetOut:
     """The words a set matches, for the languages asked for."""
@@ -74,12 +79,12 @@ def keyword_set(
 
 @router.post("/{name}/words", response_model=KeywordSetOut, responses=error_responses(409))
 def add_word(
-    name: str, body: WordIn, ledger: LedgerDep, principal: PrincipalDep, idem: IdempotencyDep
+    name: SetName, body: WordIn, principal: PrincipalDep, idem: IdempotencyDep
 ) -> Response:
     """Make a word match as a kind in the group's set (group admins)."""
     return idem.run(
         200,
-        lambda: KeywordSetOut.of(
+        lambda ledger: KeywordSetOut.of(
             ledger.add_keyword(
                 principal, body.kind, body.word, keyword_set=name, language=body.language
             )
@@ -89,12 +94,16 @@ def add_word(
 
 @router.delete("/{name}/words", response_model=KeywordSetOut, responses=error_responses(409))
 def remove_word(
-    name: str,
+    name: SetName,
     ledger: LedgerDep,
     principal: PrincipalDep,
-    kind: KeywordKind,
-    word: Annotated[str, Query(min_length=1, max_length=200)],
-    language: Annotated[str, Query(min_length=1, max_length=8)] = ANY_LANGUAGE,
+    kind: Annotated[KeywordKind, Checked(limits.WORD, field="kind")],
+    word: Annotated[
+        str, Query(min_length=1, max_length=200), Checked(limits.KEYWORD, field="word")
+    ],
+    language: Annotated[
+        str, Query(min_length=1, max_length=8), Checked(limits.LANGUAGE, field="language")
+    ] = ANY_LANGUAGE,
 ) -> KeywordSetOut:
     """Stop a word matching as a kind (group admins); STOP, QUIT, END, … stay (409)."""
     return KeywordSetOut.of(

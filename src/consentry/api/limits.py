@@ -31,7 +31,7 @@ class BodyLimit:
                 return
         seen = 0
 
-        async def counted() -> Message:
+        async def Counted() -> Message:
             nonlocal seen
             got = await receive()
             seen += len(got.get("body", b""))
@@ -39,4 +39,4 @@ class BodyLimit:
                 raise HTTPException(413, message)
             return got
 
-        await self.app(scope, counted, send)
+        await self.app(scope, Counted, send)

@@ -6,32 +6,45 @@ they may read (docs/inbound.md).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from consentry.api.deps import LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
-from consentry.api.schemas import SCOPE, Strict
+from consentry.api.schemas import SCOPE, WORD, Checked, Counted, ScopeText, Strict
+from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.keywords import LANGUAGES
 from consentry.core.messaging import NumberConfig
 
 router = APIRouter(prefix="/v1/numbers", tags=["inbound"], responses=COMMON_ERRORS)
 TEXT = Field(default=None, max_length=1600, description="Empty: the default, in the language.")
+ReplyText = Annotated[str | None, Checked(limits.REPLY_TEXT, multiline=True)]
+Number = Annotated[str, Checked(limits.NUMBER, field="number")]
 
 
 class NumberIn(Strict):
     """How a receiving number maps to a scope and answers keywords."""
 
-    scope: str = SCOPE
-    channels: list[Channel] = Field(default=[Channel.SMS], min_length=1, max_length=8)
-    keyword_set: str = Field(default="default", min_length=1, max_length=64)
-    languages: list[str] = Field(default=list(LANGUAGES), max_length=16)
+    scope: ScopeText = SCOPE
+    channels: Annotated[list[Annotated[Channel, WORD]], Counted(limits.MAX_CHANNELS)] = Field(
+        default=[Channel.SMS], min_length=1, max_length=8
+    )
+    keyword_set: Annotated[str, Checked(limits.KEYWORD_SET)] = Field(
+        default="default", min_length=1, max_length=64
+    )
+    languages: Annotated[
+        list[Annotated[str, Checked(limits.LANGUAGE)]], Counted(limits.MAX_LANGUAGES)
+    ] = Field(default=list(LANGUAGES), max_length=16)
     free_text: bool = Field(default=True, description="Also treat plain 'please stop' as STOP.")
-    help_text: str | None = TEXT
-    opt_out_text: str | None = TEXT
-    opt_in_text: str | None = TEXT
-    unsubscribe_digit: str = Field(default="9", min_length=1, max_length=1)
+    help_text: ReplyText = TEXT
+    opt_out_text: ReplyText = TEXT
+    opt_in_text: ReplyText = TEXT
+    unsubscribe_digit: Annotated[str, Checked(limits.DIGITS)] = Field(
+        default="9", min_length=1, max_length=1
+    )
 
 
 class NumberOut(BaseModel):
@@ -79,7 +92,7 @@ def list_numbers(ledger: LedgerDep, principal: PrincipalDep) -> NumberList:
 
 @router.put("/{number}", response_model=NumberOut, responses=error_responses(409))
 def configure_number(
-    number: str, body: NumberIn, ledger: LedgerDep, principal: PrincipalDep
+    number: Number, body: NumberIn, ledger: LedgerDep, principal: PrincipalDep
 ) -> NumberOut:
     """Create or replace a number's configuration (admins, at a scope within reach)."""
     config = ledger.configure_number(
@@ -99,6 +112,6 @@ def configure_number(
 
 
 @router.get("/{number}", response_model=NumberOut)
-def get_number(number: str, ledger: LedgerDep, principal: PrincipalDep) -> NumberOut:
+def get_number(number: Number, ledger: LedgerDep, principal: PrincipalDep) -> NumberOut:
     """One receiving number (`number_not_found` when the key may not see it)."""
     return NumberOut.of(ledger.get_number(principal, number))

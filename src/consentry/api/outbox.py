@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.schemas import Checked
+from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.messaging import OutboxItem
 
@@ -73,7 +75,9 @@ def list_outbox(
     principal: PrincipalDep,
     pending: Annotated[bool, Query(description="Only messages not yet sent.")] = True,
     after: Annotated[
-        str | None, Query(max_length=64, description="The `next` of the previous page.")
+        str | None,
+        Query(max_length=64, description="The `next` of the previous page."),
+        Checked(limits.ID, field="after"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> OutboxPage:
@@ -85,7 +89,11 @@ def list_outbox(
 
 @router.post("/{outbox_id}/sent", response_model=Sent, responses=error_responses(409))
 def mark_sent(
-    outbox_id: str, ledger: LedgerDep, principal: PrincipalDep, idem: IdempotencyDep
+    outbox_id: Annotated[str, Checked(limits.ID, field="outbox_id")],
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
 ) -> Response:
     """Record that the sending service sent a message (a repeat changes nothing)."""
-    return idem.run(200, lambda: Sent(id=outbox_id, marked=ledger.mark_sent(principal, outbox_id)))
+    return idem.run(
+        200, lambda ledger: Sent(id=outbox_id, marked=ledger.mark_sent(principal, outbox_id))
+    )

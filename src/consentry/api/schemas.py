@@ -2,21 +2,139 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
+from consentry.core import limits
 from consentry.core.audience import Segment
 from consentry.core.channels import Channel
 from consentry.core.contacts import Contact
 from consentry.core.eligibility import Category, Decision, Reason
-from consentry.core.events import ConsentEvent
+from consentry.core.errors import BatchTooLarge, Invalid, InvalidAttributes, TooManyItems
+from consentry.core.events import ConsentEvent, canonical_evidence
 
 SCOPE = Field(
     min_length=1, max_length=200, examples=["acme/newsletters"], description="A scope id (path)."
 )
-Evidence = dict[str, Any]
+
+
+# ── the input limits at the API's edge (core/limits.py, docs/decisions/050) ──
+# Each is pydantic metadata that runs the core's own check before pydantic's, so a bad value
+# gets the error (and code) the library gives for it: ``invalid_text``, ``text_too_long``,
+# ``too_many_items``, ``invalid_time``, ``invalid_evidence``, ``invalid_attributes``.
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Metadata for a text field or parameter: no control characters, at most ``max_length``.
+
+    ``field`` names it in the error when pydantic cannot (query and path parameters).
+    """
+
+    max_length: int
+    multiline: bool = False
+    field: str | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_before_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        for option in [found, *found.get("anyOf", ())]:  # str, or str | None
+            if option.get("type") == "string":
+                option.setdefault("maxLength", self.max_length)
+        return found
+
+    def check(self, value: Any, info: ValidationInfo) -> Any:
+        """Refuse bad text with the core's error; anything else is left to pydantic."""
+        if isinstance(value, str):
+            name = self.field or info.field_name or "value"
+            limits.text(value, field=name, max_length=self.max_length, multiline=self.multiline)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Metadata for a collection: at most ``max_items`` items (``too_many_items`` by default)."""
+
+    max_items: int
+    field: str | None = None
+    error: type[Invalid] = TooManyItems
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_before_validator_function(self.check, handler(source))
+
+    def check(self, value: Any, info: ValidationInfo) -> Any:
+        """Refuse too many items with the core's error before any item is validated."""
+        if isinstance(value, (list, tuple, set, frozenset)):
+            name = self.field or info.field_name or "value"
+            limits.items(value, field=name, max_items=self.max_items, error=self.error)
+        return value
+
+
+def in_range(field: str | None = None) -> Any:
+    """Metadata for an aware time: between 1970 and 9999 in UTC (``invalid_time``)."""
+
+    def check(value: datetime, info: ValidationInfo) -> datetime:
+        return limits.instant(value, field=field or info.field_name or "value")
+
+    return AfterValidator(check)
+
+
+def _evidence(value: Any) -> Any:
+    if isinstance(value, dict):
+        canonical_evidence(value)
+    return value
+
+
+def _attributes(value: Any) -> Any:
+    if isinstance(value, dict):
+        limits.bounded_json(
+            value,
+            field="attributes",
+            error=InvalidAttributes,
+            max_bytes=limits.MAX_ATTRIBUTES_BYTES,
+        )
+    return value
+
+
+#: An enum's value given as text (channel, source, category, kind, role).
+WORD = Checked(limits.WORD)
+ScopeText = Annotated[str, Checked(limits.SCOPE_ID)]
+Evidence = Annotated[dict[str, Any], BeforeValidator(_evidence)]
+Attributes = Annotated[dict[str, Any], BeforeValidator(_attributes)]
+Instant = Annotated[AwareDatetime, in_range()]
+
+#: A contact id in the path.
+ContactId = Annotated[str, Checked(limits.ID, field="contact_id")]
+
+
+#: Uploaded ids or addresses: at most ``MAX_UPLOAD`` (else 413 ``batch_too_large``).
+UPLOAD = Counted(limits.MAX_UPLOAD, error=BatchTooLarge)
+UploadIds = Annotated[list[Annotated[str, Checked(limits.ID)]], UPLOAD]
+UploadEmails = Annotated[list[Annotated[str, Checked(limits.EMAIL)]], UPLOAD]
+UploadMobiles = Annotated[list[Annotated[str, Checked(limits.MOBILE)]], UPLOAD]
 
 
 class Strict(BaseModel):
@@ -132,20 +250,20 @@ class DecisionOut(BaseModel):
 class AttributeIn(Strict):
     """Contacts whose attribute ``name`` equals ``value``."""
 
-    name: str = Field(min_length=1, max_length=200)
-    value: str = Field(max_length=1000)
+    name: Annotated[str, Checked(limits.NAME)] = Field(min_length=1, max_length=200)
+    value: Annotated[str, Checked(limits.ATTRIBUTE_VALUE)] = Field(max_length=1000)
 
 
 class SegmentIn(Strict):
     """Who, before consent: a list, an attribute, uploaded ids or addresses (combined: AND)."""
 
-    list_name: str | None = Field(
+    list_name: Annotated[str | None, Checked(limits.NAME, field="list")] = Field(
         default=None, alias="list", max_length=200, description="A list joined."
     )
     attribute: AttributeIn | None = None
-    contact_ids: list[str] | None = Field(default=None, description="Uploaded contact ids.")
-    emails: list[str] | None = Field(default=None, description="Uploaded email addresses.")
-    mobiles: list[str] | None = Field(default=None, description="Uploaded mobile numbers.")
+    contact_ids: UploadIds | None = Field(default=None, description="Uploaded contact ids.")
+    emails: UploadEmails | None = Field(default=None, description="Uploaded email addresses.")
+    mobiles: UploadMobiles | None = Field(default=None, description="Uploaded mobile numbers.")
 
     def to_segment(self) -> Segment:
         """The store's segment."""
@@ -157,6 +275,6 @@ class AudienceIn(Strict):
     """A segment, a channel and a sender scope."""
 
     segment: SegmentIn = Field(default_factory=SegmentIn)
-    channel: Channel
-    scope: str = SCOPE
-    category: Category = Category.MARKETING
+    channel: Annotated[Channel, WORD]
+    scope: ScopeText = SCOPE
+    category: Annotated[Category, WORD] = Category.MARKETING

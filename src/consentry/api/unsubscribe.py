@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from consentry.api.deps import LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS
+from consentry.api.schemas import Checked, ContactId
+from consentry.core import limits
 
 router = APIRouter(prefix="/v1/contacts/{contact_id}", tags=["email"], responses=COMMON_ERRORS)
 
@@ -38,10 +40,14 @@ class UnsubscribeHeaders(BaseModel):
     response_model_by_alias=True,
 )
 def unsubscribe_headers(
-    contact_id: str,
+    contact_id: ContactId,
     ledger: LedgerDep,
     principal: PrincipalDep,
-    scope: Annotated[str, Query(min_length=1, max_length=200, description="The sender scope.")],
+    scope: Annotated[
+        str,
+        Query(min_length=1, max_length=200, description="The sender scope."),
+        Checked(limits.SCOPE_ID, field="scope"),
+    ],
     mailto: Annotated[
         str | None,
         Query(
@@ -50,6 +56,7 @@ def unsubscribe_headers(
             pattern=r"^[^@\s<>,?]+@[^@\s<>,?]+$",
             description="Also offer this address for unsubscribing by email.",
         ),
+        Checked(limits.EMAIL, field="mailto"),
     ] = None,
 ) -> UnsubscribeHeaders:
     """``List-Unsubscribe`` and ``List-Unsubscribe-Post`` for the contact at a scope."""

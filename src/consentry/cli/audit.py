@@ -29,7 +29,8 @@ from consentry.cli.render import (
     verify_data,
     when,
 )
-from consentry.ledger import Digest
+from consentry.ledger import Digest, VerifyReport
+from consentry.ledger.integrity import row_of
 
 DIGEST_FORMAT = "consentry-digest/v1"
 
@@ -92,19 +93,29 @@ def status_at(
 @json_option
 @pass_env
 def verify(env: Env, digest_file: IO[str] | None, as_json: bool) -> None:
-    """Recompute every hash chain; on tampering name the first event and exit 2."""
+    """Recompute every hash chain and the projection; print every problem and exit 2."""
     against = read_digest(digest_file) if digest_file else None
     report = env.ledger().verify(operator(DEPLOYMENT), against=against)
     if as_json:
-        echo_json(verify_data(report))
+        echo_json(verify_json(report))
     elif report.ok:
-        click.echo(f"OK: {report.checked} events verified; root {report.root}")
+        click.echo(
+            f"OK: {report.checked} events verified; root {report.root}; "
+            f"{report.rows} projection rows match the events"
+        )
     else:
         for p in report.problems:
-            click.echo(
-                f"{p.kind}: contact {p.contact_id} event {p.event_id or '?'} #{p.seq}: {p.detail}"
-            )
+            where = f"event {p.event_id or '?'} #{p.seq}" if p.channel is None else row_of(p)
+            click.echo(f"{p.kind}: contact {p.contact_id} {where}: {p.detail}")
     report.raise_if_tampered()
+
+
+def verify_json(report: VerifyReport) -> dict[str, Any]:
+    """``verify_data``, with each problem's projection row (channel, scope) and the rows count."""
+    data = verify_data(report)
+    for entry, problem in zip(data["problems"], report.problems, strict=True):
+        entry.update(channel=problem.channel, scope_id=problem.scope_id)
+    return {**data, "rows": report.rows}
 
 
 @click.command()

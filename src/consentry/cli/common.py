@@ -47,15 +47,24 @@ class Env:
         """The database URL in use."""
         return self.settings.database_url
 
-    def ledger(self) -> Ledger:
-        """The ledger on the database, built (and migrated) on first use, closed at exit."""
+    def ledger(self, notice: Callable[[str], None] | None = None) -> Ledger:
+        """The ledger on the database, built (and migrated) on first use, closed at exit.
+
+        What is done with the deployment's secrets (a keys file made beside a SQLite database,
+        decision 051) is said on standard error, or to ``notice``.
+        """
         if self._ledger is None:
-            self._ledger = build(self.settings)
+            self._ledger = build(self.settings, notice=notice or say_on_stderr)
             click.get_current_context().call_on_close(self._ledger.close)
         return self._ledger
 
 
 pass_env = click.make_pass_decorator(Env)
+
+
+def say_on_stderr(message: str) -> None:
+    """A notice on standard error, so that it never mixes into output a script reads."""
+    click.echo(message, err=True)
 
 
 def user_name() -> str:
@@ -110,7 +119,8 @@ def evidence_options(func: F) -> F:
         "evidence",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Evidence, e.g. written_permission='Email of 2 Jan: yes please' (repeatable).",
+        help="Evidence (repeatable); an opt-in by staff needs written_permission=email|message|"
+        "signed_form|document, given_at=DATE and reference=TEXT (decision 056).",
     )(func)
 
 

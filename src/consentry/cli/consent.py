@@ -36,7 +36,15 @@ def opt_in(
     evidence: tuple[str, ...],
     evidence_file: IO[str] | None,
 ) -> None:
-    """Opt a contact in; evidence of their permission is required (evidence_required)."""
+    """Opt a contact in with the record of their written permission (evidence_required).
+
+    \b
+    The evidence must say what, when and where (docs/decisions/056):
+      --evidence written_permission=email|message|signed_form|document
+      --evidence given_at=2026-01-02      (an ISO date, or a time with its offset)
+      --evidence reference="Ada's email of 2 Jan, ticket 4411"
+      --evidence file_sha256=<hex>        (optional: the SHA-256 of a stored copy)
+    """
     event = env.ledger().opt_in(
         operator(scope),
         contact_id,

@@ -17,6 +17,7 @@ from consentry.cli.common import Env, operator, pass_env
 from consentry.core.contacts import ContactDetails
 from consentry.core.errors import ContactNotFound, ScopeExists
 from consentry.core.events import Source
+from consentry.core.evidence import PermissionKind, written_permission
 from consentry.core.permissions import Principal, Role
 from consentry.ledger import Ledger
 
@@ -68,12 +69,14 @@ KEY_NAME = "demo admin"
 Step = Callable[[Ledger, Principal, str], object]
 
 
-def written(name: str) -> dict[str, str]:
-    """Evidence of written permission, as a signup form would record it."""
-    return {
-        "written_permission": f"{name.title()} ticked 'Yes, keep me posted' on the signup form",
-        "ip": "192.0.2.10",
-    }
+def written(name: str, number: int = 0) -> dict[str, str]:
+    """A record of written permission (decision 056): the contact's signed paper form."""
+    return written_permission(
+        PermissionKind.SIGNED_FORM,
+        f"2025-12-{number % 28 + 1:02d}",
+        f"{name.title()} signed 'Yes, keep me posted' on the paper signup form (box 3)",
+        taken_by="front desk",
+    )
 
 
 def contact_stops(channel: str, scope: str, source: Source, said: str) -> Step:
@@ -136,13 +139,13 @@ def usual_opt_ins(number: int) -> list[Step]:
     wanted = [("email", "demo")]
     wanted += [("sms", "demo/newsletters")] if number % 2 == 0 else []
     wanted += [("voice", "demo/events")] if number % 3 == 0 else []
-    return [opts_in(ch, sc, NAMES[number]) for ch, sc in wanted]
+    return [opts_in(ch, sc, NAMES[number], number) for ch, sc in wanted]
 
 
-def opts_in(channel: str, scope: str, name: str) -> Step:
-    """An operator's opt-in with evidence of written permission."""
+def opts_in(channel: str, scope: str, name: str, number: int = 0) -> Step:
+    """An operator's opt-in with a record of written permission."""
     return lambda led, who, cid: led.opt_in(
-        who, cid, channel, scope, evidence=written(name), source=Source.CLI
+        who, cid, channel, scope, evidence=written(name, number), source=Source.CLI
     )
 
 
@@ -183,8 +186,12 @@ def add_contact(ledger: Ledger, who: Principal, number: int) -> bool:
 @click.command("demo-seed")
 @pass_env
 def demo_seed(env: Env) -> None:
-    """Fill the database with a demo group (idempotent; prints an admin API key once)."""
-    ledger = env.ledger()
+    """Fill the database with a demo group (idempotent; prints an admin API key once).
+
+    On a new SQLite database it also makes the deployment's secrets in the keys file beside it
+    (demo.keys by demo.db) and says so (decision 051); consentry serve --demo serves with them.
+    """
+    ledger = env.ledger(notice=click.echo)
     who = operator(GROUP)
     scopes = add_scopes(ledger, who)
     added = sum(add_contact(ledger, who, n) for n in range(len(NAMES)))

@@ -13,7 +13,8 @@ guessed back from the commitment.
 
 ``Verifier`` streams events in (contact, seq) order and names the first event that was
 altered, inserted or deleted; comparing with the stored chain heads finds a truncated tail,
-and comparing with an earlier exported digest finds a rewrite of the heads themselves.
+and comparing with an earlier exported digest finds a rewrite of the heads themselves. The
+projection is checked against the same events in the same pass (``projection``, decision 059).
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ class ChainRow:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One finding of verification, naming the event (or the place) it is about."""
+    """One finding of verification, naming the event (or the place) it is about.
+
+    A finding about the projection (``projection.ProjectionCheck``) also names its row: the
+    channel, and the scope of a consents row (None for a suppression, which is per channel).
+    """
 
     kind: str
     contact_id: str
@@ -92,6 +97,8 @@ class Problem:
     seq: int
     event_id: str | None
     detail: str
+    channel: str | None = None
+    scope_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -20,13 +20,21 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── InvalidScope                   invalid_scope
     │   ├── InvalidEvidence                invalid_evidence
     │   ├── InvalidTransition              invalid_transition
-    │   └── BatchTooLarge                  batch_too_large
+    │   ├── BatchTooLarge                  batch_too_large
+    │   ├── InvalidText                    invalid_text
+    │   ├── TextTooLong                    text_too_long
+    │   ├── InvalidTime                    invalid_time
+    │   ├── InvalidAttributes              invalid_attributes
+    │   ├── TooManyItems                   too_many_items
+    │   └── InvalidSource                  invalid_source
     ├── Conflict                           conflict
     │   ├── ContactExists                  contact_exists
     │   ├── ScopeExists                    scope_exists
     │   ├── ContactErased                  contact_erased
     │   ├── IdempotencyConflict            idempotency_conflict
-    │   └── IdempotencyInProgress          idempotency_in_progress
+    │   ├── IdempotencyInProgress          idempotency_in_progress
+    │   ├── NotSuppressed                  not_suppressed
+    │   └── NoAddress                      no_address
     ├── Refused                            refused
     │   ├── EvidenceRequired               evidence_required
     │   ├── HardOptOutLocked               hard_opt_out_locked
@@ -43,7 +51,10 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     ├── Unauthenticated                    unauthenticated
     ├── MethodNotAllowed                   method_not_allowed
     ├── PayloadTooLarge                    payload_too_large
-    └── InternalError                      internal_error
+    ├── InternalError                      internal_error
+    ├── SecretsMissing                     secrets_missing
+    │   └── SecretsInDatabase              secrets_in_database
+    └── SecretsMismatch                    secrets_mismatch
 """
 
 from __future__ import annotations
@@ -120,7 +131,7 @@ class InvalidScope(Invalid):
 
 
 class InvalidEvidence(Invalid):
-    """The evidence given cannot be stored (not a mapping of text, too large)."""
+    """The evidence given cannot be stored (not a mapping of JSON, NaN, too deep, too large)."""
 
     code = "invalid_evidence"
 
@@ -291,6 +302,81 @@ class KeywordRequired(Refused):
     """That opt-out keyword is required by law (FCC 24-18) and cannot be removed."""
 
     code = "keyword_required"
+
+
+# ── input limits (issue 8, hardening; core/limits.py, docs/decisions/050) ────────
+
+
+class InvalidText(Invalid):
+    """A text holds a NUL, another control character or an unpaired surrogate."""
+
+    code = "invalid_text"
+
+
+class TextTooLong(Invalid):
+    """A text is longer than its field allows (``details``: field, limit)."""
+
+    code = "text_too_long"
+
+
+class InvalidTime(Invalid):
+    """A time lies outside 1970-01-01 to 9999-12-31 UTC, which the ledger can keep."""
+
+    code = "invalid_time"
+
+
+class InvalidAttributes(Invalid):
+    """A contact's attributes cannot be stored (not JSON, NaN, too deep, too many, too large)."""
+
+    code = "invalid_attributes"
+
+
+class TooManyItems(Invalid):
+    """A collection holds more items than its field allows (e.g. lists per contact)."""
+
+    code = "too_many_items"
+
+
+# ── consent rules that leaked (issue 8, hardening; docs/decisions/053-058) ───────
+
+
+class NotSuppressed(Conflict):
+    """The address is not suppressed by the kind named (``details``: the suppression it has)."""
+
+    code = "not_suppressed"
+
+
+class NoAddress(Conflict):
+    """The contact has no address on that channel, so nothing there can bounce or complain."""
+
+    code = "no_address"
+
+
+class InvalidSource(Invalid):
+    """That source cannot carry this act on this channel (e.g. a keypad press on SMS)."""
+
+    code = "invalid_source"
+
+
+# ── the deployment's secrets (issue 8, hardening; docs/decisions/051) ───────────
+
+
+class SecretsMissing(ConsentryError):
+    """The deployment's secrets are not configured; Consentry never keeps them in the database."""
+
+    code = "secrets_missing"
+
+
+class SecretsInDatabase(SecretsMissing):
+    """The database still keeps its secrets in its meta table: move them into the environment."""
+
+    code = "secrets_in_database"
+
+
+class SecretsMismatch(ConsentryError):
+    """The configured address key is not the key this database's address hashes were made with."""
+
+    code = "secrets_mismatch"
 
 
 def all_error_classes() -> list[type[ConsentryError]]:

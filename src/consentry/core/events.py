@@ -16,6 +16,7 @@ from typing import Any
 
 from consentry.core.channels import Channel
 from consentry.core.errors import Invalid, InvalidEvidence
+from consentry.core.limits import bounded_json
 
 MAX_EVIDENCE_BYTES = 64 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,6 +35,7 @@ class Action(StrEnum):
     COMPLAINED = "complained"
     SUPPRESSION_CLEARED = "suppression_cleared"
     ERASED = "erased"
+    CONFIRMATION_CANCELLED = "confirmation_cancelled"
 
 
 class Strength(StrEnum):
@@ -72,7 +74,9 @@ class Source(StrEnum):
     BOUNCE_FEED = "bounce_feed"
 
 
-#: Sources through which only the contact themselves acts: events from them are hard.
+#: Sources through which only the contact themselves acts: events from them are hard. Which of
+#: them a sender key or the operator may relay, for which command and on which channels, is
+#: ``permissions.RELAYED_SOURCES`` and ``permissions.SOURCE_CHANNELS`` (docs/decisions/054).
 CONTACT_SOURCES = frozenset(
     {
         Source.SMS_KEYWORD,
@@ -156,13 +160,10 @@ def canonical_evidence(evidence: Mapping[str, Any] | None) -> str | None:
         return None
     if not isinstance(evidence, Mapping) or not all(isinstance(k, str) for k in evidence):
         raise InvalidEvidence("evidence must be a mapping with text keys")
-    try:
-        text = json.dumps(evidence, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidEvidence(f"evidence must be JSON-compatible: {exc}") from exc
-    if len(text.encode()) > MAX_EVIDENCE_BYTES:
-        raise InvalidEvidence(f"evidence is larger than {MAX_EVIDENCE_BYTES} bytes")
-    return text
+    # JSON only, no NaN, bounded depth, members and size: what is chained must read back (050)
+    return bounded_json(
+        dict(evidence), field="evidence", error=InvalidEvidence, max_bytes=MAX_EVIDENCE_BYTES
+    )
 
 
 def has_evidence(evidence: Mapping[str, Any] | None) -> bool:

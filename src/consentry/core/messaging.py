@@ -99,3 +99,6 @@ class InboundRecord:
     rule: str | None = None
     event_ids: tuple[str, ...] = ()
     reply_id: str | None = None
+    #: the keyed hash of the sender's address: a retry repeats (number, provider, message id,
+    #: sender), so another sender is another message; "" on rows kept from before migration 0006
+    sender: str = ""

@@ -12,7 +12,10 @@ staff       view and add contacts, opt in **with evidence**, request confirmatio
             audiences; never change an existing subscription status
 viewer      view and check (read only)
 sender      check eligibility, resolve audiences, report bounces and complaints, deliver the
-            contact's inbound messages (their STOP, START, keypad)
+            contact's own acts as ``RELAYED_SOURCES`` allows: opt-outs through any of the
+            contact's sources that fits the channel, an opt-in only as their START message, a
+            website's "opt me back in" only as a confirmation request, a confirmation only
+            with the signed link's token (docs/decisions/054)
 contact     their own preferences, through a signed link
 system      the deployment itself (lifecycle rules, expiry sweeps, the operator's CLI)
 ==========  ================================================================================
@@ -26,8 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from consentry.core.errors import Forbidden, OutOfScope
-from consentry.core.events import Actor, ActorKind
+from consentry.core.channels import Channel
+from consentry.core.errors import Forbidden, InvalidSource, OutOfScope
+from consentry.core.events import CONTACT_SOURCES, Action, Actor, ActorKind, Source
 from consentry.core.scopes import group_of, is_within
 
 
@@ -153,3 +157,58 @@ def authorise_contact(principal: Principal, contact_id: str) -> None:
 def can_read_scope(principal: Principal, scope_id: str) -> bool:
     """True when a fact at ``scope_id`` is visible: at, below or above the principal's scope."""
     return is_within(scope_id, principal.scope_id) or is_within(principal.scope_id, scope_id)
+
+
+# ── acting as the contact (docs/decisions/054) ──
+
+#: What a sender key (or the operator) may deliver as the contact's own act, by command. The
+#: contact acts only through signed links or their own inbound message, so a relayed opt-out
+#: may come through any of their sources, an opt-in only as the START they texted, a website's
+#: "opt me back in" button only as a confirmation request (the contact's click on the signed
+#: confirmation link completes it), and a confirmation only with that link's token.
+RELAYED_SOURCES: dict[Action, frozenset[Source]] = {
+    Action.OPTED_OUT: CONTACT_SOURCES - {Source.CONFIRMATION_LINK},
+    Action.OPTED_IN: frozenset({Source.SMS_KEYWORD}),
+    Action.CONFIRMATION_REQUESTED: frozenset({Source.PREFERENCE_CENTRE, Source.UNSUBSCRIBE_LINK}),
+    Action.CONFIRMED: frozenset({Source.CONFIRMATION_LINK}),
+}
+
+_TEXTING = frozenset({Channel.SMS, Channel.MMS, Channel.RCS, Channel.WHATSAPP})
+
+#: The channels each of the contact's sources can arrive on; the others (links, the
+#: preference centre) can be in or about a message on any channel.
+SOURCE_CHANNELS: dict[Source, frozenset[Channel]] = {
+    Source.SMS_KEYWORD: _TEXTING,
+    Source.VOICE_KEYPAD: frozenset({Channel.VOICE}),
+    Source.ONE_CLICK: frozenset({Channel.EMAIL}),
+}
+
+
+def check_relay(action: Action, source: Source) -> None:
+    """Refuse to relay as the contact's an act they cannot make through that source."""
+    if source not in RELAYED_SOURCES.get(action, frozenset()):
+        allowed = sorted(s.value for s in RELAYED_SOURCES.get(action, frozenset()))
+        hint = {
+            Action.OPTED_IN: (
+                "; a website's opt-in button starts the confirmation flow "
+                "(request confirmation with source preference_centre)"
+            ),
+        }.get(action, "")
+        raise Forbidden(
+            f"a sender cannot relay {action.value} through {source.value}{hint}",
+            action=action.value,
+            source=source.value,
+            allowed=allowed,
+        )
+
+
+def check_source_channel(source: Source, channel: Channel) -> None:
+    """Refuse a relayed act of the contact through a source that never arrives on the channel."""
+    channels = SOURCE_CHANNELS.get(source)
+    if channels is not None and channel not in channels:
+        raise InvalidSource(
+            f"{source.value} cannot arrive on {channel.value}; it comes on "
+            + ", ".join(sorted(c.value for c in channels)),
+            source=source.value,
+            channel=channel.value,
+        )

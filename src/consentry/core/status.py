@@ -16,8 +16,13 @@ hard_opt_out            the contact acted (STOP, keypad, link…)    only the co
 ``transitions``; ``apply`` is written so that even an event the rules would refuse cannot turn
 a hard opt-out into an opt-in unless the contact acted.
 
+Every opt-out closes an open confirmation request at its scope, even a soft one that leaves a
+hard opt-out deciding (docs/decisions/055); ``confirmation_cancelled`` closes those it
+overrides below.
+
 Deliverability suppressions (bounced, complained) are kept apart: they are about an address,
-not about consent, and opting back in does not clear them (seeds/003).
+not about consent, and opting back in does not clear them (seeds/003). A complaint is also the
+contact's own hard opt-out, recorded as a consent event of its own (docs/decisions/053).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from consentry.core.events import Action, ConsentEvent, Strength
+from consentry.core.events import Action, ClearReason, ConsentEvent, Strength
 
 
 class Status(StrEnum):
@@ -92,8 +97,10 @@ def _opted_in(consent: Consent, event: ConsentEvent) -> Consent:
 
 
 def _opted_out(consent: Consent, event: ConsentEvent) -> Consent:
+    # Any opt-out closes the open request it overrides (docs/decisions/055), also a soft one
+    # that leaves the contact's own hard opt-out deciding: an old link must not confirm later.
     if consent.status is Status.HARD_OPT_OUT and event.strength is Strength.SOFT:
-        return consent
+        return Consent(consent.status, consent.event_id)
     if event.strength is Strength.HARD:
         return Consent(Status.HARD_OPT_OUT, event.id)
     return Consent(Status.SOFT_OPT_OUT, event.id)
@@ -113,7 +120,8 @@ def _confirmed(consent: Consent, event: ConsentEvent) -> Consent:
     return Consent(Status.OPTED_IN, event.id)
 
 
-def _confirmation_expired(consent: Consent, event: ConsentEvent) -> Consent:
+def _request_closed(consent: Consent, event: ConsentEvent) -> Consent:
+    """Expiry, or cancellation by an opt-out above: pending falls back to none."""
     if consent.status is Status.PENDING:
         return Consent(Status.NONE, event.id)
     return Consent(consent.status, consent.event_id)
@@ -125,7 +133,8 @@ _HANDLERS = {
     Action.OPTED_OUT: _opted_out,
     Action.CONFIRMATION_REQUESTED: _confirmation_requested,
     Action.CONFIRMED: _confirmed,
-    Action.CONFIRMATION_EXPIRED: _confirmation_expired,
+    Action.CONFIRMATION_EXPIRED: _request_closed,
+    Action.CONFIRMATION_CANCELLED: _request_closed,
 }
 
 
@@ -146,6 +155,43 @@ def apply_suppression(current: Suppression | None, event: ConsentEvent) -> Suppr
     if event.action is Action.SUPPRESSION_CLEARED:
         return None
     return current
+
+
+def apply_suppressions(
+    current: frozenset[Suppression], event: ConsentEvent
+) -> frozenset[Suppression]:
+    """Fold one event into the suppressions outstanding on a channel (docs/decisions/057).
+
+    A bounce and a complaint each stay until lifted. The projection shows one of them
+    (``shown``: a bounce before a complaint); an admin's decision lifts the one shown, a
+    changed address lifts them all. So lifting a bounce leaves a complaint beneath it.
+    """
+    if event.action is Action.BOUNCED:
+        return current | {Suppression.BOUNCED}
+    if event.action is Action.COMPLAINED:
+        return current | {Suppression.COMPLAINED}
+    if event.action is Action.SUPPRESSION_CLEARED:
+        top = shown(current)
+        if event.reason == ClearReason.ADMIN_DECISION and top is not None:
+            return current - {top}
+        return frozenset()
+    return current
+
+
+def shown(suppressions: frozenset[Suppression]) -> Suppression | None:
+    """The suppression a channel shows: a bounce outranks a complaint."""
+    for kind in (Suppression.BOUNCED, Suppression.COMPLAINED):
+        if kind in suppressions:
+            return kind
+    return None
+
+
+def outstanding(events: list[ConsentEvent]) -> frozenset[Suppression]:
+    """The suppressions still outstanding after one channel's events, in ledger order."""
+    found: frozenset[Suppression] = frozenset()
+    for event in events:
+        found = apply_suppressions(found, event)
+    return found
 
 
 #: Actions that touch the suppression projection rather than the consent projection.

@@ -7,10 +7,11 @@ raises the refusal with its stable code. Who may issue the command at all is
 =============================  ============================  ================================
 command                        from                          refused with
 =============================  ============================  ================================
-opt in (staff, admin, API)     none, pending, opted in       evidence_required without
-                                                             evidence; opted_out from an
-                                                             opt-out here or above (use
-                                                             re-subscribe there);
+opt in (staff, admin, API)     none, pending, opted in       evidence_required without a
+                                                             record of written permission
+                                                             (``evidence``, 056); opted_out
+                                                             from an opt-out here or above
+                                                             (use re-subscribe there);
                                                              hard_opt_out_locked from hard
 opt in (the contact)           anything but hard opt-out,    evidence_required; opted_out
                                or hard via START keyword     from hard except by keyword
@@ -18,10 +19,14 @@ re-subscribe (admin)           soft opt-out                  hard_opt_out_locked
                                                              reason_required; evidence_required
 request confirmation           none, pending                 opted_out from an opt-out here
 (signup, double opt-in)                                      or above, unless the contact
-                                                             opts back in
+                                                             opts back in; invalid_transition
+                                                             on a scope already opted in
 confirm (the contact)          an open confirmation request  invalid_transition otherwise
 opt out                        anything                      never refused for lack of evidence
 =============================  ============================  ================================
+
+"Here or above": a staff opt-in or a signup is judged by ``governing`` (an opt-out on the path
+above the scope counts); the contact's own acts by the scope's own consent (decision 058).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def governing(consents: Mapping[str, Consent], path: tuple[str, ...]) -> Consent
     Its own, unless an opt-out on the path above outranks it: a hard opt-out anywhere, else a
     soft one. An opt-out at the group covers every client and user below it (seeds/004), so
     signing up there again is refused as for an opt-out at the scope itself (seeds/003).
+    Opt-outs below ``path[0]`` never count (docs/decisions/058).
     """
     for status in (Status.HARD_OPT_OUT, Status.SOFT_OPT_OUT):
         for scope_id in path:

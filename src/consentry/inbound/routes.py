@@ -18,17 +18,17 @@ number is 404 ``number_not_found`` (the provider's logs then show the misconfigu
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from consentry.core import errors as e
+from consentry.core import limits
 from consentry.core.messaging import InboundOutcome
 from consentry.inbound.signatures import verify_hmac, verify_twilio
 from consentry.ledger import Ledger
@@ -53,9 +53,53 @@ class GenericMessage(BaseModel):
     from_: str = Field(alias="from", max_length=64)
     to: str = Field(max_length=64)
     body: str = Field("", max_length=10_000)
-    channel: str = "sms"
+    channel: str = Field("sms", max_length=limits.WORD)
     digits: str = Field("", max_length=32)
-    received_at: datetime | None = None
+    received_at: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits(cls, data: Any) -> Any:
+        """Each text within its limit and free of control characters, before pydantic (050)."""
+        if isinstance(data, dict):
+            for name, (longest, multiline) in GENERIC_TEXTS.items():
+                value = data.get(name)
+                if isinstance(value, str):
+                    limits.text(value, field=name, max_length=longest, multiline=multiline)
+        return data
+
+    @model_validator(mode="after")
+    def _in_range(self) -> GenericMessage:
+        if self.received_at is not None:
+            limits.instant(self.received_at, field="received_at")
+        return self
+
+
+#: The generic message's texts (by their JSON names): longest length, and line breaks allowed.
+GENERIC_TEXTS = {
+    "type": (limits.WORD, False),
+    "provider": (limits.PROVIDER, False),
+    "message_id": (limits.MESSAGE_ID, False),
+    "call_id": (limits.CALL_ID, False),
+    "from": (limits.NUMBER, False),
+    "to": (limits.NUMBER, False),
+    "body": (limits.MESSAGE_BODY, True),
+    "channel": (limits.WORD, False),
+    "digits": (limits.DIGITS, False),
+}
+
+#: The Twilio form fields we read: longest length, and line breaks allowed (a message's Body).
+TWILIO_TEXTS = {
+    "From": (limits.NUMBER, False),
+    "To": (limits.NUMBER, False),
+    "Body": (limits.MESSAGE_BODY, True),
+    "MessageSid": (limits.MESSAGE_ID, False),
+    "SmsMessageSid": (limits.MESSAGE_ID, False),
+    "NumMedia": (limits.WORD, False),
+    "CallSid": (limits.CALL_ID, False),
+    "Digits": (limits.DIGITS, False),
+    "Direction": (limits.WORD, False),
+}
 
 
 def twiml(say: str | None = None) -> Response:
@@ -95,7 +139,11 @@ async def twilio_params(request: Request, settings: Settings) -> dict[str, str]:
     params = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
     signature = request.headers.get("x-twilio-signature")
     verify_twilio(settings.twilio_auth_tokens, public_url(settings, request), params, signature)
-    return dict(params)
+    form = dict(params)
+    for name, (longest, multiline) in TWILIO_TEXTS.items():  # after the signature: it is Twilio
+        if name in form:
+            limits.text(form[name], field=name, max_length=longest, multiline=multiline)
+    return form
 
 
 def twilio_channel(sender: str, media: str) -> str:
@@ -154,9 +202,20 @@ def result_json(result: InboundResult) -> dict[str, Any]:
     }
 
 
+#: The webhooks' refusal of a bad signature in the OpenAPI document, with the body of the app's
+#: error map (its ``ErrorBody`` schema, which the API's routes put in the document).
+SIGNATURE_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "The provider's signature is missing, stale or does not match, or no "
+        "secret is configured (`signature_invalid`).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+}
+
+
 def make_router(ledger: Ledger, settings: Settings) -> APIRouter:
     """The three inbound webhooks over one ledger."""
-    router = APIRouter(prefix="/v1/inbound", tags=["inbound"])
+    router = APIRouter(prefix="/v1/inbound", tags=["inbound"], responses=SIGNATURE_REFUSED)
 
     @router.post("/twilio/messages", response_class=Response, summary="Twilio inbound SMS")
     async def twilio_messages(request: Request) -> Response:

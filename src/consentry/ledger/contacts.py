@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from consentry.core import limits
 from consentry.core.channels import AddressKind
 from consentry.core.contacts import Contact, ContactDetails, ContactFilter
-from consentry.core.errors import ContactErased, ContactNotFound, Invalid
+from consentry.core.errors import ContactErased, ContactNotFound, Invalid, InvalidAttributes
 from consentry.core.events import Action, ClearReason, Source
 from consentry.core.ids import new_id
 from consentry.core.permissions import Capability, Principal, authorise
@@ -47,6 +48,8 @@ def find_contact(
 ) -> Contact:
     """Find a contact by email address or mobile number (seeds/000)."""
     authorise(principal, Capability.VIEW)
+    limits.optional_text(email, field="email", max_length=limits.EMAIL)
+    limits.optional_text(mobile, field="mobile", max_length=limits.MOBILE)
     with ctx.store.transaction(write=False) as tx:
         contact_id = _lookup(ctx, tx, principal.group_id, email, mobile)
         if contact_id is None:
@@ -57,6 +60,11 @@ def find_contact(
 def list_contacts(ctx: Context, principal: Principal, where: ContactFilter) -> list[Contact]:
     """Contacts of the group, in id order, filtered, a page at a time."""
     authorise(principal, Capability.VIEW)
+    limits.optional_text(where.email, field="email", max_length=limits.EMAIL)
+    limits.optional_text(where.mobile, field="mobile", max_length=limits.MOBILE)
+    limits.optional_text(where.external_id, field="external_id", max_length=limits.NAME)
+    limits.optional_text(where.list_name, field="list", max_length=limits.NAME)
+    limits.optional_text(where.after, field="after", max_length=limits.ID)
     if where.email:
         where = replace(where, email=ctx.addresses.email(where.email))
     if where.mobile:
@@ -96,7 +104,44 @@ def _clear_changed_addresses(
             record(ctx, tx, head, change, NO_CONSENT)
 
 
+#: Each text detail's longest length, and whether it may hold line breaks (core/limits.py).
+TEXT_DETAILS = {
+    "email": (limits.EMAIL, False),
+    "mobile": (limits.MOBILE, False),
+    "external_id": (limits.NAME, False),
+    "name": (limits.NAME, False),
+    "locale": (limits.LOCALE, False),
+    "postal_address": (limits.POSTAL_ADDRESS, True),
+    "push_token": (limits.PUSH_TOKEN, False),
+}
+
+
+def check_details(details: ContactDetails) -> None:
+    """Refuse details the store cannot keep: bad text, too many lists (050); nothing is written."""
+    for name, (longest, multiline) in TEXT_DETAILS.items():
+        value = getattr(details, name)
+        limits.optional_text(value, field=name, max_length=longest, multiline=multiline)
+    if details.lists is not None:
+        if isinstance(details.lists, str):
+            raise Invalid("lists must be a collection of list names", field="lists")
+        limits.texts(
+            details.lists, field="lists", max_items=limits.MAX_LISTS, max_length=limits.NAME
+        )
+    if details.attributes is not None:
+        _attributes(details.attributes)
+
+
+def _attributes(value: object) -> None:
+    limits.bounded_json(
+        value,
+        field="attributes",
+        error=InvalidAttributes,
+        max_bytes=limits.MAX_ATTRIBUTES_BYTES,
+    )
+
+
 def _apply_details(ctx: Context, contact: Contact, details: ContactDetails) -> Contact:
+    check_details(details)
     changes: dict[str, object] = {}
     if details.email is not None:
         changes["email"] = ctx.addresses.email(details.email) if details.email else None
@@ -108,6 +153,7 @@ def _apply_details(ctx: Context, contact: Contact, details: ContactDetails) -> C
             changes[name] = value.strip() or None
     if details.attributes is not None:
         changes["attributes"] = {**contact.attributes, **details.attributes}
+        _attributes(changes["attributes"])  # the merged whole is what is stored
     if details.lists is not None:
         changes["lists"] = frozenset(n.strip() for n in details.lists if n.strip())
     return contact.with_changes(**changes)

@@ -3,7 +3,8 @@
 A use case is a plain function ``verb(ctx, principal, identifying…, *, options…)``. It opens
 its own unit of work on ``ctx.store`` and reads the time from ``ctx.clock``; nothing else of
 the world reaches it. ``bootstrap.build`` makes the context; ``Ledger`` (facade.py) wraps it
-for library users.
+for library users. A command of the API gets a copy whose store and outbox join the one
+transaction of its request (``joined.py``, decision 020).
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from consentry.core import limits
 from consentry.core.audience import AudienceQuery, AudienceRow, Segment
 from consentry.core.channels import AddressKind, Channel, parse_channel
 from consentry.core.eligibility import Category, Decision, Reason, decide, parse_category
-from consentry.core.errors import ContactNotFound
+from consentry.core.errors import BatchTooLarge, ContactNotFound
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.core.scopes import path_to_root
 from consentry.ledger.context import Context
@@ -77,6 +78,8 @@ def check_many(
 ) -> list[Decision]:
     """Eligibility for many (contact, channel, scope, category) in one read transaction."""
     authorise(principal, Capability.CHECK)
+    for req in requests:
+        limits.text(req.contact_id, field="contact", max_length=limits.ID)
     now = ctx.clock.now()
     decisions: list[Decision] = []
     with ctx.store.reader() as tx:
@@ -107,6 +110,12 @@ def resolve_audience(
 ) -> Audience:
     """The segment's eligible contacts, streamed, with exclusions counted by reason."""
     authorise(principal, Capability.CHECK)
+    limits.optional_text(segment.list_name, field="list", max_length=limits.NAME)
+    if segment.attribute is not None:
+        limits.text(segment.attribute[0], field="attribute", max_length=limits.NAME)
+        limits.text(segment.attribute[1], field="attribute", max_length=limits.ATTRIBUTE_VALUE)
+    limits.texts(segment.contact_ids or (), field="contact_ids", max_items=limits.MAX_UPLOAD,
+                 max_length=limits.ID, error=BatchTooLarge)  # fmt: skip
     chan = ctx.policy.require_enabled(parse_channel(str(channel)))
     cat = parse_category(str(category))
     with ctx.store.transaction(write=False) as tx:

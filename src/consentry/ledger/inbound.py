@@ -1,9 +1,10 @@
 """The contact's own messages: STOP, START, HELP by text, the unsubscribe digit by phone (SPEC §4).
 
-One transaction per message: claim (provider, message id) → look up the receiving number →
-match the keywords → find (or create) the contact by mobile → append the hard events and the
-projection → queue the one reply → store the outcome → commit. A provider's retry finds the
-claim and gets the first outcome back, writing nothing and sending nothing.
+One transaction per message: look up the receiving number → claim (number, provider, message
+id, sender) → match the keywords → find (or create) the contact by mobile → append the hard
+events and the projection → queue the one reply → store the outcome → commit. A provider's retry
+repeats all four, finds the claim and gets the first outcome back, writing nothing and sending
+nothing; the same id from another gateway, number or sender is a message of its own (023).
 
 =================  ====================================================  ================
 matched            consent change (actor: the contact; hard)             reply

@@ -1,7 +1,9 @@
 """The steps of one inbound message inside its transaction: claim, find the contact, reply, finish.
 
 ``claim`` authorises the provider's principal, finds the receiving number and claims
-(provider, message id) so that a retry is answered from the stored outcome; ``finish`` queues
+(number, provider, message id, sender) so that a retry, which repeats all four, is answered from
+the stored outcome, and the same id from another gateway, number or sender is a message of its
+own (decision 023); ``finish`` queues
 the reply in the same transaction when the outbox can, and stores the outcome.
 """
 
@@ -68,15 +70,23 @@ def claim(
     channel: Channel,
     received_at: datetime | None,
 ) -> InboundMessage | InboundResult:
-    """Authorise, find the number and claim the message id; a replay's stored result."""
+    """Authorise, find the number and claim the message; a replay's stored result."""
     authorise(principal, Capability.DELIVER_INBOUND)
     provider, message_id = _ident(provider, 32), _ident(message_id, 200)
     mobile = ctx.addresses.mobile(strip_prefix(from_))
     number = number_config(tx, principal, number_key(ctx, to))
     authorise(principal, Capability.DELIVER_INBOUND, number.scope_id)
     now = ctx.clock.now()
+    sender = ctx.addresses.digest(AddressKind.MOBILE, mobile)  # the key, never the number
     record = InboundRecord(
-        provider, message_id, number.group_id, number.number, channel, received_at or now, now
+        provider,
+        message_id,
+        number.group_id,
+        number.number,
+        channel,
+        received_at or now,
+        now,
+        sender=sender,
     )
     stored = tx.claim_inbound(record)
     if stored is not None:

@@ -1,18 +1,22 @@
 """Ledger integrity: verify every chain, and the digest of every chain head (SPEC §1).
 
 ``verify`` recomputes each contact's chain in one snapshot and names the first altered,
-inserted or deleted event; ``export_digest`` gives a value to keep out of band, so a rewrite
+inserted or deleted event; in the same pass it folds the events again and names every
+projection row (consents, suppressions) that differs, and every contact whose whole chain is
+missing (docs/decisions/059). ``export_digest`` gives a value to keep out of band, so a rewrite
 of events and heads together is caught later by ``verify(against=digest)``. The operator
 covers the deployment; anyone else their own group (docs/decisions/009).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from consentry.core.chain import Problem, Verifier, heads_digest
 from consentry.core.errors import LedgerTampered
 from consentry.core.permissions import Capability, Principal, Role, authorise
+from consentry.core.projection import Head, ProjectionCheck, by_contact
 from consentry.ledger.context import Context
 
 
@@ -28,15 +32,20 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """What verification found: events checked, problems (first first), and the digest."""
+    """What verification found: events checked, problems (first first), and the digest.
+
+    The chain's problems come first (they name events), then the projection's (they name a
+    contact's channel and scope); ``rows`` is how many projection rows were compared.
+    """
 
     checked: int
     problems: tuple[Problem, ...]
     root: str
+    rows: int = 0
 
     @property
     def ok(self) -> bool:
-        """True when nothing was altered, inserted or deleted."""
+        """True when nothing was altered, inserted or deleted: events, heads or projection."""
         return not self.problems
 
     @property
@@ -48,15 +57,24 @@ class VerifyReport:
         """Raise ``LedgerTampered`` naming the first problem."""
         if self.first is not None:
             p = self.first
+            where = f"number {p.seq}" if p.channel is None else row_of(p)
             raise LedgerTampered(
-                f"{p.kind} event {p.event_id or '?'} (contact {p.contact_id}, number {p.seq}): "
-                f"{p.detail}",
+                f"{p.kind} event {p.event_id or '?'} (contact {p.contact_id}, {where}): {p.detail}",
                 event_id=p.event_id,
                 contact_id=p.contact_id,
                 seq=p.seq,
                 kind=p.kind,
+                channel=p.channel,
+                scope_id=p.scope_id,
                 problems=len(self.problems),
             )
+
+
+def row_of(problem: Problem) -> str:
+    """The projection row a problem names: ``sms at acme/news``, or ``sms suppression``."""
+    if problem.scope_id is None:
+        return f"{problem.channel} suppression"
+    return f"{problem.channel} at {problem.scope_id}"
 
 
 def export_digest(ctx: Context, principal: Principal) -> Digest:
@@ -71,17 +89,39 @@ def export_digest(ctx: Context, principal: Principal) -> Digest:
 
 
 def verify(ctx: Context, principal: Principal, *, against: Digest | None = None) -> VerifyReport:
-    """Recompute every chain; name the first altered, inserted or deleted event."""
+    """Recompute every chain and the projection; name the first altered, inserted or deleted
+    event, and every projection row that differs from the fold of the events.
+
+    One snapshot, one pass: the streams (events, heads, contacts, consents, suppressions), each
+    in contact order, are merged contact by contact; no query per contact.
+    """
     authorise(principal, Capability.VERIFY)
-    verifier = Verifier()
+    verifier, projection = Verifier(), ProjectionCheck()
+    stored: list[Head] = []
     with ctx.store.chain(_group_of(principal)) as chain:
-        verifier.feed(chain.rows())
-        stored = list(chain.heads())
+        merged = by_contact(
+            chain.rows(),
+            _kept(chain.heads(), stored),
+            chain.contacts(),
+            chain.consent_rows(),
+            chain.suppression_rows(),
+        )
+        for contact in merged:
+            verifier.feed(contact.events)
+            projection.check(contact)
         verifier.compare_heads(stored)
         if against is not None:
             verifier.compare_digest(against.heads, chain.event_hash)
-    problems = [p for p in verifier.problems if _visible(principal, p)]
-    return VerifyReport(verifier.checked, tuple(problems), heads_digest(stored))
+    found = [*verifier.problems, *projection.problems]
+    problems = tuple(p for p in found if _visible(principal, p))
+    return VerifyReport(verifier.checked, problems, heads_digest(stored), projection.checked)
+
+
+def _kept(heads: Iterable[Head], into: list[Head]) -> Iterator[Head]:
+    """The heads as the store streams them, each also kept (in the store's order: the root)."""
+    for head in heads:
+        into.append(head)
+        yield head
 
 
 def _visible(principal: Principal, problem: Problem) -> bool:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 
+from consentry.core import limits
 from consentry.core.access import ApiKey
 from consentry.core.errors import ApiKeyNotFound, Invalid, Unauthenticated
 from consentry.core.ids import new_id
@@ -56,7 +57,9 @@ def create_api_key(
             group_id=scope.group_id,
             role=key_role,
             scope_id=scope.id,
-            name=(name or f"{key_role.value} key").strip()[:200],
+            name=limits.text(
+                (name or f"{key_role.value} key").strip(), field="name", max_length=limits.NAME
+            ),
             created_at=now,
         )
         secret = secrets.token_hex(32)
@@ -76,6 +79,7 @@ def list_api_keys(ctx: Context, principal: Principal) -> list[ApiKey]:
 def revoke_api_key(ctx: Context, principal: Principal, key_id: str) -> ApiKey:
     """Revoke a key at once; revoking twice is harmless."""
     authorise(principal, Capability.MANAGE_KEYS)
+    limits.text(key_id, field="key", max_length=limits.ID)
     with ctx.store.transaction() as tx:
         found = tx.get_api_key(key_id)
         if found is None or found[0].group_id != principal.group_id:

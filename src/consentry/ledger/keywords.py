@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from consentry.core import limits
 from consentry.core.errors import Invalid
 from consentry.core.keywords import (
     ANY_LANGUAGE,
@@ -62,10 +63,12 @@ def keyword_set(
 ) -> KeywordSet:
     """The effective keyword set: the defaults for the languages, with the group's changes."""
     authorise(principal, Capability.VIEW)
+    chosen = tuple(languages)
+    limits.texts(
+        chosen, field="language", max_items=limits.MAX_LANGUAGES, max_length=limits.LANGUAGE
+    )
     with ctx.store.transaction(write=False) as tx:
-        return keyword_set_of(
-            tx, principal.group_id, keyword_set_name(keyword_set), tuple(languages)
-        )
+        return keyword_set_of(tx, principal.group_id, keyword_set_name(keyword_set), chosen)
 
 
 def _change_keyword(
@@ -78,6 +81,7 @@ def _change_keyword(
     op: KeywordOp,
 ) -> KeywordSet:
     authorise(principal, Capability.MANAGE_SCOPES, principal.group_id)
+    limits.text(word, field="word", max_length=limits.KEYWORD)
     phrase = normalise(word)
     if not phrase or len(phrase) > 100:
         raise Invalid("a keyword needs 1 to 100 letters or digits", word=word)
@@ -105,13 +109,14 @@ def keyword_set_of(
 
 
 def _language(value: str) -> str:
-    lang = value.strip().lower()
+    lang = limits.text(value, field="language", max_length=limits.LANGUAGE).strip().lower()
     if lang != ANY_LANGUAGE and lang not in DEFAULT_WORDS:
         raise Invalid(f"unknown language {value!r}", language=value)
     return lang
 
 
 def _kind(value: str | KeywordKind) -> KeywordKind:
+    limits.text(str(value), field="kind", max_length=limits.WORD)
     try:
         return KeywordKind(str(value).strip().lower())
     except ValueError:
@@ -121,7 +126,7 @@ def _kind(value: str | KeywordKind) -> KeywordKind:
 
 def keyword_set_name(value: str) -> str:
     """A keyword set's name as stored: trimmed, lower case, 1 to 64 characters."""
-    name = value.strip().lower()
+    name = limits.text(value, field="keyword_set", max_length=limits.KEYWORD_SET).strip().lower()
     if not name or len(name) > 64:
         raise Invalid("a keyword set name needs 1 to 64 characters")
     return name

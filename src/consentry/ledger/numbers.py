@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from consentry.core import limits
 from consentry.core.channels import Channel, parse_channel
 from consentry.core.errors import Conflict, Invalid, InvalidMobile, NumberNotFound
 from consentry.core.keywords import DEFAULT_WORDS, LANGUAGES
@@ -52,6 +53,12 @@ def configure_number(
     free_text: bool = True,
 ) -> NumberConfig:
     """Map a receiving number to a scope, with its keywords and reply texts (admins)."""
+    for field, reply in (
+        ("help_text", help_text),
+        ("opt_out_text", opt_out_text),
+        ("opt_in_text", opt_in_text),
+    ):
+        limits.optional_text(reply, field=field, max_length=limits.REPLY_TEXT, multiline=True)
     config = NumberConfig(
         number=number_key(ctx, number),
         group_id=principal.group_id,
@@ -115,7 +122,7 @@ def number_key(ctx: Context, value: str) -> str:
     known = ctx.memo.number_keys.get(value)
     if known is not None:
         return known
-    text = strip_prefix(value)
+    text = strip_prefix(limits.text(value, field="number", max_length=limits.NUMBER))
     if not text or len(text) > 64:
         raise Invalid("a receiving number or sender id needs 1 to 64 characters")
     try:
@@ -139,6 +146,9 @@ def number_config(tx: Tx, principal: Principal, key: str) -> NumberConfig:
 
 
 def _channels(values: Sequence[str | Channel]) -> tuple[Channel, ...]:
+    limits.items(values, field="channels", max_items=limits.MAX_CHANNELS)
+    for value in values:
+        limits.text(str(value), field="channels", max_length=limits.WORD)
     channels = tuple(dict.fromkeys(parse_channel(str(v)) for v in values))
     wrong = [c.value for c in channels if c not in INBOUND_CHANNELS]
     if not channels or wrong:
@@ -148,6 +158,9 @@ def _channels(values: Sequence[str | Channel]) -> tuple[Channel, ...]:
 
 
 def _languages(values: Sequence[str]) -> tuple[str, ...]:
+    limits.texts(
+        values, field="languages", max_items=limits.MAX_LANGUAGES, max_length=limits.LANGUAGE
+    )
     chosen = tuple(dict.fromkeys(v.strip().lower() for v in values))
     unknown = [v for v in chosen if v not in DEFAULT_WORDS]
     if unknown:
@@ -156,7 +169,7 @@ def _languages(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _digit(value: str) -> str:
-    digit = value.strip()
+    digit = limits.text(value, field="unsubscribe_digit", max_length=limits.DIGITS).strip()
     if len(digit) != 1 or digit not in KEYPAD:
         raise Invalid("the unsubscribe digit is one key: 0-9, * or #", digit=value)
     return digit

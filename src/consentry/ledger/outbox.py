@@ -6,6 +6,7 @@ Keyword replies, help texts and confirmation messages are queued in the ``outbox
 
 from __future__ import annotations
 
+from consentry.core import limits
 from consentry.core.messaging import OutboxItem
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger.context import Context
@@ -25,6 +26,7 @@ def list_outbox(
     not a client's, so it needs a key bound to the group.
     """
     authorise(principal, Capability.REPORT_DELIVERY, principal.group_id)
+    limits.optional_text(after, field="after", max_length=limits.ID)
     with ctx.store.transaction(write=False) as tx:
         return tx.list_outbox(principal.group_id, pending_only, max(1, min(limit, 1000)), after)
 
@@ -32,6 +34,7 @@ def list_outbox(
 def mark_sent(ctx: Context, principal: Principal, outbox_id: str) -> bool:
     """Record that the sending service sent one message; False if unknown or already sent."""
     authorise(principal, Capability.REPORT_DELIVERY, principal.group_id)
+    limits.text(outbox_id, field="outbox_id", max_length=limits.ID)
     with ctx.store.transaction() as tx:
         done = tx.mark_sent(principal.group_id, outbox_id, ctx.clock.now())
         tx.commit()

@@ -29,6 +29,7 @@ from consentry.core.messaging import (
     OutboundMessage,
     OutboxItem,
 )
+from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
 
@@ -70,6 +71,12 @@ class Tx(Protocol):
 
     def commit(self) -> None:
         """Make everything done in this transaction permanent."""
+        ...
+
+    def nested(self) -> AbstractContextManager[Tx]:
+        """A unit of work inside this one (a savepoint), rolled back to where it began unless
+        its ``commit()`` is called; that keeps its writes in this transaction, which alone
+        makes them permanent (``ledger/joined.py`` runs a use case's units of work so)."""
         ...
 
     # ── scopes ──
@@ -149,7 +156,8 @@ class Tx(Protocol):
 
 
 class ChainReader(Protocol):
-    """The ledger's chains as of one snapshot."""
+    """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
+    by contact id, so verification merges them in one pass: ``projection.by_contact``)."""
 
     def rows(self) -> Iterator[ChainRow]:
         """Every event's chained fields, ordered by (contact_id, seq)."""
@@ -161,6 +169,18 @@ class ChainReader(Protocol):
 
     def event_hash(self, contact_id: str, seq: int) -> str | None:
         """The stored hash of one event, or None."""
+        ...
+
+    def contacts(self) -> Iterator[tuple[str, str]]:
+        """Every contact (contact_id, group_id), ordered by contact_id."""
+        ...
+
+    def consent_rows(self) -> Iterator[ConsentRow]:
+        """Every stored consents row, ordered by (contact_id, channel, scope_id)."""
+        ...
+
+    def suppression_rows(self) -> Iterator[SuppressionRow]:
+        """Every stored suppressions row, ordered by (contact_id, channel)."""
         ...
 
 

@@ -129,7 +129,7 @@ def open_page(
 
 def one_click_unsubscribe(ctx: Context, token: str, *, evidence: Evidence) -> list[ConsentEvent]:
     """RFC 8058: hard opt-out of the link's channels at its scope, at once (idempotent)."""
-    claims = _link_claims(ctx, token, (LinkPurpose.UNSUBSCRIBE,))
+    claims = _link_claims(ctx, token, (LinkPurpose.UNSUBSCRIBE,), contact=True)
     return _link_opt_out(ctx, claims, claims.scope_id, claims.channels, Source.ONE_CLICK, evidence)
 
 
@@ -202,19 +202,28 @@ def _link_signer(ctx: Context) -> Signer:
     return ctx.signer
 
 
-def _link_claims(ctx: Context, token: str, purposes: Iterable[LinkPurpose]) -> LinkClaims:
+def _link_claims(
+    ctx: Context, token: str, purposes: Iterable[LinkPurpose], *, contact: bool = False
+) -> LinkClaims:
+    """The claims of a genuine link for this page; with ``contact``, also checked against the
+    store as ``open_page`` checks them (``_link_contact``), for a POST that reads no page first."""
     claims = _link_signer(
         ctx,
     ).verify(token, ctx.clock.now())
     if claims.purpose not in tuple(purposes):
         raise LinkInvalid("this link is not meant for this page")
+    if contact:
+        with ctx.store.transaction(write=False) as tx:
+            _link_contact(tx, claims)
     return claims
 
 
 def _link_contact(tx: Tx, claims: LinkClaims) -> Contact:
+    """The link's contact, in the group of the link's scope. A contact and scope of different
+    groups is a forged or broken link: ``link_invalid`` on every page, GET or POST (issue 8)."""
     contact = tx.get_contact(group_of(claims.scope_id), claims.contact_id)
     if contact is None:
-        raise LinkInvalid("the link's contact no longer exists")
+        raise LinkInvalid("the link's contact no longer exists in the link's group")
     return contact
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consentry.core import limits
 from consentry.core.errors import Forbidden, OutOfScope
 from consentry.core.permissions import Capability, Principal, Role, authorise, can_read_scope
 from consentry.core.scopes import Scope, parent_of, parse_scope_id
@@ -13,8 +14,9 @@ def add_scope(
     ctx: Context, principal: Principal, scope_id: str, *, name: str | None = None
 ) -> Scope:
     """Add a group (system only), a client under a group, or a user under a client."""
-    sid = parse_scope_id(scope_id)
-    scope = Scope(sid, (name or sid.rsplit("/", 1)[-1]).strip()[:200])
+    sid = parse_scope_id(limits.text(scope_id, field="id", max_length=limits.SCOPE_ID))
+    limits.optional_text(name, field="name", max_length=limits.NAME)
+    scope = Scope(sid, (name or sid.rsplit("/", 1)[-1]).strip())
     parent = parent_of(sid)
     with ctx.store.transaction() as tx:
         if parent is None:

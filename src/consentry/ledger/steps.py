@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from consentry.core import limits
 from consentry.core.chain import ChainHead, commitment, link
 from consentry.core.channels import Channel
 from consentry.core.contacts import Contact
@@ -28,7 +29,14 @@ from consentry.core.events import (
     chain_fields,
 )
 from consentry.core.ids import new_id
-from consentry.core.permissions import Capability, Principal, Role, authorise, authorise_contact
+from consentry.core.permissions import (
+    Capability,
+    Principal,
+    Role,
+    authorise,
+    authorise_contact,
+    check_relay,
+)
 from consentry.core.scopes import Scope, group_of, parse_scope_id
 from consentry.core.status import (
     SUPPRESSION_ACTIONS,
@@ -60,10 +68,18 @@ class Change:
     occurred_at: datetime | None = None
     expires_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse what no event can keep before any rule looks at it (decision 050)."""
+        if self.occurred_at is not None:
+            limits.instant(self.occurred_at, field="occurred_at")
+        limits.optional_text(self.reason, field="reason", max_length=limits.REASON)
+        canonical_evidence(self.evidence)
+
 
 # ── loading, with the group wall ──
 def load_contact(tx: Tx, principal: Principal, contact_id: str) -> Contact:
     """The principal's group's contact, or ``ContactNotFound``; a contact sees only itself."""
+    limits.text(contact_id, field="contact_id", max_length=limits.ID)
     contact = tx.get_contact(principal.group_id, contact_id)
     if contact is None:
         raise ContactNotFound(f"no contact {contact_id!r}", contact_id=contact_id)
@@ -73,7 +89,7 @@ def load_contact(tx: Tx, principal: Principal, contact_id: str) -> Contact:
 
 def load_scope(ctx: Context, tx: Tx | Reader, principal: Principal, scope_id: str) -> Scope:
     """A scope of the principal's group (memoised: scopes never change), or ``ScopeNotFound``."""
-    sid = parse_scope_id(scope_id)
+    sid = parse_scope_id(limits.text(scope_id, field="scope", max_length=limits.SCOPE_ID))
     if group_of(sid) != principal.group_id:
         raise ScopeNotFound(f"no scope {sid!r}", scope=sid)
     scope = ctx.memo.scopes.get(sid) or tx.get_scope(sid)
@@ -85,14 +101,27 @@ def load_scope(ctx: Context, tx: Tx | Reader, principal: Principal, scope_id: st
 
 # ── who acts ──
 def acting(
-    principal: Principal, contact_id: str, source: Source, capability: Capability
+    principal: Principal,
+    contact_id: str,
+    source: Source,
+    capability: Capability,
+    *,
+    action: Action,
 ) -> tuple[Capability, Actor]:
-    """Which capability the command needs, and who the ledger records as acting."""
+    """Which capability the command needs, and who the ledger records as acting.
+
+    A principal other than the contact that names one of the contact's sources relays the
+    contact's own act: it needs ``deliver_inbound`` first, then an act the contact can really
+    make that way (``permissions.check_relay``). The use case then checks, after the scope,
+    that the source arrives on the channel (``permissions.check_source_channel``).
+    """
     if principal.role is Role.CONTACT:
         if source not in CONTACT_SOURCES:
             raise Forbidden("a contact acts only through their own links and messages")
         return Capability.OWN_PREFERENCES, Actor(ActorKind.CONTACT, contact_id)
     if source in CONTACT_SOURCES:
+        authorise(principal, Capability.DELIVER_INBOUND)
+        check_relay(action, source)
         return Capability.DELIVER_INBOUND, Actor(ActorKind.CONTACT, contact_id)
     return capability, principal.actor
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
+from starlette.datastructures import FormData
 
+from consentry.core import limits
 from consentry.core.errors import ConsentryError, Invalid
 from consentry.core.i18n import pick_language, words
 from consentry.ledger import Ledger
@@ -31,6 +33,30 @@ def evidence(request: Request) -> dict[str, str]:
     """What we keep as evidence of a contact's own action: their IP and user agent."""
     ip = request.client.host if request.client else "unknown"
     return {"ip": ip, "user_agent": request.headers.get("user-agent", "")}
+
+
+#: The form fields the pages read, and the longest each may be (docs/decisions/050).
+FORM_TEXTS = {
+    "List-Unsubscribe": limits.WORD,
+    "level": limits.SCOPE_ID,
+    "channels": limits.WORD,
+    "action": limits.WORD,
+    "address": limits.EMAIL,
+    "lang": limits.LOCALE,
+}
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, refused (``invalid_text``, ``text_too_long``, ``too_many_items``) when a
+    field it reads holds control characters, is too long or is repeated too often."""
+    form = await request.form()
+    for name, longest in FORM_TEXTS.items():
+        values = form.getlist(name)
+        limits.items(values, field=name, max_items=limits.MAX_CHANNELS)
+        for value in values:
+            if isinstance(value, str):
+                limits.text(value, field=name, max_length=longest)
+    return form
 
 
 def language(request: Request, locale: str | None = None) -> str:
@@ -66,7 +92,7 @@ class Pages:
 
     async def change(self, request: Request, token: str) -> Response:
         """RFC 8058 one-click POST, or the page's unsubscribe / opt-back-in forms."""
-        form = await request.form()
+        form = await checked_form(request)
         if form.get("List-Unsubscribe") == ONE_CLICK_VALUE.split("=", 1)[1]:
             self.ledger.one_click_unsubscribe(token, evidence=evidence(request))
             return self._one_click_done(request)
@@ -152,7 +178,7 @@ class Pages:
 
     async def request_link(self, request: Request, tasks: BackgroundTasks) -> Response:
         """Send a link if the address is known; the answer is the same either way."""
-        form = await request.form()
+        form = await checked_form(request)
         address = str(form.get("address", ""))
         lang = pick_language(str(form.get("lang", "")), request.headers.get("accept-language"))
         t = words(lang)

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from consentry.adapters.store import reads
+from consentry.adapters.store import ledger_sql, reads
 from consentry.adapters.store.dialect import of
 from consentry.adapters.store.engine import make_engine, unit_of_work
 from consentry.adapters.store.failures import translate, translated, translated_rows
@@ -21,6 +21,7 @@ from consentry.adapters.store.reader import RawReader, raw_reader
 from consentry.adapters.store.sql import SqlTx
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.chain import ChainRow
+from consentry.core.projection import ConsentRow, SuppressionRow
 
 __all__ = ["SqlStore", "open_store"]
 
@@ -57,8 +58,9 @@ class SqlStore:
 
     @contextmanager
     def chain(self, group_id: str | None) -> Iterator[ChainSnapshot]:
-        """Events, heads and hashes of one group (or all) read in ONE consistent snapshot, so a
-        write landing while verification reads is never mistaken for tampering."""
+        """Events, heads, hashes, contacts and the projection of one group (or all) read in ONE
+        consistent snapshot, so a write landing while verification reads is never mistaken for
+        tampering."""
         with self._snapshot() as tx:
             yield ChainSnapshot(tx.conn, group_id)
 
@@ -81,6 +83,18 @@ class ChainSnapshot:
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """Every stored chain head, in contact order."""
         return translated_rows(reads.stream_heads(self.conn, self.group_id))
+
+    def contacts(self) -> Iterator[tuple[str, str]]:
+        """Every contact (id, group), in id order."""
+        return translated_rows(ledger_sql.stream_contacts(self.conn, self.group_id))
+
+    def consent_rows(self) -> Iterator[ConsentRow]:
+        """Every consents row as stored, in (contact, channel, scope) order."""
+        return translated_rows(ledger_sql.stream_consents(self.conn, self.group_id))
+
+    def suppression_rows(self) -> Iterator[SuppressionRow]:
+        """Every suppressions row as stored, in (contact, channel) order."""
+        return translated_rows(ledger_sql.stream_suppressions(self.conn, self.group_id))
 
     @translated
     def event_hash(self, contact_id: str, seq: int) -> str | None:

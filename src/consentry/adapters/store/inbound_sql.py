@@ -1,9 +1,14 @@
 """The statements behind inbound messages, receiving numbers and keyword sets.
 
-``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHING`` on (provider, message id):
-PostgreSQL makes a concurrent claimer of the same id wait until the first commits and then sees
-its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``. Whoever inserted the row owns the
-message; everyone else gets the stored record back.
+``claim_inbound`` is one ``INSERT … ON CONFLICT DO NOTHING`` on (receiving number, provider,
+message id, sender): the dedupe key is scoped to the number (so to its group), and a provider's
+retry repeats all four, so a message id another gateway, number or sender already used is a new
+message (decision 023). PostgreSQL makes a concurrent claimer of the same key wait until the
+first commits and then sees its row; SQLite writers are serialised by ``BEGIN IMMEDIATE``.
+Whoever inserted the row owns the message; everyone else gets the stored record back. A row kept
+from before migration 0006 has no sender (``""``) and still answers a retry to its number: the
+claim inserts nothing while one exists (``NOT EXISTS``, one index probe; no new such row is
+ever written).
 
 The statements of an inbound message's transaction (claim, number, keywords, finish; the reply
 goes to ``outbox_sql``) are driver SQL: the STOP webhook's hot path. Configuring numbers and
@@ -32,23 +37,29 @@ from consentry.core.messaging import (
 )
 
 INBOUND_COLUMNS = (
-    "provider", "message_id", "group_id", "number", "channel", "contact_id", "received_at",
-    "recorded_at", "outcome", "rule", "event_ids", "reply_id",
+    "number", "provider", "message_id", "sender", "group_id", "channel", "contact_id",
+    "received_at", "recorded_at", "outcome", "rule", "event_ids", "reply_id",
 )  # fmt: skip
+INBOUND_KEY = ("number", "provider", "message_id", "sender")  # the primary key (migration 0006)
+_THE_MESSAGE = "number = :number AND provider = :provider AND message_id = :message_id"
+# The CASTs give PostgreSQL one type for a parameter used twice (the SELECT list's is the
+# column's); the sender-less row of before 0006 answers a retry to its number (see above).
 CLAIM_INBOUND = (
     f"INSERT INTO inbound_messages ({', '.join(INBOUND_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in INBOUND_COLUMNS)}) "
-    "ON CONFLICT DO NOTHING RETURNING provider"
+    f"SELECT {', '.join(':' + c for c in INBOUND_COLUMNS)} "
+    "WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE number = CAST(:number AS VARCHAR) "
+    "AND provider = CAST(:provider AS VARCHAR) AND message_id = CAST(:message_id AS VARCHAR) "
+    "AND sender = '') ON CONFLICT DO NOTHING RETURNING provider"
 )
-GET_INBOUND = (
+GET_INBOUND = (  # the claimed row: this sender's, or the sender-less one of before 0006
     f"SELECT {', '.join(INBOUND_COLUMNS)} FROM inbound_messages "
-    "WHERE provider = :provider AND message_id = :message_id"
+    f"WHERE {_THE_MESSAGE} AND sender IN (:sender, '') ORDER BY sender DESC"
 )
-FINISHED = ("provider", "message_id", "received_at")  # the claim's key and time stay
+FINISHED = (*INBOUND_KEY, "received_at")  # the claim's key and time stay
 FINISH_INBOUND = (
     "UPDATE inbound_messages SET "
     + ", ".join(f"{c} = :{c}" for c in INBOUND_COLUMNS if c not in FINISHED)
-    + " WHERE provider = :provider AND message_id = :message_id"
+    + f" WHERE {_THE_MESSAGE} AND sender = :sender"
 )
 NUMBER_COLUMNS = (
     "number", "group_id", "scope_id", "channels", "keyword_set", "languages", "free_text",
@@ -74,7 +85,7 @@ def claim_inbound(db: Db, record: InboundRecord) -> InboundRecord | None:
     """Record a new message (None); the stored record instead when the id was seen before."""
     if db.one(CLAIM_INBOUND, _inbound_values(record), write=True) is not None:
         return None
-    key = {"provider": record.provider, "message_id": record.message_id}
+    key = {c: getattr(record, c) for c in INBOUND_KEY}
     stored = db.one(GET_INBOUND, key)
     assert stored is not None  # the conflicting row: it is never deleted
     return _inbound_from_row(dict(zip(INBOUND_COLUMNS, stored, strict=True)))
@@ -91,6 +102,7 @@ def _inbound_values(record: InboundRecord) -> dict[str, Any]:
     return {
         "provider": record.provider,
         "message_id": record.message_id,
+        "sender": record.sender,
         "group_id": record.group_id,
         "number": record.number,
         "channel": record.channel.value,
@@ -118,6 +130,7 @@ def _inbound_from_row(row: Mapping[str, Any]) -> InboundRecord:
         rule=row["rule"],
         event_ids=_split(row["event_ids"]),
         reply_id=row["reply_id"],
+        sender=row["sender"],
     )
 
 

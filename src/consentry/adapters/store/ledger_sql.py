@@ -2,25 +2,29 @@
 
 The write hot path (lock the chain head, read the consents on the path, append the event, move
 the head, update the projection) is driver SQL; on PostgreSQL the append's three writes go as
-one statement (``Dialect.writes``). Reading a contact's whole history is Core.
+one statement (``Dialect.writes``). Reading a contact's whole history is Core, and so are the
+projection streams verification reads beside the events (``stream_consents`` and the rest, in
+contact order, one group or all; decision 059).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 
 from consentry.adapters.store import schema as t
-from consentry.adapters.store.dialect import Write
+from consentry.adapters.store.dialect import Write, of
 from consentry.adapters.store.driver import Db, on_path, path_params
+from consentry.adapters.store.reads import driver_stream
 from consentry.adapters.store.rows import consent_from_values, event_from_row, event_values
 from consentry.core.chain import ChainHead
 from consentry.core.channels import Channel
 from consentry.core.errors import ContactNotFound
 from consentry.core.events import ConsentEvent, to_micros
+from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.status import Consent, ConsentUpdate, ProjectionUpdate, Suppression
 
 # the chain head, locked until the end of the transaction (``FOR UPDATE`` is cut on SQLite,
@@ -167,3 +171,59 @@ def suppression_rows(db: Db, contact_id: str) -> list[tuple[Channel, Suppression
         (Channel(r.channel), Suppression(r.suppression))
         for r in db.conn.execute(query.order_by(s.channel))
     ]
+
+
+# ── verification's projection streams (one snapshot, contact order; decision 059) ──
+STREAM_BATCH = 20_000
+
+
+def _in_group(query: Select[Any], contact_id: Any, group_id: str | None) -> Select[Any]:
+    """Only the rows of one group's contacts (the contacts row decides, as for chain heads)."""
+    if group_id is None:
+        return query
+    c = t.contacts.c
+    return query.join(t.contacts, c.id == contact_id).where(c.group_id == group_id)
+
+
+def _streamed(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    """The rows of a SELECT, in batches, beside the other streams open in the same snapshot.
+
+    A plain driver cursor each where streams need no name (``reads.driver_stream``); else a
+    server-side cursor that SQLAlchemy names for this stream (the events' holds the one name
+    the dialect gives its own streamed reads).
+    """
+    if not of(conn).named_cursors:
+        yield from driver_stream(conn, query, STREAM_BATCH)
+        return
+    options = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    yield from options.execute(query)
+
+
+def stream_contacts(conn: Connection, group_id: str | None) -> Iterator[tuple[str, str]]:
+    """Every contact (id, group), in id order (one group, or all)."""
+    c = t.contacts.c
+    query = select(c.id, c.group_id).order_by(c.id)
+    if group_id is not None:
+        query = query.where(c.group_id == group_id)
+    for row in _streamed(conn, query):
+        yield row[0], row[1]
+
+
+def stream_consents(conn: Connection, group_id: str | None) -> Iterator[ConsentRow]:
+    """Every consents row as stored, in (contact, channel, scope) order."""
+    cs = t.consents.c
+    query = select(
+        cs.contact_id, cs.channel, cs.scope_id, cs.group_id, cs.status, cs.event_id,
+        cs.confirm_until,
+    ).order_by(cs.contact_id, cs.channel, cs.scope_id)  # fmt: skip
+    for row in _streamed(conn, _in_group(query, cs.contact_id, group_id)):
+        yield ConsentRow._make(row)
+
+
+def stream_suppressions(conn: Connection, group_id: str | None) -> Iterator[SuppressionRow]:
+    """Every suppressions row as stored, in (contact, channel) order."""
+    s = t.suppressions.c
+    query = select(s.contact_id, s.channel, s.suppression, s.event_id)
+    query = query.order_by(s.contact_id, s.channel)
+    for row in _streamed(conn, _in_group(query, s.contact_id, group_id)):
+        yield SuppressionRow._make(row)

@@ -206,7 +206,9 @@ Index("ix_contact_keys_kind_digest", contact_keys.c.kind, contact_keys.c.digest)
 Index("ix_consents_group_id_confirm_until", consents.c.group_id, consents.c.confirm_until)
 
 # ── inbound messages, receiving numbers, keyword sets, outbox (migration 0003) ──────
-# inbound_messages  one row per (provider, message id): a provider's retry is one event
+# inbound_messages  one row per (receiving number, provider, message id, sender): a provider's
+#                   retry is one event; another number's or sender's same id is another message
+#                   (migration 0006; ``sender`` is the keyed hash of the sender's address)
 # numbers           a receiving number or sender id → scope, channels, keywords, reply texts
 # keyword_sets      words added to / removed from a named keyword set, per group and language
 # outbox            messages Consentry sends (keyword replies, …) for the sending service
@@ -214,10 +216,11 @@ Index("ix_consents_group_id_confirm_until", consents.c.group_id, consents.c.conf
 inbound_messages = Table(
     "inbound_messages",
     metadata,
+    Column("number", String(64), primary_key=True),
     Column("provider", String(32), primary_key=True),
     Column("message_id", String(200), primary_key=True),
+    Column("sender", String(64), primary_key=True),  # "" on rows from before 0006
     Column("group_id", String(SCOPE_ID), nullable=False),
-    Column("number", String(64), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("contact_id", String(ID)),
     Column("received_at", BigInteger, nullable=False),

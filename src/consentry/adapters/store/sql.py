@@ -3,7 +3,9 @@
 It holds the transaction's ``Db`` (connection, driver cursor, dialect) and nothing else; every
 method hands it to the statement module of its concept and is the store's error boundary
 (``failures.translated``: only Consentry's errors come out). Which idiom each module uses for
-which statement is in ``dialect.py``.
+which statement is in ``dialect.py``. ``nested()`` opens a unit of work inside this one, a
+savepoint (``SavepointTx``): how a command of the API runs its use cases in one transaction
+(``ledger/joined.py``, decision 020).
 
     scopes_sql        scopes                 ledger_sql        chain, events, projections
     contacts_sql      contacts, keys, lists  eligibility_sql   the eligibility lookup
@@ -14,10 +16,12 @@ which statement is in ``dialect.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, NestedTransaction
+from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.adapters.store import (
     contacts_sql,
@@ -31,7 +35,7 @@ from consentry.adapters.store import (
     scopes_sql,
 )
 from consentry.adapters.store.driver import Db
-from consentry.adapters.store.failures import translated
+from consentry.adapters.store.failures import translate, translated
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.chain import ChainHead
 from consentry.core.channels import AddressKind, Channel
@@ -58,6 +62,22 @@ class SqlTx:
     def close(self) -> None:
         """Release the driver cursor (the unit of work calls this)."""
         self.db.close()
+
+    @contextmanager
+    def nested(self) -> Iterator[SqlTx]:
+        """A savepoint of this transaction: rolled back to unless ``commit()`` releases it."""
+        try:
+            savepoint = self.conn.begin_nested()  # begins the transaction first if need be
+        except SQLAlchemyError as exc:
+            raise translate(exc) from exc
+        try:
+            yield SavepointTx(self, savepoint)
+        finally:
+            if savepoint.is_active:
+                try:
+                    savepoint.rollback()
+                except SQLAlchemyError as exc:
+                    raise translate(exc) from exc
 
     # ── scopes ──────────────────────────────────────────────────────────────
     @translated
@@ -249,3 +269,21 @@ class SqlTx:
     @translated
     def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool:
         return outbox_sql.mark_sent(self.db, group_id, outbox_id, sent_at)
+
+
+class SavepointTx(SqlTx):
+    """A unit of work inside another (``SqlTx.nested``): its ``commit()`` releases the savepoint,
+    and only the outer transaction's commit makes its writes permanent."""
+
+    def __init__(self, outer: SqlTx, savepoint: NestedTransaction) -> None:
+        self.conn = outer.conn
+        self.db = outer.db  # the same connection and driver cursor
+        self.savepoint = savepoint
+
+    @translated
+    def commit(self) -> None:
+        """Keep this unit's writes in the outer transaction (``RELEASE SAVEPOINT``)."""
+        self.savepoint.commit()
+
+    def close(self) -> None:
+        """Nothing to release: the cursor is the outer transaction's."""

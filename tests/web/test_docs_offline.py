@@ -1,0 +1,98 @@
+"""``/docs`` renders in real headless Chromium with every request off this host refused.
+
+The whole deployment (``create_server``) runs under a real uvicorn; Playwright aborts every
+request that is not to 127.0.0.1, as a machine without the internet would, and the test checks
+that Swagger UI (from the package ``fastapi-offline``, decision 052) rendered the operations,
+that nothing tried to leave the host, and that the page's CSP refused nothing.
+
+Screenshots: ``test-artifacts/screenshots/api-docs-offline-desktop.png`` (the top) and
+``api-docs-offline-operation-desktop.png`` (one operation opened).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+
+from consentry.server import create_server
+from consentry.settings import Settings
+from tests.mail import free_port
+from tests.web.conftest import SHOTS
+from tests.web.test_browser import DESKTOP
+
+pytestmark = pytest.mark.browser
+
+LOCAL = {"127.0.0.1", "localhost"}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    """``consentry.server:create_server`` under uvicorn on 127.0.0.1, over a SQLite copy."""
+    db = tmp_path_factory.mktemp("docs") / "consentry.db"
+    shutil.copy(sqlite_template, db)
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{db}",
+        address_key="ab" * 32,
+        secret_keys="t1:" + "cd" * 32,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    app = create_server(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield settings.public_url
+    server.should_exit = True
+    thread.join(10)
+    app.state.ledger.close()
+
+
+def test_the_api_docs_render_without_the_internet(base: str, browser: Any) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    refused: list[str] = []
+    problems: list[str] = []
+
+    def offline(route: Any) -> None:
+        if urlsplit(route.request.url).hostname in LOCAL:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.route("**/*", offline)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(base + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+
+    assert page.title() == "Consentry API"
+    assert page.locator(".info .title").first.inner_text().startswith("Consentry")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert len(paths) >= 25, paths
+    assert "/v1/eligibility" in [p.replace("\u200b", "") for p in paths]
+    assert "/v1/inbound/messages" in [p.replace("\u200b", "") for p in paths]
+    page.screenshot(path=SHOTS / "api-docs-offline-desktop.png")
+
+    # open one operation: its parameters and documented responses render too
+    page.locator(".opblock-get .opblock-summary").filter(has_text="/v1/eligibility").first.click()
+    page.wait_for_selector(".opblock.is-open .responses-table")
+    statuses = page.locator(".opblock.is-open .response-col_status").all_inner_texts()
+    assert {"200", "400", "401", "422"} <= {s.strip() for s in statuses}, statuses
+    page.screenshot(path=SHOTS / "api-docs-offline-operation-desktop.png")
+
+    assert refused == [], "the docs tried to reach another host"
+    assert problems == [], problems  # a CSP refusal or a script error shows up here
+    context.close()
