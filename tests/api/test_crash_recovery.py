@@ -393,3 +393,20 @@ def test_kill_9_between_the_commit_and_the_response(
     assert retry.status_code == 201, retry.text
     assert retry.headers["idempotent-replayed"] == "true"
     assert [e.id for e in ledger.history(system(), ada)] == [retry.json()["id"]]
+
+
+def test_a_write_without_a_key_whose_response_cannot_be_built_keeps_nothing(
+    lenient: Api, ledger: Ledger, ada: str, unserialisable: Callable[[int], None]
+) -> None:
+    # PATCH, PUT and DELETE take no Idempotency-Key: they too commit only after the body is built
+    admin = lenient.as_("admin")
+    unserialisable(1)
+    failed = admin.patch(f"/v1/contacts/{ada}", json={"name": "Ada Lovelace"})
+    assert (failed.status_code, error_code(failed)) == (500, "internal_error")
+    assert ledger.get_contact(system(), ada).name != "Ada Lovelace"
+    unserialisable(1)
+    put = admin.request("PUT", "/v1/numbers/+447700900777", json={"scope": "acme"})
+    assert put.status_code == 500
+    assert ledger.list_numbers(system()) == []
+    done = admin.patch(f"/v1/contacts/{ada}", json={"name": "Ada Lovelace"})
+    assert done.status_code == 200 and done.json()["name"] == "Ada Lovelace"

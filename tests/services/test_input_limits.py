@@ -22,11 +22,13 @@ from sqlalchemy import func, select
 from consentry.adapters.store.schema import metadata
 from consentry.core import limits
 from consentry.core.contacts import Contact, ContactDetails, ContactFilter
-from consentry.core.errors import ConsentryError
+from consentry.core.errors import ConsentryError, InvalidText
 from consentry.core.events import Source
 from consentry.ledger import Ledger
 from consentry.ledger.contacts import TEXT_DETAILS
+from consentry.ledger.numbers import inbound_principal
 from tests.factories import (
+    ADA_MOBILE,
     NEWS,
     WRITTEN,
     admin,
@@ -407,3 +409,14 @@ def test_the_operator_is_held_to_the_same_limits(ledger: Ledger) -> None:
     details = ContactDetails(name="Ada\x00")
     call: Call = lambda lg, _: lg.add_contact(system(), details)  # noqa: E731
     assert refused(ledger, make_contact(ledger), call).code == "invalid_text"
+
+
+@pytest.mark.parametrize("bad", ["SM\x00nul", "SM\x07bell"])
+def test_an_inbound_message_id_with_a_control_character_is_refused_on_both_databases(
+    numbers: Ledger, bad: str
+) -> None:
+    principal = inbound_principal(numbers.context, "twilio", NEWS)
+    with pytest.raises(InvalidText) as caught:
+        numbers.receive_message(principal, "twilio", bad, ADA_MOBILE, NEWS, "STOP")
+    assert caught.value.code == "invalid_text"
+    assert numbers.list_outbox(system(), pending_only=False) == []

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.idempotency import in_one_transaction
 from consentry.api.schemas import Attributes, Checked, ContactId, ContactOut, Counted, Strict
 from consentry.core import limits
 from consentry.core.channels import Channel
@@ -110,6 +111,12 @@ def get_contact(contact_id: ContactId, ledger: LedgerDep, principal: PrincipalDe
 @router.patch("/{contact_id}", response_model=ContactOut, responses=error_responses(409))
 def update_contact(
     contact_id: ContactId, body: ContactIn, ledger: LedgerDep, principal: PrincipalDep
-) -> ContactOut:
+) -> Response:
     """Change details; attributes merge; a changed address lifts that address's bounce."""
-    return ContactOut.of(ledger.update_contact(principal, contact_id, body.details()))
+    details = body.details()
+    return in_one_transaction(
+        ledger,
+        principal,
+        200,
+        lambda led: ContactOut.of(led.update_contact(principal, contact_id, details)),
+    )

@@ -89,6 +89,14 @@ class Idempotency:
         return _response(done)
 
 
+def in_one_transaction(
+    ledger: Ledger, principal: Principal, status: int, command: Callable[[Ledger], Model]
+) -> Response:
+    """A write without an Idempotency-Key (PATCH, PUT, DELETE): the command and its response
+    body are built inside one transaction, committed last, so nothing can fail after it."""
+    return Idempotency(ledger, principal, None, "").run(status, command)
+
+
 def _refusal(exc: ConsentryError) -> Answer | None:
     """A refusal's saved answer; None for a failure that wrote nothing (a retry runs again)."""
     status = status_of(exc)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.idempotency import in_one_transaction
 from consentry.api.schemas import SCOPE, Checked, ScopeText, Strict
 from consentry.core import limits
 from consentry.core.access import ApiKey
@@ -90,6 +91,8 @@ def list_keys(ledger: LedgerDep, principal: PrincipalDep) -> KeyList:
 
 
 @router.delete("/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: KeyId, ledger: LedgerDep, principal: PrincipalDep) -> KeyOut:
+def revoke_key(key_id: KeyId, ledger: LedgerDep, principal: PrincipalDep) -> Response:
     """Revoke a key at once (admins, within their scope)."""
-    return KeyOut.of(ledger.revoke_api_key(principal, key_id))
+    return in_one_transaction(
+        ledger, principal, 200, lambda led: KeyOut.of(led.revoke_api_key(principal, key_id))
+    )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.idempotency import in_one_transaction
 from consentry.api.schemas import WORD, Checked, Counted, Strict
 from consentry.core import limits
 from consentry.core.keywords import ANY_LANGUAGE, LANGUAGES, KeywordKind, KeywordSet
@@ -104,8 +105,13 @@ def remove_word(
     language: Annotated[
         str, Query(min_length=1, max_length=8), Checked(limits.LANGUAGE, field="language")
     ] = ANY_LANGUAGE,
-) -> KeywordSetOut:
+) -> Response:
     """Stop a word matching as a kind (group admins); STOP, QUIT, END, … stay (409)."""
-    return KeywordSetOut.of(
-        ledger.remove_keyword(principal, kind, word, keyword_set=name, language=language)
+    return in_one_transaction(
+        ledger,
+        principal,
+        200,
+        lambda led: KeywordSetOut.of(
+            led.remove_keyword(principal, kind, word, keyword_set=name, language=language)
+        ),
     )

@@ -9,15 +9,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from consentry.api.deps import LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
+from consentry.api.idempotency import in_one_transaction
 from consentry.api.schemas import SCOPE, WORD, Checked, Counted, ScopeText, Strict
 from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.keywords import LANGUAGES
 from consentry.core.messaging import NumberConfig
+from consentry.core.permissions import Principal
+from consentry.ledger import Ledger
 
 router = APIRouter(prefix="/v1/numbers", tags=["inbound"], responses=COMMON_ERRORS)
 TEXT = Field(default=None, max_length=1600, description="Empty: the default, in the language.")
@@ -93,8 +97,14 @@ def list_numbers(ledger: LedgerDep, principal: PrincipalDep) -> NumberList:
 @router.put("/{number}", response_model=NumberOut, responses=error_responses(409))
 def configure_number(
     number: Number, body: NumberIn, ledger: LedgerDep, principal: PrincipalDep
-) -> NumberOut:
+) -> Response:
     """Create or replace a number's configuration (admins, at a scope within reach)."""
+    return in_one_transaction(
+        ledger, principal, 200, lambda led: _configure(led, principal, number, body)
+    )
+
+
+def _configure(ledger: Ledger, principal: Principal, number: str, body: NumberIn) -> NumberOut:
     config = ledger.configure_number(
         principal,
         number,

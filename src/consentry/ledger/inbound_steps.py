@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from consentry.core import limits
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact
 from consentry.core.errors import Invalid
@@ -196,4 +197,4 @@ def _ident(value: str, limit: int) -> str:
     text = value.strip()
     if not text or len(text) > limit:
         raise Invalid(f"an inbound message needs an id of 1 to {limit} characters")
-    return text
+    return limits.text(text, field="message_id", max_length=limit)
