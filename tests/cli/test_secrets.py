@@ -72,7 +72,7 @@ def meta(url: str) -> dict[str, str]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT key, value FROM meta")).all()
     engine.dispose()
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
 
 
 def set_meta(url: str, **values: str | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from consentry.core.channels import Channel
@@ -13,7 +15,7 @@ from consentry.core.errors import (
     InvalidMobile,
     NumberNotFound,
 )
-from consentry.core.events import ActorKind, Source, Strength
+from consentry.core.events import Action, ActorKind, Source, Strength
 from consentry.core.messaging import InboundOutcome as Outcome
 from consentry.core.permissions import Principal, Role
 from consentry.ledger.inbound_steps import ReplyCategory
@@ -24,6 +26,7 @@ from tests.factories import (
     NEWS,
     WRITTEN,
     admin,
+    as_contact,
     make_contact,
     receive_text,
     sender,
@@ -139,6 +142,32 @@ def test_stop_all_opts_out_at_the_group_on_every_channel_of_the_number(numbers):
             assert decision.reason is Reason.HARD_OPT_OUT and decision.scope_id == "acme"
     assert eligible(numbers, ada.id, "voice", "acme/events/bob").allowed
     assert len(numbers.list_outbox(sender())) == 1
+
+
+def test_stop_all_closes_the_open_confirmation_requests_below_the_group(numbers):
+    """Decision 055: an opt-out at the group cancels the requests at clients and users below."""
+    ada = make_contact(numbers)
+    click = {"ip": "192.0.2.1"}
+    for scope in ("acme/newsletters/ada", "acme/events"):
+        numbers.request_confirmation(
+            as_contact(ada), ada.id, "sms", scope, evidence=click, source=Source.PREFERENCE_CENTRE
+        )
+    numbers.request_confirmation(
+        as_contact(ada), ada.id, "voice", "acme/events", evidence=click,
+        source=Source.PREFERENCE_CENTRE,
+    )  # fmt: skip
+    result = receive_text(numbers, "SM1", "STOPALL")
+    sms = numbers.history(admin(), ada.id, channel="sms")
+    for scope in ("acme/newsletters/ada", "acme/events"):
+        cancelled = [e for e in sms if e.scope_id == scope][-1]
+        assert cancelled.action is Action.CONFIRMATION_CANCELLED
+        assert json.loads(cancelled.evidence) == {"cancelled_by": result.event_ids[0]}
+        assert cancelled.source is Source.SMS_KEYWORD
+        decision = numbers.check(sender(), ada.id, "sms", scope, category="opt_in_confirmation")
+        assert decision.reason is Reason.NO_CONFIRMATION_REQUEST
+    voice = numbers.check(sender(), ada.id, "voice", "acme/events", category="opt_in_confirmation")
+    assert voice.allowed  # another channel: its request stays open
+    assert numbers.verify(admin()).ok
 
 
 def test_start_after_stop_all_lifts_the_group_opt_out_on_that_channel(numbers):

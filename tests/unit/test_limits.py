@@ -21,7 +21,13 @@ from consentry.core.errors import (
     TextTooLong,
     TooManyItems,
 )
-from consentry.core.events import MAX_EVIDENCE_BYTES, canonical_evidence, from_micros, to_micros
+from consentry.core.events import (
+    MAX_EVIDENCE_BYTES,
+    canonical_evidence,
+    from_micros,
+    has_evidence,
+    to_micros,
+)
 
 #: Every character a single-line text refuses, by kind: C0, DEL, C1, surrogates.
 CONTROLS = [*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\ud800", "\udfff"]
@@ -182,3 +188,13 @@ def test_evidence_is_a_bounded_json_document(evidence: dict[str, Any]) -> None:
         canonical_evidence(evidence)
     assert info.value.code == "invalid_evidence"
     assert canonical_evidence({"b": 1, "a": [nested(limits.MAX_DEPTH - 2)]}) is not None
+
+
+@pytest.mark.parametrize("evidence", [["ip", "192.0.2.1"], "ip=192.0.2.1", 7])
+def test_evidence_that_is_not_a_mapping_is_refused_before_it_is_weighed(evidence: Any) -> None:
+    with pytest.raises(InvalidEvidence) as info:
+        has_evidence(evidence)
+    assert "mapping" in str(info.value)
+    assert has_evidence(None) is False
+    assert has_evidence({"ip": "", "note": None}) is False
+    assert has_evidence({"ip": "192.0.2.1"}) is True

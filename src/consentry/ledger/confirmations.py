@@ -46,16 +46,19 @@ def send_confirmation(
     """Send the opt-in confirmation message if eligibility allows it (an open request)."""
     system = Principal(Role.SYSTEM, group_id, "hosted-pages")
     category = Category.OPT_IN_CONFIRMATION
-    decision = check(ctx, system, contact_id, channel, scope_id, category=category)
-    if not decision.allowed or ctx.outbox is None or ctx.signer is None:
-        return False
     with ctx.store.transaction(write=False) as tx:
         contact = load_contact(tx, system, contact_id)
         scope = load_scope(ctx, tx, system, scope_id)
+    to = contact.address(channel)
+    if to is None or ctx.outbox is None or ctx.signer is None:
+        return False
+    decision = check(ctx, system, contact_id, channel, scope_id, category=category)
+    if not decision.allowed:
+        return False
     expires = ctx.clock.now() + ctx.confirmation_ttl
     claims = LinkClaims(LinkPurpose.CONFIRM, contact.id, scope.id, (channel,), expires)
     send_own_message(
-        ctx, contact, channel, "confirm", category=category.value,
+        ctx.outbox, contact, channel, "confirm", to=to, category=category.value,
         link=ctx.signer.url(claims), sender=scope.name,
     )  # fmt: skip
     return True

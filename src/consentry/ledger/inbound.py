@@ -41,6 +41,7 @@ from consentry.core.permissions import Principal
 from consentry.core.scopes import path_to_root
 from consentry.core.status import NO_CONSENT, Status
 from consentry.core.transitions import check_opt_in
+from consentry.ledger.consent import close_overridden_requests
 from consentry.ledger.context import Context
 from consentry.ledger.inbound_steps import (
     InboundMessage,
@@ -246,7 +247,10 @@ def _inbound_hard(
         recorded_by=msg.principal.id, source=source, evidence=msg.evidence,
         occurred_at=msg.record.received_at,
     )  # fmt: skip
-    return record(ctx, tx, head, change, current), current.status
+    event = record(ctx, tx, head, change, current)
+    if action is Action.OPTED_OUT:
+        close_overridden_requests(ctx, tx, contact, event)  # the requests below (055)
+    return event, current.status
 
 
 def _retrying_a_race(

@@ -6,26 +6,24 @@ from consentry.core.channels import Channel
 from consentry.core.contacts import Contact
 from consentry.core.i18n import message_text, pick_language
 from consentry.core.messaging import OutboundMessage
-from consentry.ledger.context import Context
+from consentry.ledger.ports import Outbox
 
 
 def send_own_message(
-    ctx: Context,
+    outbox: Outbox,
     contact: Contact,
     channel: Channel,
     template: str,
     *,
+    to: str,
     category: str,
     link: str,
     sender: str,
 ) -> None:
-    """Hand one of Consentry's own messages to the outbox; nothing without an address."""
-    to = contact.address(channel)
-    if to is None or ctx.outbox is None:
-        return
+    """Hand one of Consentry's own messages for ``to`` to the outbox, in the contact's language."""
     language = pick_language(contact.locale)
     subject, body = message_text(language, template, link=link, sender=sender)
-    ctx.outbox.send(
+    outbox.send(
         OutboundMessage(
             group_id=contact.group_id,
             contact_id=contact.id,

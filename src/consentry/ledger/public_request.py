@@ -45,10 +45,11 @@ def send_preferences_link(ctx: Context, address: str) -> int:
     with ctx.store.transaction(write=False) as tx:
         found = [tx.get_contact(g, c) for g, c in tx.find_contacts_by_key(kind, digest)]
     live = [c for c in found if c is not None and c.erased_at is None]
-    return sum(1 for contact in live if _send_preferences_link(ctx, contact, kind))
+    return sum(1 for contact in live if _send_preferences_link(ctx, contact, kind, value))
 
 
-def _send_preferences_link(ctx: Context, contact: Contact, kind: AddressKind) -> bool:
+def _send_preferences_link(ctx: Context, contact: Contact, kind: AddressKind, to: str) -> bool:
+    """The link goes to the address asked for: the contact's own, since its key matched."""
     if ctx.outbox is None or ctx.signer is None:
         return False
     channels: tuple[Channel, ...] = (Channel.EMAIL,)
@@ -59,7 +60,7 @@ def _send_preferences_link(ctx: Context, contact: Contact, kind: AddressKind) ->
     expires = ctx.clock.now() + PREFERENCES_LINK_TTL
     claims = LinkClaims(LinkPurpose.PREFERENCES, contact.id, contact.group_id, channels, expires)
     send_own_message(
-        ctx, contact, channel, "preferences", category="preferences_link",
+        ctx.outbox, contact, channel, "preferences", to=to, category="preferences_link",
         link=ctx.signer.url(claims), sender=contact.group_id,
     )  # fmt: skip
     return True
