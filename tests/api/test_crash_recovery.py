@@ -37,7 +37,7 @@ from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, error_code
 from tests.conftest import ADDRESS_KEY, SECRET_KEYS
 from tests.factories import WRITTEN, make_contact, sender, sql, system
-from tests.mail import Inbox
+from tests.mail import Inbox, free_port
 
 OPT_OUT = {"channel": "email", "scope": "acme"}
 
@@ -288,13 +288,6 @@ SqlTx.append, SqlTx.commit = appending, committing
 sys.argv[0] = "consentry"
 main()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

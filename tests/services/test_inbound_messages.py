@@ -212,8 +212,12 @@ def test_whatsapp_stop_is_an_opt_out_of_whatsapp_only(numbers):
 def test_an_inbound_message_comes_by_a_messaging_channel(numbers):
     with pytest.raises(Invalid):
         receive_text(numbers, "SM1", "STOP", channel="voice")
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as empty:
         receive_text(numbers, " ", "STOP")
+    with pytest.raises(Invalid) as too_long:
+        receive_text(numbers, "S" * 201, "STOP")
+    assert empty.value.details["field"] == too_long.value.details["field"] == "message_id"
+    assert too_long.value.code == "text_too_long"
 
 
 def test_start_when_already_opted_in_changes_nothing_and_says_nothing(numbers):

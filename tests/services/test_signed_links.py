@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from consentry.adapters.links import LinkSigner, link_keys, parse_keys
+from consentry.adapters.links import LinkSigner, parse_keys
 from consentry.core.channels import Channel
 from consentry.core.errors import Invalid, LinkExpired, LinkInvalid
 from consentry.core.links import LinkClaims, LinkPurpose
@@ -95,7 +95,6 @@ def test_after_rotation_the_new_key_signs_and_the_old_still_verifies():
 def test_keys_are_read_from_settings_text_newest_first():
     keys = parse_keys(f"k2:{'22' * 32}, k1:{'11' * 32}")
     assert keys == [NEW, OLD]
-    assert link_keys(None, "ab" * 32) == [("db1", bytes.fromhex("ab" * 32))]
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,11 @@ as ``code: message``, so it is a lower-case clause that says what is needed.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from consentry.core.eligibility import Category, parse_category
 from consentry.core.errors import ConsentryError
-from consentry.core.events import Actor, ActorKind, ResubscribeReason, Source
+from consentry.core.events import ResubscribeReason, Source
 from consentry.core.permissions import (
     Capability,
     Principal,
@@ -21,7 +19,6 @@ from consentry.core.permissions import (
     authorise,
     authorise_contact,
 )
-from consentry.core.status import Consent, Status
 from consentry.core.transitions import (
     check_confirm,
     check_opt_in,
@@ -29,18 +26,8 @@ from consentry.core.transitions import (
     check_resubscribe,
 )
 from tests.factories import T0
+from tests.unit.states import ADMIN, CONTACT, HARD, IN, KEY, LATER, NONE, PENDING, SOFT, STAFF
 
-LATER = T0 + timedelta(days=7)
-CONTACT = Actor(ActorKind.CONTACT, "ct_ada")
-ADMIN = Actor(ActorKind.ADMIN, "admin@acme")
-STAFF = Actor(ActorKind.STAFF, "staff@acme")
-KEY = Actor(ActorKind.API_KEY, "key")
-
-NONE = Consent()
-PENDING = Consent(Status.PENDING, "e", LATER)
-IN = Consent(Status.OPTED_IN, "e")
-SOFT = Consent(Status.SOFT_OPT_OUT, "e")
-HARD = Consent(Status.HARD_OPT_OUT, "e")
 #: The two reasons seeds/002 names for re-subscribing, in the order the admin UI offers them.
 REASONS = ["mistaken_unsubscribe", "contact_asked"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from consentry.core.errors import ConsentryError
@@ -17,20 +15,19 @@ from consentry.core.transitions import (
     governing,
 )
 from tests.factories import T0
-
-LATER = T0 + timedelta(days=7)
-CONTACT = Actor(ActorKind.CONTACT, "ct_ada")
-ADMIN = Actor(ActorKind.ADMIN, "admin@acme")
-STAFF = Actor(ActorKind.STAFF, "staff@acme")
-KEY = Actor(ActorKind.API_KEY, "key")
-
-NONE = Consent()
-PENDING = Consent(Status.PENDING, "e", LATER)
-IN = Consent(Status.OPTED_IN, "e")
-SOFT = Consent(Status.SOFT_OPT_OUT, "e")
-HARD = Consent(Status.HARD_OPT_OUT, "e")
-HARD_ASKING = Consent(Status.HARD_OPT_OUT, "e", LATER)
-
+from tests.unit.states import (
+    ADMIN,
+    CONTACT,
+    HARD,
+    HARD_ASKING,
+    IN,
+    KEY,
+    LATER,
+    NONE,
+    PENDING,
+    SOFT,
+    STAFF,
+)
 
 #: SPEC §1: only the contact ends a hard opt-out, by "START keyword, a confirmed opt-back-in
 #: link, the preference centre"; SPEC §4: opting back in from a page first sends a confirmation

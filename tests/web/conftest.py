@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from consentry.adapters.store.schema import events
-from consentry.api.errors import install
 from consentry.ledger import Ledger
+from consentry.server import compose
 from consentry.settings import Settings
-from consentry.web import mount
 from tests.mail import Inbox
 
 #: Debian's chromium, driven by Playwright (no browser download); screenshots go to SHOTS.
@@ -33,11 +32,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 @pytest.fixture
 def client(ledger: Ledger, settings: Settings, inbox: Inbox) -> Iterator[TestClient]:
-    """The hosted pages through TestClient (mail goes to ``inbox``)."""
+    """The hosted pages in the server's one app, through TestClient (mail goes to ``inbox``)."""
     del inbox
-    app = FastAPI()
-    install(app)  # mount() needs the app's error map (decision 043)
-    mount(app, ledger, settings)
+    app = compose(ledger, settings)  # the error map and security headers come with the app
     with TestClient(app, headers={"User-Agent": "pytest-browser/1.0"}) as test_client:
         yield test_client
 
@@ -66,3 +63,30 @@ def browser() -> Iterator[object]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
         chromium.close()
+
+
+#: The rules axe-core checks every page against: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def accessibility_violations(page: Any, *, skip: Collection[str] = ()) -> list[str]:
+    """axe-core's WCAG A/AA violations on the page as it stands: ``"rule: node"`` for each.
+
+    ``skip`` turns rules off by id: only for markup that is not ours (decision 060).
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {
+        "runOnly": {"type": "tag", "values": WCAG},
+        "resultTypes": ["violations"],
+        "rules": {rule: {"enabled": False} for rule in skip},
+    }
+    found = Axe().run(page, options=options).response["violations"]
+    return [f"{v['id']}: {n['target']}" for v in found for n in v["nodes"]]
+
+
+def look(page: Any, name: str, *, full_page: bool = True, skip: Collection[str] = ()) -> None:
+    """Screenshot the page to ``SHOTS/name`` and require axe-core to find no violation on it."""
+    page.screenshot(path=SHOTS / name, full_page=full_page)
+    violations = accessibility_violations(page, skip=skip)
+    assert violations == [], f"{name}: {violations[:10]}"

@@ -27,7 +27,7 @@ from consentry.web import mount
 from tests.conftest import empty_database
 from tests.factories import WRITTEN, admin, make_contact, make_scopes, sender
 from tests.mail import Inbox, free_port
-from tests.web.conftest import SHOTS, path_of
+from tests.web.conftest import look, path_of
 
 pytestmark = pytest.mark.browser
 
@@ -121,11 +121,11 @@ def test_unsubscribe_at_each_level_in_a_phone_browser(
     site.ledger.opt_in(admin(), contact.id, "email", "acme", evidence=WRITTEN)
     page = new_page(browser, PHONE)
     page.goto(site.unsubscribe_url(contact.id))
-    page.screenshot(path=SHOTS / f"unsubscribe-{name}-phone.png", full_page=True)
+    look(page, f"unsubscribe-{name}-phone.png")
     page.get_by_label(label, exact=False).first.check()
     page.get_by_role("button", name="Unsubscribe").click()
     page.wait_for_selector("text=you are unsubscribed")
-    page.screenshot(path=SHOTS / f"unsubscribed-{name}-phone.png", full_page=True)
+    look(page, f"unsubscribed-{name}-phone.png")
     check = site.ledger.check
     assert check(sender("acme"), contact.id, "email", blocked).reason is Reason.HARD_OPT_OUT
     if allowed:
@@ -145,7 +145,7 @@ def test_opt_back_in_and_confirm_from_the_email(site, browser):
     sent = len(site.inbox.messages)
     page.get_by_role("button", name="Opt back in").first.click()
     page.wait_for_selector("text=We sent a confirmation message")
-    page.screenshot(path=SHOTS / "opt-back-in-desktop.png", full_page=True)
+    look(page, "opt-back-in-desktop.png")
     assert site.ledger.check(sender("acme"), contact.id, "email", ADA).reason is Reason.HARD_OPT_OUT
 
     site.inbox.wait_for(sent + 1)
@@ -153,10 +153,10 @@ def test_opt_back_in_and_confirm_from_the_email(site, browser):
     assert link.startswith("/confirm/")
     confirm = new_page(browser, PHONE)
     confirm.goto(site.base + link)
-    confirm.screenshot(path=SHOTS / "confirm-phone.png", full_page=True)
+    look(confirm, "confirm-phone.png")
     confirm.get_by_role("button", name="Yes, confirm").click()
     confirm.wait_for_selector("text=is confirmed")
-    confirm.screenshot(path=SHOTS / "confirmed-phone.png", full_page=True)
+    look(confirm, "confirmed-phone.png")
     assert site.ledger.check(sender("acme"), contact.id, "email", ADA).allowed
     evidence = site.ledger.history(admin(), contact.id)[-1].evidence_data
     assert evidence == {"ip": "127.0.0.1", "user_agent": "Chromium-e2e"}
@@ -169,14 +169,14 @@ def test_pages_in_french_and_the_public_form_on_desktop(site, browser):
     page = new_page(browser, DESKTOP, locale="fr-FR")
     page.goto(site.unsubscribe_url(contact.id))
     assert page.locator("html").get_attribute("lang") == "fr"
-    page.screenshot(path=SHOTS / "unsubscribe-fr-desktop.png", full_page=True)
+    look(page, "unsubscribe-fr-desktop.png")
     page.goto(site.base + "/preferences")
     page.get_by_label("Adresse e-mail ou numéro de mobile").fill("amelie@example.com")
     page.get_by_role("button", name="M'envoyer un lien").click()
     page.wait_for_selector("text=un lien pour gérer vos préférences vous a été envoyé")
-    page.screenshot(path=SHOTS / "request-sent-fr-desktop.png", full_page=True)
+    look(page, "request-sent-fr-desktop.png")
     page.goto(site.base + "/u/not-a-link")
-    page.screenshot(path=SHOTS / "invalid-link-fr-desktop.png", full_page=True)
+    look(page, "invalid-link-fr-desktop.png")
     assert "link_invalid" in page.content()
     page.context.close()
 

@@ -108,13 +108,6 @@ class LinkSigner:
         return claims
 
 
-def link_keys(configured: str | None, stored: str) -> list[tuple[str, bytes]]:
-    """The configured key ring, or one key ``db1`` kept in the database (zero set-up)."""
-    if configured:
-        return parse_keys(configured)
-    return [("db1", bytes.fromhex(stored))]
-
-
 def _mac(key: bytes, kid: str, payload: str) -> bytes:
     return hmac.new(key, f"{kid}.{payload}".encode(), hashlib.sha256).digest()
 

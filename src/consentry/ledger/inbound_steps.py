@@ -73,7 +73,8 @@ def claim(
 ) -> InboundMessage | InboundResult:
     """Authorise, find the number and claim the message; a replay's stored result."""
     authorise(principal, Capability.DELIVER_INBOUND)
-    provider, message_id = _ident(provider, 32), _ident(message_id, 200)
+    provider = _ident(provider, 32, "provider")
+    message_id = _ident(message_id, 200, "message_id")
     mobile = ctx.addresses.mobile(strip_prefix(from_))
     number = number_config(tx, principal, number_key(ctx, to))
     authorise(principal, Capability.DELIVER_INBOUND, number.scope_id)
@@ -193,8 +194,9 @@ def _replayed(stored: InboundRecord) -> InboundResult:
     )
 
 
-def _ident(value: str, limit: int) -> str:
-    text = value.strip()
-    if not text or len(text) > limit:
-        raise Invalid(f"an inbound message needs an id of 1 to {limit} characters")
-    return limits.text(text, field="message_id", max_length=limit)
+def _ident(value: str, limit: int, field: str) -> str:
+    """A provider's name or message id: one line of text, 1 to ``limit`` characters (050)."""
+    text = limits.text(value.strip(), field=field, max_length=limit)
+    if not text:
+        raise Invalid(f"an inbound message needs a {field}", field=field)
+    return text

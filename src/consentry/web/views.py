@@ -16,14 +16,12 @@ from consentry.ledger.preferences import Level, Outcome, PreferencePage
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: Hosted pages carry the signed token in their URL: never leak it, never cache, never frame.
+#: Hosted pages carry the signed token in their URL; the app's security headers (no referrer,
+#: no cache, no framing, no sniffing: decision 052) cover that. Their own policy adds only what
+#: a page needs: its inline styles and posting its forms to this origin.
 HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
 }
 
 
