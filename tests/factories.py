@@ -7,6 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import argon2
+
+from consentry.adapters.passwords import Argon2Passwords
 from consentry.core import chain
 from consentry.core.channels import Channel
 from consentry.core.contacts import Contact, ContactDetails
@@ -20,6 +23,7 @@ from consentry.core.events import (
     chain_fields,
 )
 from consentry.core.permissions import Principal, Role
+from consentry.core.users import User
 from consentry.ledger import Ledger
 from consentry.ledger.inbound_steps import InboundResult
 from consentry.ledger.numbers import inbound_principal
@@ -207,3 +211,31 @@ def sql(ledger: Ledger, statement: str, **params: Any) -> list[Any]:
     with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
         result = conn.execute(text(statement), params)
         return list(result) if result.returns_rows else []
+
+
+#: A staff user's password in the tests (long enough: core/users.MIN_PASSWORD).
+PASSWORD = "correct horse battery staple"
+
+
+def fast_passwords(ledger: Ledger) -> Ledger:
+    """The ledger with real Argon2id at the lowest cost (the defaults take ~0.2 s a hash)."""
+    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    ledger.context.passwords = Argon2Passwords(cheap)
+    return ledger
+
+
+def make_user(
+    ledger: Ledger,
+    email: str = "sam@example.com",
+    role: Role = Role.STAFF,
+    scope: str = "acme",
+    *,
+    by: Principal | None = None,
+    password: str = PASSWORD,
+) -> User:
+    """A staff web app user, made by the group's operator unless ``by`` is given."""
+    creator = by or system(scope.split("/")[0])
+    name = email.split("@")[0].title()
+    return ledger.create_user(
+        creator, email, name=name, role=role, scope_id=scope, password=password
+    )

@@ -25,6 +25,7 @@ from consentry.adapters.clock import SystemClock
 from consentry.adapters.links import LinkSigner, parse_keys
 from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.outbox import DbOutbox, RoutingOutbox
+from consentry.adapters.passwords import Argon2Passwords
 from consentry.adapters.store import SqlStore, open_store
 from consentry.core.channels import Channel, ChannelPolicy, parse_channel
 from consentry.core.errors import Invalid, SecretsInDatabase, SecretsMismatch, SecretsMissing
@@ -92,6 +93,7 @@ def build(
         confirmation_ttl=timedelta(days=settings.confirmation_days),
         signer=LinkSigner(keys.link_keys, settings.public_url),
         outbox=make_outbox(settings, store, clock),
+        passwords=Argon2Passwords(),
     )
     return Ledger(context)
 

@@ -18,6 +18,7 @@ from consentry.bootstrap import build
 from consentry.inbound import mount as mount_inbound
 from consentry.ledger import Ledger
 from consentry.settings import Settings
+from consentry.staff import mount as mount_staff
 from consentry.web import mount
 
 
@@ -39,4 +40,5 @@ def compose(ledger: Ledger, settings: Settings) -> FastAPI:
     app = create_app(ledger)
     mount(app, ledger, settings)  # the hosted pages: /u/…, /confirm/…, /preferences
     mount_inbound(app, ledger, settings)  # the SMS/voice webhooks: /v1/inbound/…
+    mount_staff(app, ledger, settings)  # the staff web app: /, /sign-in, /contacts…
     return app

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.testclient import TestClient
 
 from consentry.api.errors import ERROR_PAGE, error_response, install, status_of
@@ -103,6 +103,11 @@ EXPECTED: dict[type[e.ConsentryError], int] = {
     e.SecretsMissing: 500,
     e.SecretsInDatabase: 500,
     e.SecretsMismatch: 500,
+    e.UserExists: 409,
+    e.UserNotFound: 404,
+    e.WeakPassword: 422,
+    e.SignInFailed: 401,
+    e.SignInRateLimited: 429,
 }
 
 
@@ -148,6 +153,8 @@ def test_a_route_with_an_error_page_gets_the_status_from_the_map() -> None:
 
     def page(request: Request, exc: e.ConsentryError, status: int) -> Response:
         seen.append((request.url.path, exc.code, status))
+        if isinstance(exc, e.Unauthenticated):  # a page may send the person elsewhere
+            return RedirectResponse("/sign-in", status_code=303)
         return HTMLResponse(f"<p>{exc.code}</p>", status_code=200)  # the map's status wins
 
     async def mark(request: Request) -> None:
@@ -159,7 +166,9 @@ def test_a_route_with_an_error_page_gets_the_status_from_the_map() -> None:
 
     @people.get("/page/{kind}")
     async def refuse(kind: str) -> None:
-        raise {"gone": e.Unavailable, "missing": e.ContactNotFound}[kind]("x")
+        raise {"gone": e.Unavailable, "missing": e.ContactNotFound, "away": e.Unauthenticated}[
+            kind
+        ]("x")
 
     @app.get("/json")
     async def refuse_json() -> None:
@@ -173,6 +182,13 @@ def test_a_route_with_an_error_page_gets_the_status_from_the_map() -> None:
         "text/html"
     )
     assert client.get("/page/missing").status_code == 404
-    assert seen == [("/page/gone", "unavailable", 503), ("/page/missing", "contact_not_found", 404)]
+    away = client.get("/page/away", follow_redirects=False)
+    assert (away.status_code, away.headers["location"]) == (303, "/sign-in")
+    assert "WWW-Authenticate" not in away.headers
+    assert seen == [
+        ("/page/gone", "unavailable", 503),
+        ("/page/missing", "contact_not_found", 404),
+        ("/page/away", "unauthenticated", 401),
+    ]
     plain = client.get("/json")
     assert plain.status_code == 503 and plain.json()["error"]["code"] == "unavailable"

@@ -15,19 +15,18 @@ from pathlib import Path
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
-from fastapi import FastAPI
 
 from consentry.adapters.mailer import SmtpSender
-from consentry.api.errors import install
 from consentry.bootstrap import build
 from consentry.core.eligibility import Reason
 from consentry.ledger import Ledger
+from consentry.server import compose
 from consentry.settings import Settings
-from consentry.web import mount
+from tests.browser import look
 from tests.conftest import empty_database
 from tests.factories import WRITTEN, admin, make_contact, make_scopes, sender
 from tests.mail import Inbox, free_port
-from tests.web.conftest import look, path_of
+from tests.web.conftest import path_of
 
 pytestmark = pytest.mark.browser
 
@@ -77,9 +76,7 @@ def site(
     ledger = build(settings)
     ledger.context.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
     make_scopes(ledger)
-    app = FastAPI()
-    install(app)  # mount() needs the app's error map (decision 043)
-    mount(app, ledger, settings)
+    app = compose(ledger, settings)  # the server's one app: error map and security headers
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -25,8 +25,8 @@ import uvicorn
 
 from consentry.server import create_server
 from consentry.settings import Settings
+from tests.browser import look
 from tests.mail import free_port
-from tests.web.conftest import look
 from tests.web.test_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser

@@ -12,13 +12,14 @@ table. This package never imports the renderer's package (the independence contr
 ==========================================  ======
 error                                       status
 ==========================================  ======
-unauthenticated                             401
+unauthenticated, sign_in_failed             401
 forbidden, out_of_scope                     403
 not_found and its kinds                     404
 method_not_allowed                          405
 conflicts, opted_out, hard_opt_out_locked,  409
 invalid_transition, idempotency_*
 payload_too_large, batch_too_large          413
+sign_in_rate_limited                        429
 invalid and its kinds, evidence_required,   422
 reason_required
 link_expired                                410
@@ -46,6 +47,7 @@ from consentry.core import errors as e
 
 STATUS: dict[type[e.ConsentryError], int] = {
     e.Unauthenticated: 401,
+    e.SignInFailed: 401,
     e.Forbidden: 403,
     e.OutOfScope: 403,
     e.NotFound: 404,
@@ -57,6 +59,7 @@ STATUS: dict[type[e.ConsentryError], int] = {
     e.LinkInvalid: 400,
     e.PayloadTooLarge: 413,
     e.BatchTooLarge: 413,
+    e.SignInRateLimited: 429,
     e.Invalid: 422,
     e.EvidenceRequired: 422,
     e.ReasonRequired: 422,
@@ -76,6 +79,7 @@ _DESCRIPTIONS = {
     409: "Refused by the current state: `opted_out`, `hard_opt_out_locked`, "
     "`contact_exists`, `idempotency_conflict`, …",
     413: "Too large: `payload_too_large`, `batch_too_large`.",
+    429: "Too many sign-in attempts for that email address or client (`sign_in_rate_limited`).",
     422: "Malformed input (`invalid`, `invalid_*`), or a rule needs more (`evidence_required`, "
     "`reason_required`).",
     500: "An unexpected failure (`internal_error`); retrying with the same Idempotency-Key "
@@ -148,6 +152,9 @@ def error_response(exc: e.ConsentryError) -> Response:
 def answer(request: Request, exc: e.ConsentryError, status: int | None = None) -> Response:
     """The response to ``exc`` on ``request``: the route's error page if it set one, else JSON.
 
+    The page answers at the table's status whatever it set, unless it sends the person elsewhere
+    with a redirect (the staff app answers a missing session with its sign-in page).
+
     ``status`` overrides the table only for a framework ``HTTPException``, whose status is given.
     """
     page: ErrorPage | None = getattr(request.state, ERROR_PAGE, None)
@@ -158,6 +165,8 @@ def answer(request: Request, exc: e.ConsentryError, status: int | None = None) -
         return response
     status = status_of(exc) if status is None else status
     response = page(request, exc, status)
+    if 300 <= response.status_code < 400:  # sent elsewhere (the staff app's sign-in page)
+        return response
     response.status_code = status
     for name, value in headers_of(status).items():
         response.headers.setdefault(name, value)

@@ -22,6 +22,7 @@ from consentry.cli.demo import demo_seed
 from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
 from consentry.cli.serve import serve
+from consentry.cli.users import users
 from consentry.core.errors import ConsentryError
 
 __all__ = ["cli", "main"]
@@ -107,6 +108,7 @@ for command in (
     verify,
     digest,
     keys,
+    users,
     numbers,
     keywords,
     outbox,

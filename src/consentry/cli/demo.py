@@ -2,13 +2,20 @@
 
 Group ``demo`` with clients and users, 30 contacts (RFC 2606 addresses, reserved +44 7700 900xxx
 numbers), opt-ins with evidence, soft and hard opt-outs on different channels and levels, a
-re-subscribe, a bounce, a complaint, a pending double opt-in, and one admin API key. Every step
-is skipped when already done: scopes that exist are kept, a contact found by its email address
-keeps its history, and the admin key is created (and its secret printed) only on the first run.
+re-subscribe, a bounce, a complaint, a pending double opt-in, one admin API key, and three
+people who sign in to the staff web app (an admin, a staff member and a viewer at the group).
+Every step is skipped when already done: scopes that exist are kept, a contact found by its
+email address keeps its history, and the admin key and the users are created (and their secrets
+printed) only on the first run.
+
+The users' password is ``DEMO_PASSWORD`` in demo mode only (``CONSENTRY_DEMO=1``, which
+``scripts/demo`` sets, as for the demo's secrets in decision 051); elsewhere it is random, made
+for the run and printed once, so seeding a real database never leaves a well-known password.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 import click
@@ -65,6 +72,14 @@ NAMES = (
 )
 DOMAINS = ("example.com", "example.org", "example.net")
 KEY_NAME = "demo admin"
+#: The people who sign in to the staff web app, all at the group (decision 061).
+DEMO_USERS = (
+    ("admin@acme.example", "Demo Admin", Role.ADMIN),
+    ("staff@acme.example", "Demo Staff", Role.STAFF),
+    ("viewer@acme.example", "Demo Viewer", Role.VIEWER),
+)
+#: Their password in demo mode: fixed and printed, so a demo is signed in to at once.
+DEMO_PASSWORD = "consentry-demo"
 
 Step = Callable[[Ledger, Principal, str], object]
 
@@ -188,8 +203,11 @@ def add_contact(ledger: Ledger, who: Principal, number: int) -> bool:
 def demo_seed(env: Env) -> None:
     """Fill the database with a demo group (idempotent; prints an admin API key once).
 
-    On a new SQLite database it also makes the deployment's secrets in the keys file beside it
-    (demo.keys by demo.db) and says so (decision 051); consentry serve --demo serves with them.
+    It also makes three staff web app users, admin@, staff@ and viewer@acme.example, and prints
+    their login once. Their password is consentry-demo in demo mode (CONSENTRY_DEMO=1, as
+    scripts/demo runs it); otherwise a random one. On a new SQLite database it also makes the
+    deployment's secrets in the keys file beside it (demo.keys by demo.db) and says so
+    (decision 051); consentry serve --demo serves with them.
     """
     ledger = env.ledger(notice=click.echo)
     who = operator(GROUP)
@@ -197,6 +215,7 @@ def demo_seed(env: Env) -> None:
     added = sum(add_contact(ledger, who, n) for n in range(len(NAMES)))
     click.echo(f"Demo group {GROUP!r}: {scopes} scopes and {added} contacts added.")
     ensure_admin_key(ledger, who)
+    ensure_demo_users(ledger, who, demo=env.settings.demo)
 
 
 def ensure_admin_key(ledger: Ledger, who: Principal) -> None:
@@ -208,3 +227,15 @@ def ensure_admin_key(ledger: Ledger, who: Principal) -> None:
     key, secret = ledger.create_api_key(who, Role.ADMIN, GROUP, name=KEY_NAME)
     click.echo(f"Admin API key {key.id} for scope {GROUP}: {secret}")
     click.echo("Keep the secret now: it cannot be shown again.")
+
+
+def ensure_demo_users(ledger: Ledger, who: Principal, *, demo: bool) -> None:
+    """Create the demo users that are missing, with one password, and print their logins."""
+    existing = {u.email for u in ledger.list_users(who)}
+    password = DEMO_PASSWORD if demo else secrets.token_urlsafe(12)
+    for email, name, role in DEMO_USERS:
+        if email in existing:
+            click.echo(f"Demo login {email} exists (its password was shown when it was made).")
+            continue
+        ledger.create_user(who, email, name=name, role=role, scope_id=GROUP, password=password)
+        click.echo(f"Demo login: {email} / {password}")

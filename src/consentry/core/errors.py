@@ -12,7 +12,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── ScopeNotFound                  scope_not_found
     │   ├── EventNotFound                  event_not_found
     │   ├── ApiKeyNotFound                 api_key_not_found
-    │   └── NumberNotFound                 number_not_found
+    │   ├── NumberNotFound                 number_not_found
+    │   └── UserNotFound                   user_not_found
     ├── Invalid                            invalid
     │   ├── InvalidEmail                   invalid_email
     │   ├── InvalidMobile                  invalid_mobile
@@ -26,7 +27,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── InvalidTime                    invalid_time
     │   ├── InvalidAttributes              invalid_attributes
     │   ├── TooManyItems                   too_many_items
-    │   └── InvalidSource                  invalid_source
+    │   ├── InvalidSource                  invalid_source
+    │   └── WeakPassword                   weak_password
     ├── Conflict                           conflict
     │   ├── ContactExists                  contact_exists
     │   ├── ScopeExists                    scope_exists
@@ -34,7 +36,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── IdempotencyConflict            idempotency_conflict
     │   ├── IdempotencyInProgress          idempotency_in_progress
     │   ├── NotSuppressed                  not_suppressed
-    │   └── NoAddress                      no_address
+    │   ├── NoAddress                      no_address
+    │   └── UserExists                     user_exists
     ├── Refused                            refused
     │   ├── EvidenceRequired               evidence_required
     │   ├── HardOptOutLocked               hard_opt_out_locked
@@ -49,6 +52,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     ├── Unavailable                        unavailable
     ├── LedgerTampered                     ledger_tampered
     ├── Unauthenticated                    unauthenticated
+    ├── SignInFailed                       sign_in_failed
+    ├── SignInRateLimited                  sign_in_rate_limited
     ├── MethodNotAllowed                   method_not_allowed
     ├── PayloadTooLarge                    payload_too_large
     ├── InternalError                      internal_error
@@ -260,7 +265,7 @@ class IdempotencyInProgress(Conflict):
 
 
 class Unauthenticated(ConsentryError):
-    """No API key was given, or it is unknown, malformed or revoked."""
+    """No API key or staff session was given, or it is unknown, malformed, expired or revoked."""
 
     code = "unauthenticated"
 
@@ -377,6 +382,39 @@ class SecretsMismatch(ConsentryError):
     """The configured address key is not the key this database's address hashes were made with."""
 
     code = "secrets_mismatch"
+
+
+# ── the people who sign in to the staff web app (issue 9; docs/decisions/061) ───────
+
+
+class UserExists(Conflict):
+    """A user with that email address already exists (the email is the sign-in name)."""
+
+    code = "user_exists"
+
+
+class UserNotFound(NotFound):
+    """No user with that id within the caller's reach."""
+
+    code = "user_not_found"
+
+
+class WeakPassword(Invalid):
+    """The password is too short to be safe (``details``: the least length)."""
+
+    code = "weak_password"
+
+
+class SignInFailed(ConsentryError):
+    """The email address or the password is wrong (the same answer for every reason)."""
+
+    code = "sign_in_failed"
+
+
+class SignInRateLimited(ConsentryError):
+    """Too many sign-in attempts for that email address or from that address; wait a while."""
+
+    code = "sign_in_rate_limited"
 
 
 def all_error_classes() -> list[type[ConsentryError]]:

@@ -61,6 +61,7 @@ class Capability(StrEnum):
     CLEAR_SUPPRESSION = "clear_suppression"
     MANAGE_SCOPES = "manage_scopes"
     MANAGE_KEYS = "manage_keys"
+    MANAGE_USERS = "manage_users"  #: the people who sign in to the staff web app (061)
     VERIFY = "verify"
     ERASE = "erase"
     OWN_PREFERENCES = "own_preferences"

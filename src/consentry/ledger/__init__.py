@@ -16,6 +16,8 @@ inbound             receive_message (STOP, START, HELP), press_key (the keypad d
 numbers, keywords   receiving numbers, keyword sets
 outbox              list_outbox, mark_sent
 keys, idempotency   API keys; authenticate and idempotency claims (for entrypoints)
+users               create / list / disable staff users; sign_in, session_of, sign_out
+                    (the sessions are for entrypoints)
 ==================  ===========================================================
 
 Every command takes the calling ``Principal`` first, then the identifying arguments; the rest

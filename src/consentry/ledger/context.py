@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from consentry.core.channels import ChannelPolicy
 from consentry.core.scopes import Scope
-from consentry.ledger.ports import Addresses, Clock, Outbox, Signer, Store
+from consentry.ledger.ports import Addresses, Clock, Outbox, PasswordHasher, Signer, Store
 
 DEFAULT_CONFIRMATION_TTL = timedelta(days=7)
 NUMBER_KEYS_KEPT = 4096  # remembered spellings of receiving numbers (numbers.number_key)
@@ -25,11 +25,13 @@ class Memo:
     """What a context remembers between calls: facts that never change once true.
 
     Scopes are never renamed or deleted, and a receiving number's stored spelling is a pure
-    function of how it was written; both are read on every command, so they are kept here.
+    function of how it was written; both are read on every command, so they are kept here. So
+    is the hash an unknown email's sign-in is checked against, made once per context.
     """
 
     scopes: dict[str, Scope] = field(default_factory=dict)
     number_keys: dict[str, str] = field(default_factory=dict)
+    dummy_password_hash: str | None = None
 
     def remember_number(self, given: str, key: str) -> None:
         """Remember a number's stored spelling, forgetting all once the memo is full."""
@@ -49,4 +51,5 @@ class Context:
     confirmation_ttl: timedelta = DEFAULT_CONFIRMATION_TTL
     outbox: Outbox | None = None
     signer: Signer | None = None  # signed links of the hosted pages
+    passwords: PasswordHasher | None = None  # staff users' passwords (ledger/users.py)
     memo: Memo = field(default_factory=Memo)

@@ -4,7 +4,8 @@ The class holds a ``Context`` and nothing else; each method forwards to the use-
 of the same name with the context first, so its signature and docstring are the function's
 (``help(Ledger.opt_out)`` shows them). It inherits nothing. Transport plumbing — API-key
 authentication, idempotency claims, the public request's rate limit, the inbound webhook's
-principal — is not here: entrypoints call those functions with ``ledger.context``.
+principal, staff sign-in and sessions — is not here: entrypoints call those functions with
+``ledger.context``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from consentry.core.channels import ChannelPolicy
 from consentry.ledger import (
+    bulk,
     confirmations,
     consent,
     contacts,
@@ -29,6 +31,7 @@ from consentry.ledger import (
     preferences,
     public_request,
     scopes,
+    users,
 )
 from consentry.ledger import history as history_reads
 from consentry.ledger import inbound as inbound_messages
@@ -110,6 +113,7 @@ class Ledger:
     request_double_opt_in = _delegate(confirmations.request_double_opt_in)
     send_confirmation = _delegate(confirmations.send_confirmation)
     expire_confirmations = _delegate(confirmations.expire_confirmations)
+    bulk_change = _delegate(bulk.bulk_change)
 
     # ── answers and evidence ──
     check = _delegate(eligibility.check)
@@ -153,3 +157,8 @@ class Ledger:
     list_api_keys = _delegate(keys.list_api_keys)
     revoke_api_key = _delegate(keys.revoke_api_key)
     prune_idempotency_keys = _delegate(idempotency.prune_idempotency_keys)
+
+    # ── the people who sign in to the staff web app ──
+    create_user = _delegate(users.create_user)
+    list_users = _delegate(users.list_users)
+    disable_user = _delegate(users.disable_user)

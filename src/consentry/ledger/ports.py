@@ -32,6 +32,7 @@ from consentry.core.messaging import (
 from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
+from consentry.core.users import User
 
 
 class Clock(Protocol):
@@ -154,6 +155,34 @@ class Tx(Protocol):
     ) -> list[OutboxItem]: ...
     def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool: ...
 
+    # ── staff users and their sessions (store/users_sql.py) ──
+    def add_user(self, user: User, password_hash: str) -> None:
+        """A new user; ``UserExists`` when the email address is taken."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+    def find_user(self, email: str) -> tuple[User, str] | None:
+        """The user signing in with this (normalised) email address, and their password hash."""
+        ...
+
+    def list_users(self, group_id: str | None) -> list[User]:
+        """A group's users (``None``: every group's), ordered by email address."""
+        ...
+
+    def disable_user(self, user_id: str, disabled_at: datetime) -> None: ...
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+    def add_session(
+        self, token_hash: str, user_id: str, created_at: datetime, expires_at: datetime
+    ) -> None: ...
+    def get_session(self, token_hash: str) -> tuple[User, datetime] | None:
+        """The user a session belongs to and when it expires, by the hash of its token."""
+        ...
+
+    def delete_session(self, token_hash: str) -> None: ...
+    def delete_sessions(self, user_id: str, expired_by: datetime | None = None) -> int:
+        """Delete a user's sessions (only those expired by a moment, when given); how many."""
+        ...
+
 
 class ChainReader(Protocol):
     """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
@@ -219,6 +248,23 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the connection pool."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes and checks staff users' passwords (``adapters.passwords``: Argon2id)."""
+
+    def hash(self, password: str) -> str:
+        """The stored form of a password: a salted, slow hash that names its own parameters."""
+        ...
+
+    def verify(self, stored: str, password: str) -> bool:
+        """True when ``password`` is the one ``stored`` was made from (never raises for a
+        mismatch or a malformed hash)."""
+        ...
+
+    def needs_rehash(self, stored: str) -> bool:
+        """True when ``stored`` was made with other parameters than the hasher's now."""
         ...
 
 

@@ -14,6 +14,8 @@ Enum columns hold the stable string values of the core enums.
     consents        projection: status per (contact, channel, scope)
     suppressions    projection: bounced / complained per (contact, channel)
     meta            deployment settings kept in the database (address-hash key)
+    users           the people who sign in to the staff web app (a hash of the password)
+    staff_sessions  their signed-in browsers (a hash of the cookie's token)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -277,4 +280,36 @@ outbox = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger),
     Index("ix_outbox_group_id_sent_at_created_at", "group_id", "sent_at", "created_at"),
+)
+
+# ── staff users and their sessions (issue 9; migration 0007; docs/decisions/061) ──────
+# users            who signs in (the email, unique across the deployment), their role and scope;
+#                  only an Argon2id hash of the password is kept; disabled, never deleted
+# staff_sessions   one row per signed-in browser, keyed by a SHA-256 of the cookie's token (never
+#                  the token); absolute expiry; deleted on sign-out, rotation and disabling
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    Index("ix_users_email", "email", unique=True),
+    Index("ix_users_group_id_email", "group_id", "email"),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_staff_sessions_user_id", "user_id"),
 )

@@ -11,7 +11,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     contacts_sql      contacts, keys, lists  eligibility_sql   the eligibility lookup
     meta_sql          deployment settings    keys_sql          API and idempotency keys
     preferences_sql   rate limits, look-ups  inbound_sql       inbound, numbers, keywords
-    outbox_sql        the outbox
+    outbox_sql        the outbox             users_sql         staff users, sessions
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from consentry.adapters.store import (
     outbox_sql,
     preferences_sql,
     scopes_sql,
+    users_sql,
 )
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translate, translated
@@ -45,6 +46,7 @@ from consentry.core.events import ConsentEvent
 from consentry.core.messaging import InboundRecord, KeywordChange, NumberConfig, OutboxItem
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
+from consentry.core.users import User
 
 
 class SqlTx:
@@ -269,6 +271,49 @@ class SqlTx:
     @translated
     def mark_sent(self, group_id: str, outbox_id: str, sent_at: datetime) -> bool:
         return outbox_sql.mark_sent(self.db, group_id, outbox_id, sent_at)
+
+    # ── staff users and their sessions ──────────────────────────────────────
+    @translated
+    def add_user(self, user: User, password_hash: str) -> None:
+        users_sql.add_user(self.db, user, password_hash)
+
+    @translated
+    def get_user(self, user_id: str) -> User | None:
+        return users_sql.get_user(self.db, user_id)
+
+    @translated
+    def find_user(self, email: str) -> tuple[User, str] | None:
+        return users_sql.find_user(self.db, email)
+
+    @translated
+    def list_users(self, group_id: str | None) -> list[User]:
+        return users_sql.list_users(self.db, group_id)
+
+    @translated
+    def disable_user(self, user_id: str, disabled_at: datetime) -> None:
+        users_sql.disable_user(self.db, user_id, disabled_at)
+
+    @translated
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        users_sql.set_password_hash(self.db, user_id, password_hash)
+
+    @translated
+    def add_session(
+        self, token_hash: str, user_id: str, created_at: datetime, expires_at: datetime
+    ) -> None:
+        users_sql.add_session(self.db, token_hash, user_id, created_at, expires_at)
+
+    @translated
+    def get_session(self, token_hash: str) -> tuple[User, datetime] | None:
+        return users_sql.get_session(self.db, token_hash)
+
+    @translated
+    def delete_session(self, token_hash: str) -> None:
+        users_sql.delete_session(self.db, token_hash)
+
+    @translated
+    def delete_sessions(self, user_id: str, expired_by: datetime | None = None) -> int:
+        return users_sql.delete_sessions(self.db, user_id, expired_by)
 
 
 class SavepointTx(SqlTx):

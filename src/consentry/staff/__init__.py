@@ -1,0 +1,30 @@
+"""The staff web app (entrypoint, thin): ``mount(app, ledger, settings)`` adds it to an app.
+
+Sign-in for people, the contacts table with the Opt-In Status column, the contact profile with
+its global opt-in preferences (SPEC §6; seeds 000, 001, 002). The pages raise their refusals;
+the app's one error map (``consentry.api.errors``, decision 043) answers them through
+``StaffPages.error_page``, so ``app`` must have that map installed.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from consentry.core.errors import ConsentryError
+from consentry.ledger import Ledger
+from consentry.settings import Settings
+from consentry.staff.pages import StaffPages
+from consentry.staff.render import environment
+
+__all__ = ["mount"]
+
+
+def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
+    """Add the staff pages (``/``, ``/sign-in``, ``/contacts``…) to ``app``."""
+    if ConsentryError not in app.exception_handlers:
+        raise RuntimeError(
+            "the staff pages raise their refusals: install the error map on the app first "
+            "(consentry.api.create_app, or consentry.api.errors.install)"
+        )
+    del settings
+    app.include_router(StaffPages(ledger, environment()).router())

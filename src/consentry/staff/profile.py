@@ -1,0 +1,179 @@
+"""The contact profile (seeds/000): "Global opt-in preferences", Yes / No per channel at the
+signed-in person's scope, the status at every scope in reach, and the full history.
+
+Yes opens the written-permission form (an opt-in recorded by anyone but the contact needs it,
+decision 056), or for a soft opt-out the re-subscribe form with its reason (seeds/002); No is
+an admin's soft opt-out. Controls the role may not use are not offered; the ledger refuses them
+anyway, with the same rules as the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData, UploadFile
+
+from consentry.core import limits
+from consentry.core.channels import Channel, parse_channel
+from consentry.core.contacts import Contact
+from consentry.core.eligibility import Reason
+from consentry.core.errors import Invalid
+from consentry.core.events import ConsentEvent, ResubscribeReason, Source
+from consentry.core.evidence import PermissionKind, written_permission
+from consentry.core.permissions import Capability
+from consentry.core.users import StaffSession
+from consentry.ledger import Ledger
+from consentry.ledger.eligibility import CheckRequest
+from consentry.staff.views import CHANNELS, Icon, Look, icon, shown_channels
+
+MAX_SCOPES_SHOWN = 50
+MAX_EVIDENCE_FILE = 10 * 1024 * 1024  # an uploaded copy of the permission: hashed, 10 MiB at most
+PERMISSION_WORDS = {
+    PermissionKind.EMAIL: "An email from the contact",
+    PermissionKind.MESSAGE: "A text or chat message from the contact",
+    PermissionKind.SIGNED_FORM: "A signed form",
+    PermissionKind.DOCUMENT: "Another document",
+}
+REASON_WORDS = {
+    ResubscribeReason.MISTAKEN_UNSUBSCRIBE: "The contact was unsubscribed by mistake",
+    ResubscribeReason.CONTACT_ASKED: "The contact asked to be subscribed again",
+}
+HARD_WHY = (
+    "The contact opted out themselves (a STOP, the unsubscribe digit or an unsubscribe link). "
+    "Staff cannot reverse that: only the contact can opt back in."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Preference:
+    """One channel of the global opt-in preferences and the controls offered for it."""
+
+    icon: Icon
+    yes: bool  # offer Yes (the opt-in or re-subscribe form)
+    no: bool  # offer No (an admin's soft opt-out)
+    why_locked: str | None  # a hard opt-out says why it cannot be reversed
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """What the profile page shows."""
+
+    contact: Contact
+    title: str
+    scope_id: str
+    preferences: list[Preference]
+    scopes: list[tuple[str, list[Icon]]]
+    history: list[ConsentEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class OptInForm:
+    """The form behind a Yes: written permission, and a reason for a re-subscribe."""
+
+    contact: Contact
+    title: str
+    channel: Channel
+    name: str
+    resubscribe: bool
+    kinds: dict[str, str]
+    reasons: dict[str, str]
+
+
+def title_of(contact: Contact) -> str:
+    """How the contact is named on their page: name, else email, else mobile, else id."""
+    return contact.name or contact.email or contact.mobile or contact.id
+
+
+def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> ProfileView:
+    """The profile for the signed-in person, at their scope."""
+    principal = session.user.principal()
+    contact = ledger.get_contact(principal, contact_id)
+    shown = shown_channels(ledger.policy.enabled)
+    scopes = [s.id for s in ledger.list_scopes(principal)][:MAX_SCOPES_SHOWN]
+    requests = [CheckRequest(contact.id, c.value, s) for s in scopes for c in shown]
+    decisions = iter(ledger.check_many(principal, requests))
+    grid = [(s, [icon(c, next(decisions)) for c in shown]) for s in scopes]
+    at_scope = next(icons for s, icons in grid if s == principal.scope_id)
+    can_in = principal.can(Capability.OPT_IN)
+    can_change = principal.can(Capability.CHANGE_SUBSCRIPTION)
+    preferences = [_preference(i, can_in=can_in, can_change=can_change) for i in at_scope]
+    history = ledger.history(principal, contact.id)
+    return ProfileView(contact, title_of(contact), principal.scope_id, preferences, grid, history)
+
+
+def _preference(i: Icon, *, can_in: bool, can_change: bool) -> Preference:
+    if i.look is Look.HARD:
+        return Preference(i, yes=False, no=False, why_locked=HARD_WHY)
+    yes = i.look is not Look.SUBSCRIBED and (can_change if i.look is Look.SOFT else can_in)
+    no = can_change and not i.opted_out and i.look is not Look.NO_ADDRESS
+    return Preference(i, yes=yes and i.look is not Look.NO_ADDRESS, no=no, why_locked=None)
+
+
+def opt_in_view(
+    ledger: Ledger, session: StaffSession, contact_id: str, query: Mapping[str, str]
+) -> OptInForm:
+    """The Yes form for one channel: a soft opt-out is re-subscribed, anything else opted in."""
+    principal = session.user.principal()
+    contact = ledger.get_contact(principal, contact_id)
+    channel = _channel(ledger, query.get("channel", ""))
+    decision = ledger.check(principal, contact.id, channel, principal.scope_id)
+    resubscribe = decision.reason is Reason.SOFT_OPT_OUT
+    name = CHANNELS[channel][1]
+    verb = "Re-subscribe" if resubscribe else "Opt in"
+    return OptInForm(
+        contact, f"{verb} to {name}: {title_of(contact)}", channel, name, resubscribe,
+        {k.value: w for k, w in PERMISSION_WORDS.items()},
+        {r.value: w for r, w in REASON_WORDS.items()},
+    )  # fmt: skip
+
+
+async def change(ledger: Ledger, session: StaffSession, contact_id: str, form: FormData) -> None:
+    """Record the Yes or No of one channel at the person's scope, from the admin UI."""
+    principal = session.user.principal()
+    channel = _channel(ledger, str(form.get("channel", "")))
+    choice = str(form.get("choice", ""))
+    scope_id = principal.scope_id
+    if choice == "no":
+        ledger.opt_out(principal, contact_id, channel, scope_id, source=Source.ADMIN_UI)
+        return
+    if choice != "yes":
+        raise Invalid("choose Yes or No", field="choice")
+    evidence = written_permission(
+        str(form.get("written_permission", "")),
+        str(form.get("given_at", "")),
+        str(form.get("reference", "")).strip(),
+        **await _uploaded(form),
+    )
+    decision = ledger.check(principal, contact_id, channel, scope_id)
+    if decision.reason is Reason.SOFT_OPT_OUT:
+        ledger.resubscribe(
+            principal, contact_id, channel, scope_id,
+            reason=str(form.get("reason", "")) or None, evidence=evidence, source=Source.ADMIN_UI,
+        )  # fmt: skip
+        return
+    ledger.opt_in(
+        principal, contact_id, channel, scope_id, evidence=evidence, source=Source.ADMIN_UI
+    )
+
+
+async def _uploaded(form: FormData) -> dict[str, str]:
+    """An uploaded copy of the permission: its SHA-256, name and size go into the evidence."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return {}
+    data = await upload.read(MAX_EVIDENCE_FILE + 1)
+    if len(data) > MAX_EVIDENCE_FILE:
+        raise Invalid("the uploaded copy is larger than 10 MiB", field="file")
+    name = limits.text(upload.filename, field="file", max_length=limits.NAME)
+    return {
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+        "file_name": name,
+        "file_bytes": str(len(data)),
+    }
+
+
+def _channel(ledger: Ledger, value: str) -> Channel:
+    channel = parse_channel(limits.text(value, field="channel", max_length=limits.WORD))
+    return ledger.policy.require_enabled(channel)
