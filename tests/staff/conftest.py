@@ -4,18 +4,37 @@
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
+from consentry.bootstrap import build
+from consentry.core.events import Source
 from consentry.core.permissions import Role
 from consentry.ledger import Ledger
 from consentry.server import compose
 from consentry.settings import Settings
 from tests.browser import chromium
-from tests.factories import PASSWORD, fast_passwords, system
+from tests.conftest import empty_database
+from tests.factories import (
+    PASSWORD,
+    WRITTEN,
+    admin,
+    as_contact,
+    fast_passwords,
+    make_contact,
+    make_scopes,
+    system,
+)
+from tests.mail import free_port
 
 #: Who signs in, by name: (email, role, scope).
 PEOPLE = {
@@ -87,3 +106,73 @@ def browser() -> Iterator[object]:
     """Debian's chromium, headless, through Playwright's sync API."""
     with chromium() as launched:
         yield launched
+
+
+# ── a running deployment for the browser tests ──
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+class Site:
+    """A running deployment: its base URL and its ledger, with three contacts."""
+
+    def __init__(self, base: str, ledger: Ledger) -> None:
+        self.base, self.ledger = base, ledger
+        self.ada = make_contact(ledger, name="Ada Lovelace")
+        self.bob = make_contact(ledger, email="bob@example.com", mobile="+447700900124", name="Bob")
+        self.cy = make_contact(ledger, email="cy@example.com", mobile="+447700900125", name="Cy")
+        ledger.opt_in(admin(), self.ada.id, "email", "acme", evidence=WRITTEN)
+        ledger.opt_out(admin(), self.ada.id, "voice", "acme")
+        ledger.opt_out(
+            as_contact(self.bob), self.bob.id, "sms", "acme", source=Source.UNSUBSCRIBE_LINK
+        )
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Site]:
+    """uvicorn in a thread on 127.0.0.1:free-port over each database."""
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("staff") / "consentry.db"
+        shutil.copy(sqlite_template, db)
+        url = f"sqlite:///{db}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        empty_database(url)
+    port = free_port()
+    settings = Settings(
+        database_url=url, address_key="cd" * 32, secret_keys="t1:" + "ef" * 32,
+        public_url=f"http://127.0.0.1:{port}", channels=("email", "sms", "voice"),
+        default_region="GB",
+    )  # fmt: skip
+    ledger = build(settings)
+    make_scopes(ledger)
+    make_people(ledger)
+    server = uvicorn.Server(
+        uvicorn.Config(compose(ledger, settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield Site(settings.public_url, ledger)
+    server.should_exit = True
+    thread.join(10)
+    ledger.close()
+
+
+def signed_in(browser: Any, site: Site, who: str, viewport: dict[str, int]) -> Any:
+    """A new browser context signed in as ``who`` through the sign-in form, on the contacts."""
+    page = browser.new_context(viewport=viewport, locale="en-GB").new_page()
+    page.goto(site.base + "/")
+    assert page.url.endswith("/sign-in?next=/contacts")
+    page.get_by_label("Email address").fill(PEOPLE[who][0])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/contacts")
+    return page

@@ -19,7 +19,7 @@ from jinja2 import Environment
 from starlette.datastructures import FormData
 
 from consentry.core import limits
-from consentry.core.errors import ConsentryError, Invalid, Unauthenticated
+from consentry.core.errors import ConsentryError, Invalid, NotFound, Unauthenticated
 from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
 from consentry.ledger.bulk import MAX_BULK, BulkResult
@@ -37,7 +37,8 @@ from consentry.staff.session import (
     signed_in,
 )
 
-STYLESHEET = Path(__file__).parent / "static" / "staff.css"
+STATIC = Path(__file__).parent / "static"
+STYLESHEETS = frozenset(p.stem for p in STATIC.glob("*.css"))  # staff.css and a page's own
 
 #: The form fields the staff pages read: the longest each may be and how often it may repeat
 #: (docs/decisions/050).
@@ -96,9 +97,9 @@ class StaffPages:
 
     def router(self) -> APIRouter:
         """Every staff page; each answers its refusals with ``error_page``."""
-        r = APIRouter(include_in_schema=False, dependencies=[Depends(self._answer_errors)])
+        r = APIRouter(include_in_schema=False, dependencies=[Depends(self.answer_errors)])
         r.add_api_route("/", self.home, methods=["GET"])
-        r.add_api_route("/staff/staff.css", self.stylesheet, methods=["GET"])
+        r.add_api_route("/staff/{name}.css", self.stylesheet, methods=["GET"])
         r.add_api_route("/sign-in", self.show_sign_in, methods=["GET"])
         r.add_api_route("/sign-in", self.sign_in, methods=["POST"])
         r.add_api_route("/sign-out", self.sign_out, methods=["POST"])
@@ -115,10 +116,12 @@ class StaffPages:
         del request
         return RedirectResponse("/contacts", status_code=303)
 
-    async def stylesheet(self, request: Request) -> Response:
-        """The app's one stylesheet, from the package (no CDN)."""
+    async def stylesheet(self, request: Request, name: str) -> Response:
+        """One of the app's stylesheets, from the package (no CDN): ``static/<name>.css``."""
         del request
-        css = STYLESHEET.read_text(encoding="utf-8")
+        if name not in STYLESHEETS:
+            raise NotFound(f"no stylesheet {name!r}")
+        css = (STATIC / f"{name}.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "no-cache"})
 
     # ── signing in and out ──
@@ -232,7 +235,7 @@ class StaffPages:
         )  # fmt: skip
 
     # ── friendly refusals ──
-    async def _answer_errors(self, request: Request) -> None:
+    async def answer_errors(self, request: Request) -> None:
         """Mark the request as a staff page's: the error map answers it with ``error_page``."""
         request.state.error_page = self.error_page
 
