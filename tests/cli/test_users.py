@@ -81,14 +81,14 @@ def test_demo_seed_makes_three_users_and_prints_their_logins_once(run):
     first = run("demo-seed").stdout
     logins = [line for line in first.splitlines() if line.startswith("Demo login: ")]
     emails = [line.split()[2] for line in logins]
-    assert emails == ["admin@acme.example", "staff@acme.example", "viewer@acme.example"]
+    assert emails == ["admin@demo.example", "staff@demo.example", "viewer@demo.example"]
     passwords = {line.split(" / ")[1] for line in logins}
     assert len(passwords) == 1 and len(passwords.pop()) >= 12  # random outside demo mode
     listed = json.loads(run("users", "list", "--scope", "demo", "--json").stdout)
     assert [(u["email"], u["role"], u["scope"]) for u in listed] == [
-        ("admin@acme.example", "admin", "demo"),
-        ("staff@acme.example", "staff", "demo"),
-        ("viewer@acme.example", "viewer", "demo"),
+        ("admin@demo.example", "admin", "demo"),
+        ("staff@demo.example", "staff", "demo"),
+        ("viewer@demo.example", "viewer", "demo"),
     ]
     second = run("demo-seed").stdout
     assert "Demo login: " not in second and second.count("exists (its password was shown") == 3
@@ -97,5 +97,5 @@ def test_demo_seed_makes_three_users_and_prints_their_logins_once(run):
 def test_in_demo_mode_the_demo_password_is_the_documented_one(run, monkeypatch):
     monkeypatch.setenv("CONSENTRY_DEMO", "1")
     out = run("demo-seed").stdout
-    assert "Demo login: admin@acme.example / consentry-demo" in out
-    assert "Demo login: viewer@acme.example / consentry-demo" in out
+    assert "Demo login: admin@demo.example / consentry-demo" in out
+    assert "Demo login: viewer@demo.example / consentry-demo" in out

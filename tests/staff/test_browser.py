@@ -87,3 +87,12 @@ def test_a_viewer_sees_no_change_controls_by_keyboard_either(site, browser):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
     page.context.close()
+
+
+def test_an_admin_manages_people(site, browser):
+    page = signed_in(browser, site, "admin", DESKTOP)
+    page.get_by_role("link", name="People").click()
+    page.wait_for_selector("text=Add a person")
+    assert page.title() == "People · Consentry"
+    look(page, "staff-people-desktop.png")
+    page.context.close()

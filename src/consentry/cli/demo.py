@@ -74,9 +74,9 @@ DOMAINS = ("example.com", "example.org", "example.net")
 KEY_NAME = "demo admin"
 #: The people who sign in to the staff web app, all at the group (decision 061).
 DEMO_USERS = (
-    ("admin@acme.example", "Demo Admin", Role.ADMIN),
-    ("staff@acme.example", "Demo Staff", Role.STAFF),
-    ("viewer@acme.example", "Demo Viewer", Role.VIEWER),
+    ("admin@demo.example", "Demo Admin", Role.ADMIN),
+    ("staff@demo.example", "Demo Staff", Role.STAFF),
+    ("viewer@demo.example", "Demo Viewer", Role.VIEWER),
 )
 #: Their password in demo mode: fixed and printed, so a demo is signed in to at once.
 DEMO_PASSWORD = "consentry-demo"
@@ -203,7 +203,7 @@ def add_contact(ledger: Ledger, who: Principal, number: int) -> bool:
 def demo_seed(env: Env) -> None:
     """Fill the database with a demo group (idempotent; prints an admin API key once).
 
-    It also makes three staff web app users, admin@, staff@ and viewer@acme.example, and prints
+    It also makes three staff web app users, admin@, staff@ and viewer@demo.example, and prints
     their login once. Their password is consentry-demo in demo mode (CONSENTRY_DEMO=1, as
     scripts/demo runs it); otherwise a random one. On a new SQLite database it also makes the
     deployment's secrets in the keys file beside it (demo.keys by demo.db) and says so

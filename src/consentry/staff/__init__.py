@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from consentry.core.errors import ConsentryError
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from consentry.staff import activity, broadcasts
+from consentry.staff import activity, broadcasts, people
 from consentry.staff.pages import StaffPages
 from consentry.staff.render import environment
 
@@ -35,3 +35,4 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
     answered = [Depends(pages.answer_errors)]  # their refusals get the staff error page too
     app.include_router(activity.router(ledger, env), dependencies=answered)
     app.include_router(broadcasts.router(ledger, env), dependencies=answered)
+    app.include_router(people.router(ledger, env), dependencies=answered)
