@@ -19,6 +19,9 @@ from consentry.ledger import Ledger
 from consentry.staff.render import page
 from consentry.staff.session import check_csrf, signed_in
 
+#: The roles the form offers, the least first (the default is the safest).
+ROLES_OFFERED = [r.value for r in reversed(STAFF_ROLES)]
+
 #: The form fields of these pages and the longest each may be (docs/decisions/050).
 FIELDS = {
     "csrf": 128,
@@ -41,7 +44,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         added = request.query_params.get("added")
         return page(
             env, "people.html", session, title="People", nav="people",
-            users=ledger.list_users(principal), roles=[r.value for r in reversed(STAFF_ROLES)],  # the least first
+            users=ledger.list_users(principal), roles=ROLES_OFFERED,
             scopes=[s.id for s in ledger.list_scopes(principal)],
             notice=f"{added} can sign in now" if added else None,
         )  # fmt: skip
