@@ -83,6 +83,7 @@ EXPECTED: dict[type[e.ConsentryError], int] = {
     e.Refused: 409,
     e.EvidenceRequired: 422,
     e.HardOptOutLocked: 409,
+    e.OptInRequestTooSoon: 409,
     e.OptedOut: 409,
     e.ReasonRequired: 422,
     e.Forbidden: 403,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.core.errors import Forbidden, OutOfScope, TooManyItems
+from consentry.core.errors import Forbidden, Invalid, OutOfScope, TooManyItems
 from consentry.core.events import Action, Source, Strength
 from consentry.ledger.bulk import MAX_BULK, BulkAction, BulkResult
 from tests.factories import WRITTEN, admin, as_contact, count_rows, make_contact, staff
@@ -68,3 +68,10 @@ def test_only_admins_within_their_scope_start_a_bulk_change(ledger):
             admin(), ["ct_x"] * (MAX_BULK + 1), ["sms"], "acme", action="unsubscribe"
         )
     assert count_rows(ledger) == before
+
+
+@pytest.mark.parametrize(("contacts", "channels"), [([], ["sms"]), (["ct_x"], [])])
+def test_a_bulk_change_needs_a_contact_and_a_channel(ledger, contacts, channels):
+    with pytest.raises(Invalid) as caught:
+        ledger.bulk_change(admin(), contacts, channels, "acme", action="unsubscribe")
+    assert caught.value.code == "invalid"

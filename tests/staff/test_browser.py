@@ -96,3 +96,16 @@ def test_an_admin_manages_people(site, browser):
     assert page.title() == "People · Consentry"
     look(page, "staff-people-desktop.png")
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/settings/keys", "/settings/numbers", "/settings/keywords", "/journeys/missed"]
+)
+def test_the_settings_pages_are_accessible(site, browser, path):
+    page = signed_in(browser, site, "admin", PHONE)
+    page.goto(site.base + path)
+    name = path.strip("/").replace("/", "-")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], f"{path} scrolls sideways on a phone: {wide}px"
+    look(page, f"staff-{name}-phone.png")
+    page.context.close()

@@ -278,3 +278,24 @@ def test_the_staff_pages_carry_their_headers(staff):
     css = staff.client.get("/staff/staff.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert ".optin-hard" in css.text
+
+
+def test_staff_send_an_opt_in_request_where_the_rules_allow_it(staff, ledger):
+    ada = make_contact(ledger)
+    ledger.opt_out(as_contact(ada), ada.id, "sms", "acme", source=Source.UNSUBSCRIBE_LINK)
+    staff.sign_in("staff")
+    html = staff.client.get(f"/contacts/{ada.id}").text
+    sms = html.split('id="pref-sms"', 1)[1].split("</li>", 1)[0]
+    email = html.split('id="pref-email"', 1)[1].split("</li>", 1)[0]
+    assert 'value="request"' not in sms and 'value="request"' in email
+    sent = staff.client.post(
+        f"/contacts/{ada.id}/preferences",
+        data={"csrf": staff.csrf(), "channel": "email", "choice": "request"},
+    )
+    assert "Contact updated: an opt-in request was sent" in sent.text
+    assert ledger.history(admin(), ada.id)[-1].action is Action.CONFIRMATION_REQUESTED
+    again = staff.client.post(
+        f"/contacts/{ada.id}/preferences",
+        data={"csrf": staff.csrf(), "channel": "email", "choice": "request"},
+    )
+    assert again.status_code == 409 and "opt_in_request_too_soon" in again.text

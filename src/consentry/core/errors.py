@@ -189,6 +189,12 @@ class HardOptOutLocked(Refused):
     code = "hard_opt_out_locked"
 
 
+class OptInRequestTooSoon(Refused):
+    """An opt-in request went to the contact on that channel too recently (decision 064)."""
+
+    code = "opt_in_request_too_soon"
+
+
 class OptedOut(Refused):
     """The contact opted out; signing up again needs their confirmed opt-back-in (seeds/003)."""
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from consentry.core import limits
 from consentry.core.channels import Channel, parse_channel
 from consentry.core.eligibility import Reason
-from consentry.core.errors import ConsentryError, Invalid, Unavailable
+from consentry.core.errors import ConsentryError, Invalid
 from consentry.core.events import Source
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger.consent import opt_out, resubscribe
@@ -108,9 +108,7 @@ def _one(
                 ctx, principal, contact_id, channel, scope_id,
                 reason=reason, evidence=evidence, source=source,
             )  # fmt: skip
-    except Unavailable:
-        raise  # the database is away: the caller retries; what was done so far is kept
-    except ConsentryError as exc:
+    except ConsentryError as exc:  # also ``unavailable``: that one is retried by running again
         return BulkOutcome(
             contact_id, channel, BulkResult.REFUSED, code=exc.code, message=exc.message
         )

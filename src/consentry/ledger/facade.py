@@ -17,6 +17,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from consentry.core.channels import ChannelPolicy
 from consentry.ledger import (
+    activity,
     bulk,
     confirmations,
     consent,
@@ -28,6 +29,7 @@ from consentry.ledger import (
     keys,
     keywords,
     numbers,
+    opt_in_requests,
     preferences,
     public_request,
     scopes,
@@ -114,6 +116,7 @@ class Ledger:
     send_confirmation = _delegate(confirmations.send_confirmation)
     expire_confirmations = _delegate(confirmations.expire_confirmations)
     bulk_change = _delegate(bulk.bulk_change)
+    send_opt_in_request = _delegate(opt_in_requests.send_opt_in_request)
 
     # ── answers and evidence ──
     check = _delegate(eligibility.check)
@@ -121,6 +124,7 @@ class Ledger:
     resolve_audience = _delegate(eligibility.resolve_audience)
     history = _delegate(history_reads.history)
     status_at = _delegate(history_reads.status_at)
+    opt_outs = _delegate(activity.opt_outs)
 
     # ── deliverability and integrity ──
     record_bounce = _delegate(deliverability.record_bounce)

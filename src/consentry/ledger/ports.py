@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
+from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.chain import ChainHead, ChainRow
 from consentry.core.channels import AddressKind, Channel
@@ -117,6 +118,9 @@ class Tx(Protocol):
     ) -> list[ConsentEvent]: ...
     def consent_rows(self, contact_id: str) -> list[tuple[Channel, str, Consent]]: ...
     def suppression_rows(self, contact_id: str) -> list[tuple[Channel, Suppression]]: ...
+    def opt_out_events(self, group_id: str, where: OptOutFilter) -> list[OptOut]:
+        """A group's opt-outs at ``where.scope_id`` or below, newest first (activity_sql.py)."""
+        ...
 
     # ── meta ──
     def get_meta(self, key: str) -> str | None: ...

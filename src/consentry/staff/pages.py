@@ -71,6 +71,10 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
+#: What the profile says after a change (seeds/000: "Contact updated").
+NOTICES = {"1": "Contact updated", "request": "Contact updated: an opt-in request was sent"}
+
+
 def client_ip(request: Request) -> str:
     """The client's address as the server sees it (behind a named proxy: decision 052)."""
     return request.client.host if request.client else "unknown"
@@ -185,10 +189,10 @@ class StaffPages:
         """The contact profile: global opt-in preferences, status per scope, the history."""
         session = signed_in(self.ledger, request)
         view = profile.profile_view(self.ledger, session, contact_id)
-        updated = request.query_params.get("updated") == "1"
+        notice = NOTICES.get(request.query_params.get("updated", ""))
         return page(
             self.env, "contact.html", session,
-            title=view.title, view=view, notice="Contact updated" if updated else None,
+            title=view.title, view=view, notice=notice,
             nav="contacts",
         )  # fmt: skip
 
@@ -208,7 +212,8 @@ class StaffPages:
             await profile.change(self.ledger, session, contact_id, form)
         finally:
             await form.close()  # an uploaded copy's temporary file
-        return see_other(f"/contacts/{quote(contact_id)}?updated=1")
+        done = "request" if form.get("choice") == "request" else "1"
+        return see_other(f"/contacts/{quote(contact_id)}?updated={done}")
 
     # ── bulk unsubscribe / re-subscribe ──
     async def bulk_dialog(self, request: Request) -> Response:

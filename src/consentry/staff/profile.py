@@ -54,6 +54,7 @@ class Preference:
     yes: bool  # offer Yes (the opt-in or re-subscribe form)
     no: bool  # offer No (an admin's soft opt-out)
     why_locked: str | None  # a hard opt-out says why it cannot be reversed
+    request: bool = False  # offer "Send an opt-in request" (seeds/004, decision 064)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +97,23 @@ def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> Prof
     decisions = iter(ledger.check_many(principal, requests))
     grid = [(s, [icon(c, next(decisions)) for c in shown]) for s in scopes]
     at_scope = next(icons for s, icons in grid if s == principal.scope_id)
-    can_in = principal.can(Capability.OPT_IN)
-    can_change = principal.can(Capability.CHANGE_SUBSCRIPTION)
-    preferences = [_preference(i, can_in=can_in, can_change=can_change) for i in at_scope]
+    can = {c: principal.can(c) for c in Capability}
+    preferences = [_preference(i, can) for i in at_scope]
     history = ledger.history(principal, contact.id)
     return ProfileView(contact, title_of(contact), principal.scope_id, preferences, grid, history)
 
 
-def _preference(i: Icon, *, can_in: bool, can_change: bool) -> Preference:
+def _preference(i: Icon, can: Mapping[Capability, bool]) -> Preference:
     if i.look is Look.HARD:
         return Preference(i, yes=False, no=False, why_locked=HARD_WHY)
-    yes = i.look is not Look.SUBSCRIBED and (can_change if i.look is Look.SOFT else can_in)
-    no = can_change and not i.opted_out and i.look is not Look.NO_ADDRESS
-    return Preference(i, yes=yes and i.look is not Look.NO_ADDRESS, no=no, why_locked=None)
+    reachable = i.look is not Look.NO_ADDRESS
+    change = can[Capability.CHANGE_SUBSCRIPTION]
+    yes = i.look is not Look.SUBSCRIBED and (
+        change if i.look is Look.SOFT else can[Capability.OPT_IN]
+    )
+    no = change and not i.opted_out and reachable
+    request = can[Capability.REQUEST_CONFIRMATION] and i.look is Look.NONE  # decision 064
+    return Preference(i, yes=yes and reachable, no=no, why_locked=None, request=request)
 
 
 def opt_in_view(
@@ -130,13 +135,17 @@ def opt_in_view(
 
 
 async def change(ledger: Ledger, session: StaffSession, contact_id: str, form: FormData) -> None:
-    """Record the Yes or No of one channel at the person's scope, from the admin UI."""
+    """Record the Yes or No of one channel at the person's scope, from the admin UI, or send
+    the contact an opt-in request."""
     principal = session.user.principal()
     channel = _channel(ledger, str(form.get("channel", "")))
     choice = str(form.get("choice", ""))
     scope_id = principal.scope_id
     if choice == "no":
         ledger.opt_out(principal, contact_id, channel, scope_id, source=Source.ADMIN_UI)
+        return
+    if choice == "request":
+        ledger.send_opt_in_request(principal, contact_id, channel, scope_id, source=Source.ADMIN_UI)
         return
     if choice != "yes":
         raise Invalid("choose Yes or No", field="choice")

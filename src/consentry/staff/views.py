@@ -3,7 +3,7 @@
 The Opt-In Status column (seeds/001) shows, for each channel the deployment uses, what a send
 from the signed-in person's scope would get (an eligibility check for marketing): subscribed,
 opted out (hard in red: the contact's own, it cannot be reversed), waiting for confirmation,
-no consent, bounced or complained, or no address (docs/decisions/062).
+no consent, bounced or complained, or no address (docs/decisions/065).
 """
 
 from __future__ import annotations

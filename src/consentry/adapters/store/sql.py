@@ -12,6 +12,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     meta_sql          deployment settings    keys_sql          API and idempotency keys
     preferences_sql   rate limits, look-ups  inbound_sql       inbound, numbers, keywords
     outbox_sql        the outbox             users_sql         staff users, sessions
+    activity_sql      the opt-out activity
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, NestedTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.adapters.store import (
+    activity_sql,
     contacts_sql,
     eligibility_sql,
     inbound_sql,
@@ -38,6 +40,7 @@ from consentry.adapters.store import (
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translate, translated
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
+from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.chain import ChainHead
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact, ContactFilter
@@ -168,6 +171,10 @@ class SqlTx:
     @translated
     def suppression_rows(self, contact_id: str) -> list[tuple[Channel, Suppression]]:
         return ledger_sql.suppression_rows(self.db, contact_id)
+
+    @translated
+    def opt_out_events(self, group_id: str, where: OptOutFilter) -> list[OptOut]:
+        return activity_sql.opt_out_events(self.db, group_id, where)
 
     # ── meta ────────────────────────────────────────────────────────────────
     @translated

@@ -1,0 +1,60 @@
+"""The staff pages for what the API already does: API keys, numbers, keyword sets, and the
+missed journey messages' empty state."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import admin, count_rows, make_numbers
+
+
+def test_an_admin_makes_a_key_sees_its_token_once_and_revokes_it(staff, ledger):
+    staff.sign_in("admin")
+    made = staff.client.post(
+        "/settings/keys",
+        data={"csrf": staff.csrf("/settings/keys"), "role": "sender", "scope": "acme/events",
+              "name": "the SMS gateway"},
+    )  # fmt: skip
+    assert made.status_code == 201 and "shown this once" in made.text
+    found = re.search(r'value="(csk_[^"]+)"', made.text)
+    assert found, "the new key's token is on the page"
+    token = found.group(1)
+    listing = staff.client.get("/settings/keys").text
+    assert "the SMS gateway" in listing and token not in listing
+    check = staff.client.get("/v1/scopes", headers={"Authorization": f"Bearer {token}"})
+    assert check.status_code == 403  # known, but a sender may not list scopes: not 401
+    assert check.json()["error"]["code"] == "forbidden"
+    key_id = ledger.list_api_keys(admin())[0].id
+    gone = staff.client.post(f"/settings/keys/{key_id}/revoke", data={"csrf": staff.csrf()})
+    assert gone.status_code == 200 and "revoked" in gone.text
+    after = staff.client.get("/v1/scopes", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+
+
+def test_staff_cannot_see_or_make_keys(staff, ledger):
+    staff.sign_in("staff")
+    assert staff.client.get("/settings/keys").status_code == 403
+    before = count_rows(ledger)
+    refused = staff.client.post(
+        "/settings/keys",
+        data={"csrf": staff.csrf(), "role": "admin", "scope": "acme", "name": "mine"},
+    )
+    assert refused.status_code == 403 and "forbidden" in refused.text
+    assert count_rows(ledger) == before
+
+
+def test_numbers_and_keyword_sets_are_shown_to_a_viewer(staff, ledger):
+    make_numbers(ledger)
+    staff.sign_in("viewer")
+    numbers = staff.client.get("/settings/numbers")
+    assert numbers.status_code == 200 and "+447700900900" in numbers.text
+    assert "Acme Events: 0800 000 000" in numbers.text
+    words = staff.client.get("/settings/keywords", params={"set": "default"})
+    assert words.status_code == 200 and "<code>stop</code>" in words.text
+    assert "cannot be removed" in words.text
+
+
+def test_the_missed_journey_messages_page_says_what_will_be_there(staff):
+    staff.sign_in("staff")
+    page = staff.client.get("/journeys/missed")
+    assert page.status_code == 200 and "No missed journey messages." in page.text
