@@ -199,7 +199,10 @@ def make_chain(
 
 def count_rows(ledger: Ledger) -> dict[str, int]:
     """How many rows each ledger table holds, read straight from the store."""
-    names = ("contacts", "contact_keys", "events", "chain_heads", "consents", "suppressions")
+    names = (
+        "contacts", "contact_keys", "events", "chain_heads", "consents", "suppressions",
+        "trend_days",
+    )  # fmt: skip
     with ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
         return {n: conn.exec_driver_sql(f"SELECT count(*) FROM {n}").scalar_one() for n in names}
 

@@ -9,7 +9,7 @@ import pytest
 from markupsafe import escape
 
 from consentry.core.events import Action, Source, Strength
-from tests.factories import WRITTEN, admin, as_contact, count_rows, make_contact, sender
+from tests.factories import WRITTEN, admin, as_contact, count_rows, make_contact, sender, sql
 from tests.staff.conftest import PEOPLE, csrf_of
 
 EVIDENCE = {
@@ -299,3 +299,19 @@ def test_staff_send_an_opt_in_request_where_the_rules_allow_it(staff, ledger):
         data={"csrf": staff.csrf(), "channel": "email", "choice": "request"},
     )
     assert again.status_code == 409 and "opt_in_request_too_soon" in again.text
+
+
+def test_the_profile_gives_the_chains_verdict_for_this_contact(staff, ledger):
+    ada = make_contact(ledger)
+    bob = make_contact(ledger, email="bob@example.com", mobile="+447700900124")
+    for c in (ada, bob):
+        ledger.opt_in(admin(), c.id, "email", "acme", evidence=WRITTEN)
+    staff.sign_in("viewer")
+    assert (
+        "The evidence chain verifies: 1 event recomputed"
+        in staff.client.get(f"/contacts/{ada.id}").text
+    )
+    sql(ledger, "UPDATE events SET scope_id = 'acme/events' WHERE contact_id = :c", c=bob.id)
+    tampered = staff.client.get(f"/contacts/{bob.id}").text
+    assert "The evidence chain does not verify: altered" in tampered
+    assert "The evidence chain verifies" in staff.client.get(f"/contacts/{ada.id}").text

@@ -36,6 +36,7 @@ from consentry.api import (
     numbers,
     outbox,
     scopes,
+    trends,
     unsubscribe,
 )
 from consentry.api.limits import BodyLimit
@@ -65,6 +66,7 @@ ROUTERS = (
     keywords,
     outbox,
     confirmations,
+    trends,
 )
 
 

@@ -30,8 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from consentry.core.events import Action, ClearReason, ConsentEvent, Strength
+
+if TYPE_CHECKING:  # trends.py reads Status: no import at run time, no cycle
+    from consentry.core.trends import TrendDelta
 
 
 class Status(StrEnum):
@@ -200,9 +204,11 @@ SUPPRESSION_ACTIONS = frozenset({Action.BOUNCED, Action.COMPLAINED, Action.SUPPR
 
 @dataclass(frozen=True, slots=True)
 class ConsentUpdate:
-    """How an event moves the consent projection: the (contact, channel, scope)'s new consent."""
+    """How an event moves the consent projection: the (contact, channel, scope)'s new consent,
+    and what it adds to the trend counts of its day (None: nothing; docs/decisions/066)."""
 
     consent: Consent
+    counts: TrendDelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

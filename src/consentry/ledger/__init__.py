@@ -8,6 +8,7 @@ consent             opt_in, opt_out, resubscribe, request_confirmation, confirm
 confirmations       request_double_opt_in, send_confirmation, expire_confirmations
 eligibility         check, check_many, resolve_audience
 history             history, status_at
+activity, trends    opt_outs (Activity → Opt-outs), trends (totals, change, spikes)
 deliverability      record_bounce, record_complaint, clear_suppression
 integrity           verify, export_digest
 preferences         the hosted pages' signed links: unsubscribe, opt back in, confirm

@@ -38,6 +38,7 @@ from consentry.ledger import (
 from consentry.ledger import history as history_reads
 from consentry.ledger import inbound as inbound_messages
 from consentry.ledger import outbox as outbox_queue
+from consentry.ledger import trends as trend_reads
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Clock, Outbox, Signer, Store
 
@@ -125,12 +126,14 @@ class Ledger:
     history = _delegate(history_reads.history)
     status_at = _delegate(history_reads.status_at)
     opt_outs = _delegate(activity.opt_outs)
+    trends = _delegate(trend_reads.trends)
 
     # ── deliverability and integrity ──
     record_bounce = _delegate(deliverability.record_bounce)
     record_complaint = _delegate(deliverability.record_complaint)
     clear_suppression = _delegate(deliverability.clear_suppression)
     verify = _delegate(integrity.verify)
+    verify_contact = _delegate(integrity.verify_contact)
     export_digest = _delegate(integrity.export_digest)
 
     # ── what the contact does through signed links ──

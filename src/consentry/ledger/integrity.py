@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from consentry.core import limits
 from consentry.core.chain import Problem, Verifier, heads_digest
 from consentry.core.errors import LedgerTampered
 from consentry.core.permissions import Capability, Principal, Role, authorise
 from consentry.core.projection import Head, ProjectionCheck, by_contact
 from consentry.ledger.context import Context
+from consentry.ledger.steps import load_contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +98,27 @@ def verify(ctx: Context, principal: Principal, *, against: Digest | None = None)
     in contact order, are merged contact by contact; no query per contact.
     """
     authorise(principal, Capability.VERIFY)
+    return _verify(ctx, principal, None, against)
+
+
+def verify_contact(ctx: Context, principal: Principal, contact_id: str) -> VerifyReport:
+    """The same checks over one contact's chain and projection: the profile's verdict.
+
+    Anyone who may view the contact may ask (the answer names no other contact's events).
+    """
+    authorise(principal, Capability.VIEW)
+    limits.text(contact_id, field="contact", max_length=limits.ID)
+    with ctx.store.transaction(write=False) as tx:
+        load_contact(tx, principal, contact_id)
+    return _verify(ctx, principal, contact_id, None)
+
+
+def _verify(
+    ctx: Context, principal: Principal, contact_id: str | None, against: Digest | None
+) -> VerifyReport:
     verifier, projection = Verifier(), ProjectionCheck()
     stored: list[Head] = []
-    with ctx.store.chain(_group_of(principal)) as chain:
+    with ctx.store.chain(_group_of(principal), contact_id) as chain:
         merged = by_contact(
             chain.rows(),
             _kept(chain.heads(), stored),

@@ -70,9 +70,11 @@ class JoinedStore:
         """The store's own snapshot (it does not see the open transaction's writes)."""
         return self.store.audience(query, batch_size)
 
-    def chain(self, group_id: str | None) -> AbstractContextManager[ChainReader]:
+    def chain(
+        self, group_id: str | None, contact_id: str | None = None
+    ) -> AbstractContextManager[ChainReader]:
         """The store's own snapshot (it does not see the open transaction's writes)."""
-        return self.store.chain(group_id)
+        return self.store.chain(group_id, contact_id)
 
     def close(self) -> None:
         """Nothing: the store belongs to whoever opened the transaction."""

@@ -33,6 +33,7 @@ from consentry.core.messaging import (
 from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
+from consentry.core.trends import TrendRow
 from consentry.core.users import User
 
 
@@ -120,6 +121,11 @@ class Tx(Protocol):
     def suppression_rows(self, contact_id: str) -> list[tuple[Channel, Suppression]]: ...
     def opt_out_events(self, group_id: str, where: OptOutFilter) -> list[OptOut]:
         """A group's opt-outs at ``where.scope_id`` or below, newest first (activity_sql.py)."""
+        ...
+
+    def trend_days(self, group_id: str, scope_id: str, since: int) -> list[TrendRow]:
+        """A group's trend counts at ``scope_id`` or below per channel and day from ``since``
+        (days since 1970), the days before it summed as one row dated ``since - 1``."""
         ...
 
     # ── meta ──
@@ -246,8 +252,11 @@ class Store(Protocol):
         """Every contact of the segment with its eligibility reason, streamed in id order."""
         ...
 
-    def chain(self, group_id: str | None) -> AbstractContextManager[ChainReader]:
-        """The chains of one group (or all, for ``None``) in one consistent snapshot."""
+    def chain(
+        self, group_id: str | None, contact_id: str | None = None
+    ) -> AbstractContextManager[ChainReader]:
+        """The chains of one group (or all, for ``None``), or of one contact of it, in one
+        consistent snapshot."""
         ...
 
     def close(self) -> None:

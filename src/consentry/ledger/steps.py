@@ -1,7 +1,7 @@
 """The steps every use case shares: load with the group wall, decide who acts, record an event.
 
 ``record`` is the one place an event is chained and appended together with its projection
-update, inside the caller's transaction.
+update and what it adds to its day's trend counts, inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from consentry.core import limits
+from consentry.core import limits, trends
 from consentry.core.chain import ChainHead, commitment, link
 from consentry.core.channels import Channel
 from consentry.core.contacts import Contact
@@ -136,13 +136,20 @@ def authorise_at(principal: Principal, capability: Capability, scope: Scope) -> 
 
 # ── recording ──
 def record(ctx: Context, tx: Tx, head: ChainHead, change: Change, current: Consent) -> ConsentEvent:
-    """Chain one event, fold it into its projection and append both, in ``tx``."""
+    """Chain one event, fold it into its projection and append both, in ``tx``.
+
+    A consent event also moves the trend counts of its (group, scope, channel, UTC day) by the
+    difference between the row's status before and after it (``trends.delta``, decision 066);
+    a bounce, complaint or clearing changes no consent row, so no count.
+    """
     event = chained(ctx.clock.now(), head, change)
     if event.action in SUPPRESSION_ACTIONS:
         before = tx.suppression(event.contact_id, event.channel)
         tx.append(event, SuppressionUpdate(apply_suppression(before, event)))
     else:
-        tx.append(event, ConsentUpdate(apply(current, event)))
+        after = apply(current, event)
+        counts = trends.delta(current.status, after.status, event.action)
+        tx.append(event, ConsentUpdate(after, counts))  # the day's trend counts too (066)
     return event
 
 

@@ -1,10 +1,11 @@
 """The staff web app (entrypoint, thin): ``mount(app, ledger, settings)`` adds it to an app.
 
 Sign-in for people, the contacts table with the Opt-In Status column, the contact profile with
-its global opt-in preferences, bulk changes (``pages.py``), broadcasts (``broadcasts.py``) and
-the opt-out activity (``activity.py``) (SPEC §6; seeds 000, 001, 002, 004). The pages raise
-their refusals; the app's one error map (``consentry.api.errors``, decision 043) answers
-them through ``StaffPages.error_page``, so ``app`` must have that map installed.
+its global opt-in preferences, bulk changes (``pages.py``), broadcasts (``broadcasts.py``), the
+opt-out activity (``activity.py``) and the subscriber trends (``trends.py``) (SPEC §6; seeds 000,
+001, 002, 004). The pages raise their refusals; the app's one error map
+(``consentry.api.errors``, decision 043) answers them through ``StaffPages.error_page``, so
+``app`` must have that map installed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import Depends, FastAPI
 from consentry.core.errors import ConsentryError
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from consentry.staff import activity, broadcasts, people, settings_pages
+from consentry.staff import activity, broadcasts, people, settings_pages, trends
 from consentry.staff.pages import StaffPages
 from consentry.staff.render import environment
 
@@ -34,6 +35,7 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
     app.include_router(pages.router())
     answered = [Depends(pages.answer_errors)]  # their refusals get the staff error page too
     app.include_router(activity.router(ledger, env), dependencies=answered)
+    app.include_router(trends.router(ledger, env), dependencies=answered)
     app.include_router(broadcasts.router(ledger, env), dependencies=answered)
     app.include_router(people.router(ledger, env), dependencies=answered)
     app.include_router(settings_pages.router(ledger, env), dependencies=answered)

@@ -26,6 +26,7 @@ from consentry.core.permissions import Capability
 from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
 from consentry.ledger.eligibility import CheckRequest
+from consentry.ledger.integrity import VerifyReport
 from consentry.staff.views import CHANNELS, Icon, Look, icon, shown_channels
 
 MAX_SCOPES_SHOWN = 50
@@ -67,6 +68,7 @@ class ProfileView:
     preferences: list[Preference]
     scopes: list[tuple[str, list[Icon]]]
     history: list[ConsentEvent]
+    verdict: VerifyReport  # the contact's chain and projection, recomputed (decision 059)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,10 @@ def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> Prof
     can = {c: principal.can(c) for c in Capability}
     preferences = [_preference(i, can) for i in at_scope]
     history = ledger.history(principal, contact.id)
-    return ProfileView(contact, title_of(contact), principal.scope_id, preferences, grid, history)
+    verdict = ledger.verify_contact(principal, contact.id)
+    return ProfileView(
+        contact, title_of(contact), principal.scope_id, preferences, grid, history, verdict
+    )
 
 
 def _preference(i: Icon, can: Mapping[Capability, bool]) -> Preference:

@@ -57,12 +57,12 @@ class SqlStore:
             yield tx
 
     @contextmanager
-    def chain(self, group_id: str | None) -> Iterator[ChainSnapshot]:
-        """Events, heads, hashes, contacts and the projection of one group (or all) read in ONE
-        consistent snapshot, so a write landing while verification reads is never mistaken for
-        tampering."""
+    def chain(self, group_id: str | None, contact_id: str | None = None) -> Iterator[ChainSnapshot]:
+        """Events, heads, hashes, contacts and the projection of one group (or all, or one
+        contact of the group) read in ONE consistent snapshot, so a write landing while
+        verification reads is never mistaken for tampering."""
         with self._snapshot() as tx:
-            yield ChainSnapshot(tx.conn, group_id)
+            yield ChainSnapshot(tx.conn, group_id, contact_id)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -72,29 +72,40 @@ class SqlStore:
 class ChainSnapshot:
     """The ledger's chains as of one snapshot (the adapter behind ``ports.ChainReader``)."""
 
-    def __init__(self, conn: Connection, group_id: str | None) -> None:
+    def __init__(self, conn: Connection, group_id: str | None, contact_id: str | None) -> None:
         self.conn = conn
         self.group_id = group_id
+        self.contact_id = contact_id  # only this contact's chain, when given
 
     def rows(self) -> Iterator[ChainRow]:
         """Every event's chained fields, in (contact, seq) order."""
-        return translated_rows(reads.stream_chain(self.conn, self.group_id))
+        return translated_rows(
+            reads.stream_chain(self.conn, self.group_id, contact=self.contact_id)
+        )
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """Every stored chain head, in contact order."""
-        return translated_rows(reads.stream_heads(self.conn, self.group_id))
+        return translated_rows(
+            reads.stream_heads(self.conn, self.group_id, contact=self.contact_id)
+        )
 
     def contacts(self) -> Iterator[tuple[str, str]]:
         """Every contact (id, group), in id order."""
-        return translated_rows(ledger_sql.stream_contacts(self.conn, self.group_id))
+        return translated_rows(
+            ledger_sql.stream_contacts(self.conn, self.group_id, contact=self.contact_id)
+        )
 
     def consent_rows(self) -> Iterator[ConsentRow]:
         """Every consents row as stored, in (contact, channel, scope) order."""
-        return translated_rows(ledger_sql.stream_consents(self.conn, self.group_id))
+        return translated_rows(
+            ledger_sql.stream_consents(self.conn, self.group_id, contact=self.contact_id)
+        )
 
     def suppression_rows(self) -> Iterator[SuppressionRow]:
         """Every suppressions row as stored, in (contact, channel) order."""
-        return translated_rows(ledger_sql.stream_suppressions(self.conn, self.group_id))
+        return translated_rows(
+            ledger_sql.stream_suppressions(self.conn, self.group_id, contact=self.contact_id)
+        )
 
     @translated
     def event_hash(self, contact_id: str, seq: int) -> str | None:

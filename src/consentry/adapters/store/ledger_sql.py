@@ -1,10 +1,10 @@
 """The statements behind the ledger: chain heads, events and the projections they update.
 
 The write hot path (lock the chain head, read the consents on the path, append the event, move
-the head, update the projection) is driver SQL; on PostgreSQL the append's three writes go as
-one statement (``Dialect.writes``). Reading a contact's whole history is Core, and so are the
-projection streams verification reads beside the events (``stream_consents`` and the rest, in
-contact order, one group or all; decision 059).
+the head, update the projection and add to the day's trend counts) is driver SQL; on PostgreSQL
+the append's three or four writes go as one statement (``Dialect.writes``). Reading a
+contact's whole history is Core, and so are the projection streams verification reads beside
+the events (``stream_consents`` and the rest, in contact order, one group or all; decision 059).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from consentry.core.errors import ContactNotFound
 from consentry.core.events import ConsentEvent, to_micros
 from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.status import Consent, ConsentUpdate, ProjectionUpdate, Suppression
+from consentry.core.trends import TrendDelta, day_number
 
 # the chain head, locked until the end of the transaction (``FOR UPDATE`` is cut on SQLite,
 # whose write transaction's ``BEGIN IMMEDIATE`` already excludes other writers; see dialect.py)
@@ -62,6 +63,15 @@ UPSERT_SUPPRESSION = (
 DELETE_SUPPRESSION = (
     "DELETE FROM suppressions WHERE contact_id = :contact_id AND channel = :channel"
 )
+UPSERT_TREND = (  # a consent event's counts, added to its day's (decision 066)
+    "INSERT INTO trend_days (group_id, scope_id, channel, day, subscribed_delta, "
+    "unsubscribed_delta, opt_outs) VALUES (:group_id, :scope_id, :channel, :day, "
+    ":subscribed_delta, :unsubscribed_delta, :opt_outs) "
+    "ON CONFLICT (group_id, scope_id, channel, day) DO UPDATE SET "
+    "subscribed_delta = trend_days.subscribed_delta + excluded.subscribed_delta, "
+    "unsubscribed_delta = trend_days.unsubscribed_delta + excluded.unsubscribed_delta, "
+    "opt_outs = trend_days.opt_outs + excluded.opt_outs"
+)
 
 
 def lock_chain(db: Db, contact_id: str) -> ChainHead:
@@ -94,12 +104,15 @@ def suppression(db: Db, contact_id: str, channel: Channel) -> Suppression | None
 
 
 def append(db: Db, event: ConsentEvent, update: ProjectionUpdate) -> None:
-    """The event, the moved chain head and the projection, in this transaction."""
+    """The event, the moved chain head, the projection and the day's trend counts, in this
+    transaction (on PostgreSQL as one statement)."""
     head = {"seq": event.seq, "hash": event.hash, "contact_id": event.contact_id}
     now = to_micros(event.recorded_at)
     writes: list[Write] = [(INSERT_EVENT, event_values(event)), (MOVE_HEAD, head)]
     if isinstance(update, ConsentUpdate):
         writes.append(_consent_write(event, update.consent, now))
+        if update.counts:
+            writes.append(_trend_write(event, update.counts))
     else:
         writes.append(_suppression_write(event, update.suppression, now))
     db.writes(writes)
@@ -117,6 +130,20 @@ def _consent_write(event: ConsentEvent, consent: Consent, now: int | None) -> Wr
         "updated_at": now,
     }
     return UPSERT_CONSENT, values
+
+
+def _trend_write(event: ConsentEvent, counts: TrendDelta) -> Write:
+    """The statement that adds an event's counts to its (group, scope, channel, UTC day)."""
+    values = {
+        "group_id": event.group_id,
+        "scope_id": event.scope_id,
+        "channel": event.channel.value,
+        "day": day_number(event.recorded_at),
+        "subscribed_delta": counts.subscribed,
+        "unsubscribed_delta": counts.unsubscribed,
+        "opt_outs": counts.opt_outs,
+    }
+    return UPSERT_TREND, values
 
 
 def _suppression_write(event: ConsentEvent, value: Suppression | None, now: int | None) -> Write:
@@ -199,31 +226,43 @@ def _streamed(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     yield from options.execute(query)
 
 
-def stream_contacts(conn: Connection, group_id: str | None) -> Iterator[tuple[str, str]]:
-    """Every contact (id, group), in id order (one group, or all)."""
+def stream_contacts(
+    conn: Connection, group_id: str | None, *, contact: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """Every contact (id, group), in id order (one group, or all; or one contact)."""
     c = t.contacts.c
     query = select(c.id, c.group_id).order_by(c.id)
+    if contact is not None:
+        query = query.where(c.id == contact)
     if group_id is not None:
         query = query.where(c.group_id == group_id)
     for row in _streamed(conn, query):
         yield row[0], row[1]
 
 
-def stream_consents(conn: Connection, group_id: str | None) -> Iterator[ConsentRow]:
+def stream_consents(
+    conn: Connection, group_id: str | None, *, contact: str | None = None
+) -> Iterator[ConsentRow]:
     """Every consents row as stored, in (contact, channel, scope) order."""
     cs = t.consents.c
     query = select(
         cs.contact_id, cs.channel, cs.scope_id, cs.group_id, cs.status, cs.event_id,
         cs.confirm_until,
     ).order_by(cs.contact_id, cs.channel, cs.scope_id)  # fmt: skip
+    if contact is not None:
+        query = query.where(cs.contact_id == contact)
     for row in _streamed(conn, _in_group(query, cs.contact_id, group_id)):
         yield ConsentRow._make(row)
 
 
-def stream_suppressions(conn: Connection, group_id: str | None) -> Iterator[SuppressionRow]:
+def stream_suppressions(
+    conn: Connection, group_id: str | None, *, contact: str | None = None
+) -> Iterator[SuppressionRow]:
     """Every suppressions row as stored, in (contact, channel) order."""
     s = t.suppressions.c
     query = select(s.contact_id, s.channel, s.suppression, s.event_id)
+    if contact is not None:
+        query = query.where(s.contact_id == contact)
     query = query.order_by(s.contact_id, s.channel)
     for row in _streamed(conn, _in_group(query, s.contact_id, group_id)):
         yield SuppressionRow._make(row)

@@ -121,7 +121,9 @@ CHAIN_READ = (*CHAIN_COLUMNS, "prev_hash", "hash", "evidence", "evidence_salt")
 _CHAIN_SELECT = select(*[getattr(_E, name) for name in CHAIN_READ]).order_by(_E.contact_id, _E.seq)
 
 
-def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) -> Iterator[ChainRow]:
+def stream_chain(
+    conn: Connection, group_id: str | None, batch: int = 20_000, *, contact: str | None = None
+) -> Iterator[ChainRow]:
     """Every event's chained fields in (contact, seq) order, streamed (one group, or all).
 
     Verification reads every event, so the rows come straight from the driver's cursor in
@@ -139,6 +141,8 @@ def stream_chain(conn: Connection, group_id: str | None, batch: int = 20_000) ->
     )
     commitment = at["evidence_commitment"]
     query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
+    if contact is not None:
+        query = query.where(_E.contact_id == contact)
     for row in driver_stream(conn, query, batch):
         yield ChainRow(
             event_id=row[event_id],
@@ -175,10 +179,14 @@ def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any
         cursor.close()
 
 
-def stream_heads(conn: Connection, group_id: str | None) -> Iterator[tuple[str, int, str]]:
-    """Every stored chain head, in contact order (one group, or all)."""
+def stream_heads(
+    conn: Connection, group_id: str | None, *, contact: str | None = None
+) -> Iterator[tuple[str, int, str]]:
+    """Every stored chain head, in contact order (one group, or all; or one contact's)."""
     h, c = t.chain_heads.c, t.contacts.c
     query = select(h.contact_id, h.seq, h.hash).order_by(h.contact_id)
+    if contact is not None:
+        query = query.where(h.contact_id == contact)
     if group_id is not None:
         query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
     rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)

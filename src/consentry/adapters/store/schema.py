@@ -16,6 +16,8 @@ Enum columns hold the stable string values of the core enums.
     meta            deployment settings kept in the database (address-hash key)
     users           the people who sign in to the staff web app (a hash of the password)
     staff_sessions  their signed-in browsers (a hash of the cookie's token)
+    trend_days      counts per (group, scope, channel, UTC day): subscribed and unsubscribed
+                    deltas, opt-outs (derived, kept with each event; decision 066)
 """
 
 from __future__ import annotations
@@ -312,4 +314,23 @@ staff_sessions = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_staff_sessions_user_id", "user_id"),
+)
+
+# ── trends (issue 9; migration 0008; docs/decisions/066) ──────────────────────
+# trend_days       per (group, scope, channel, UTC day as days since 1970-01-01): the net change
+#                  of the subscribed (opted_in) and unsubscribed (soft or hard opt-out) projection
+#                  rows that day, and the number of opted_out events. Written by the append of
+#                  each consent event, in its transaction; only aggregates, no contact: the one
+#                  table without contact_id in its key (decision 066 says why).
+
+trend_days = Table(
+    "trend_days",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("scope_id", String(SCOPE_ID), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("subscribed_delta", BigInteger, nullable=False),
+    Column("unsubscribed_delta", BigInteger, nullable=False),
+    Column("opt_outs", BigInteger, nullable=False),
 )

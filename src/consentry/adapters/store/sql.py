@@ -12,7 +12,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     meta_sql          deployment settings    keys_sql          API and idempotency keys
     preferences_sql   rate limits, look-ups  inbound_sql       inbound, numbers, keywords
     outbox_sql        the outbox             users_sql         staff users, sessions
-    activity_sql      the opt-out activity
+    activity_sql      the opt-out activity   trends_sql        the trend counts per day
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from consentry.adapters.store import (
     outbox_sql,
     preferences_sql,
     scopes_sql,
+    trends_sql,
     users_sql,
 )
 from consentry.adapters.store.driver import Db
@@ -49,6 +50,7 @@ from consentry.core.events import ConsentEvent
 from consentry.core.messaging import InboundRecord, KeywordChange, NumberConfig, OutboxItem
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
+from consentry.core.trends import TrendRow
 from consentry.core.users import User
 
 
@@ -150,8 +152,8 @@ class SqlTx:
 
     @translated
     def append(self, event: ConsentEvent, update: ProjectionUpdate) -> None:
-        """The event, the moved chain head and the projection, in this transaction (on
-        PostgreSQL as one statement: one round trip instead of three)."""
+        """The event, the moved chain head, the projection and the day's trend counts, in this
+        transaction (on PostgreSQL as one statement: one round trip instead of three or four)."""
         ledger_sql.append(self.db, event, update)
 
     @translated
@@ -175,6 +177,10 @@ class SqlTx:
     @translated
     def opt_out_events(self, group_id: str, where: OptOutFilter) -> list[OptOut]:
         return activity_sql.opt_out_events(self.db, group_id, where)
+
+    @translated
+    def trend_days(self, group_id: str, scope_id: str, since: int) -> list[TrendRow]:
+        return trends_sql.trend_days(self.db, group_id, scope_id, since)
 
     # ── meta ────────────────────────────────────────────────────────────────
     @translated
