@@ -278,6 +278,7 @@ CASES = [
         out=None,
         override={"admin": GROUP_ONLY},
     ),
+    Case("trends", "GET", "/v1/trends", VIEW, params={"scope": "{scope}", "days": 30}),
     Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
     Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
 ]
