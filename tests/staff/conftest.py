@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from consentry.bootstrap import build
@@ -22,7 +19,7 @@ from consentry.core.permissions import Role
 from consentry.ledger import Ledger
 from consentry.server import compose
 from consentry.settings import Settings
-from tests.browser import chromium
+from tests.browser import chromium, serving
 from tests.conftest import empty_database
 from tests.factories import (
     PASSWORD,
@@ -151,18 +148,8 @@ def site(
     ledger = build(settings)
     make_scopes(ledger)
     make_people(ledger)
-    server = uvicorn.Server(
-        uvicorn.Config(compose(ledger, settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Site(settings.public_url, ledger)
-    server.should_exit = True
-    thread.join(10)
+    with serving(compose(ledger, settings), port):
+        yield Site(settings.public_url, ledger)
     ledger.close()
 
 

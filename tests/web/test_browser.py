@@ -7,13 +7,10 @@ Screenshots go to ``test-artifacts/screenshots/`` (phone and desktop viewports).
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 
 from consentry.adapters.mailer import SmtpSender
@@ -22,7 +19,7 @@ from consentry.core.eligibility import Reason
 from consentry.ledger import Ledger
 from consentry.server import compose
 from consentry.settings import Settings
-from tests.browser import look
+from tests.browser import look, serving
 from tests.conftest import empty_database
 from tests.factories import WRITTEN, admin, make_contact, make_scopes, sender
 from tests.mail import Inbox, free_port
@@ -77,16 +74,8 @@ def site(
     ledger.context.outbox = SmtpSender("127.0.0.1", smtp_port, settings.mail_from)
     make_scopes(ledger)
     app = compose(ledger, settings)  # the server's one app: error map and security headers
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Site(settings.public_url, ledger, inbox)
-    server.should_exit = True
-    thread.join(10)
+    with serving(app, port):
+        yield Site(settings.public_url, ledger, inbox)
     smtp.stop()
     ledger.close()
 

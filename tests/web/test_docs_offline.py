@@ -13,19 +13,16 @@ Screenshots: ``test-artifacts/screenshots/api-docs-offline-desktop.png`` (the to
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from consentry.server import create_server
 from consentry.settings import Settings
-from tests.browser import look
+from tests.browser import look, serving
 from tests.mail import free_port
 from tests.web.test_browser import DESKTOP, PHONE
 
@@ -51,16 +48,8 @@ def base(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         public_url=f"http://127.0.0.1:{port}",
     )
     app = create_server(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield settings.public_url
-    server.should_exit = True
-    thread.join(10)
+    with serving(app, port):
+        yield settings.public_url
     app.state.ledger.close()
 
 

@@ -16,7 +16,6 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment
-from starlette.datastructures import FormData
 
 from consentry.core import limits
 from consentry.core.errors import ConsentryError, Invalid, NotFound, Unauthenticated
@@ -25,9 +24,9 @@ from consentry.ledger import Ledger
 from consentry.ledger.bulk import MAX_BULK, BulkResult
 from consentry.ledger.users import sign_in, sign_out
 from consentry.staff import bulk, profile, table
+from consentry.staff.forms import Fields, checked_form, signed_form
 from consentry.staff.render import page, render
 from consentry.staff.session import (
-    check_csrf,
     check_sign_in_form,
     clear_session,
     session_token,
@@ -42,7 +41,7 @@ STYLESHEETS = frozenset(p.stem for p in STATIC.glob("*.css"))  # staff.css and a
 
 #: The form fields the staff pages read: the longest each may be and how often it may repeat
 #: (docs/decisions/050).
-FORM_TEXTS = {
+FORM_TEXTS: Fields = {
     "csrf": (128, 1),
     "email": (limits.EMAIL, 1),
     "password": (256, 1),
@@ -57,18 +56,6 @@ FORM_TEXTS = {
     "reference": (1000, 1),
     "reason": (limits.WORD, 1),
 }
-
-
-async def checked_form(request: Request) -> FormData:
-    """The posted form, its text fields checked once here (control characters, lengths)."""
-    form = await request.form(max_files=1, max_fields=MAX_BULK + 20)
-    for name, (longest, most) in FORM_TEXTS.items():
-        values = form.getlist(name)
-        limits.items(values, field=name, max_items=most)
-        for value in values:
-            if isinstance(value, str):
-                limits.text(value, field=name, max_length=longest, multiline=name == "reference")
-    return form
 
 
 #: What the profile says after a change (seeds/000: "Contact updated").
@@ -135,7 +122,7 @@ class StaffPages:
 
     async def sign_in(self, request: Request) -> Response:
         """Check the form's double-submit value and the password; start a new session."""
-        form = await checked_form(request)
+        form = await checked_form(request, FORM_TEXTS)
         check_sign_in_form(request, form)
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         session, token = sign_in(
@@ -148,9 +135,7 @@ class StaffPages:
 
     async def sign_out(self, request: Request) -> Response:
         """End the session (its row is deleted) and forget the cookie."""
-        form = await checked_form(request)
-        session = signed_in(self.ledger, request)
-        check_csrf(form, session.csrf_token)
+        await signed_form(self.ledger, request, FORM_TEXTS)
         token = session_token(request)
         if token is not None:
             sign_out(self.ledger.context, token)
@@ -204,9 +189,9 @@ class StaffPages:
 
     async def change(self, request: Request, contact_id: str) -> Response:
         """Yes or No for one channel; back to the profile, which says "Contact updated"."""
-        form = await checked_form(request)
-        session = signed_in(self.ledger, request)
-        check_csrf(form, session.csrf_token)
+        form, session = await signed_form(
+            self.ledger, request, FORM_TEXTS, max_files=1, multiline={"reference"}
+        )
         request.state.contact_id = contact_id
         try:
             await profile.change(self.ledger, session, contact_id, form)
@@ -225,9 +210,7 @@ class StaffPages:
 
     async def bulk_change(self, request: Request) -> Response:
         """Run it; the page lists who changed and who was refused and why."""
-        form = await checked_form(request)
-        session = signed_in(self.ledger, request)
-        check_csrf(form, session.csrf_token)
+        form, session = await signed_form(self.ledger, request, FORM_TEXTS, multiline={"reference"})
         rows = bulk.bulk_change(self.ledger, session, form)
         counts = {
             r: sum(1 for row in rows if row.result == bulk.RESULT_WORDS[r]) for r in BulkResult

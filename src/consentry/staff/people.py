@@ -16,20 +16,21 @@ from consentry.core.errors import Invalid
 from consentry.core.permissions import Capability, Role, authorise
 from consentry.core.users import STAFF_ROLES
 from consentry.ledger import Ledger
+from consentry.staff.forms import CSRF_ONLY, Fields, signed_form
 from consentry.staff.render import page
-from consentry.staff.session import check_csrf, signed_in
+from consentry.staff.session import signed_in
 
 #: The roles the form offers, the least first (the default is the safest).
 ROLES_OFFERED = [r.value for r in reversed(STAFF_ROLES)]
 
-#: The form fields of these pages and the longest each may be (docs/decisions/050).
-FIELDS = {
-    "csrf": 128,
-    "email": limits.EMAIL,
-    "name": limits.NAME,
-    "role": limits.WORD,
-    "scope": limits.SCOPE_ID,
-    "password": 256,
+#: The form fields of these pages: the longest each may be, once each (docs/decisions/050).
+FIELDS: Fields = {
+    "csrf": (128, 1),
+    "email": (limits.EMAIL, 1),
+    "name": (limits.NAME, 1),
+    "role": (limits.WORD, 1),
+    "scope": (limits.SCOPE_ID, 1),
+    "password": (256, 1),
 }
 
 
@@ -50,12 +51,8 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         )  # fmt: skip
 
     async def add(request: Request) -> Response:
-        form = await request.form()
+        form, session = await signed_form(ledger, request, FIELDS)
         values = {name: str(form.get(name, "")) for name in FIELDS}
-        for name, longest in FIELDS.items():
-            limits.text(values[name], field=name, max_length=longest)
-        session = signed_in(ledger, request)
-        check_csrf(form, session.csrf_token)
         user = ledger.create_user(
             session.user.principal(), values["email"], name=values["name"],
             role=_role(values["role"]),
@@ -64,10 +61,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         return RedirectResponse(f"/people?added={user.email}", status_code=303)
 
     async def disable(request: Request, user_id: str) -> Response:
-        form = await request.form()
-        limits.text(str(form.get("csrf", "")), field="csrf", max_length=128)
-        session = signed_in(ledger, request)
-        check_csrf(form, session.csrf_token)
+        _, session = await signed_form(ledger, request, CSRF_ONLY)
         ledger.disable_user(session.user.principal(), user_id)
         return RedirectResponse("/people", status_code=303)
 

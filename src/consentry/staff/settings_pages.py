@@ -16,12 +16,18 @@ from consentry.core import limits
 from consentry.core.keywords import KIND_ORDER
 from consentry.core.permissions import Capability, Role, authorise
 from consentry.ledger import Ledger
+from consentry.staff.forms import CSRF_ONLY, Fields, signed_form
 from consentry.staff.render import page
-from consentry.staff.session import check_csrf, signed_in
+from consentry.staff.session import signed_in
 
 #: The roles a key may be made with here, the least first.
 KEY_ROLES = [Role.SENDER.value, Role.VIEWER.value, Role.STAFF.value, Role.ADMIN.value]
-FIELDS = {"csrf": 128, "role": limits.WORD, "scope": limits.SCOPE_ID, "name": limits.NAME}
+FIELDS: Fields = {
+    "csrf": (128, 1),
+    "role": (limits.WORD, 1),
+    "scope": (limits.SCOPE_ID, 1),
+    "name": (limits.NAME, 1),
+}
 
 
 def router(ledger: Ledger, env: Environment) -> APIRouter:
@@ -42,22 +48,15 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         return keys_page(request)
 
     async def create_key(request: Request) -> Response:
-        form = await request.form()
+        form, session = await signed_form(ledger, request, FIELDS)
         values = {name: str(form.get(name, "")) for name in FIELDS}
-        for name, longest in FIELDS.items():
-            limits.text(values[name], field=name, max_length=longest)
-        session = signed_in(ledger, request)
-        check_csrf(form, session.csrf_token)
         key, token = ledger.create_api_key(
             session.user.principal(), values["role"], values["scope"], name=values["name"]
         )
         return keys_page(request, 201, made=key, token=token)  # shown this once
 
     async def revoke_key(request: Request, key_id: str) -> Response:
-        form = await request.form()
-        limits.text(str(form.get("csrf", "")), field="csrf", max_length=128)
-        session = signed_in(ledger, request)
-        check_csrf(form, session.csrf_token)
+        _, session = await signed_form(ledger, request, CSRF_ONLY)
         ledger.revoke_api_key(session.user.principal(), key_id)
         return RedirectResponse("/settings/keys", status_code=303)
 
