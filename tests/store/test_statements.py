@@ -4,7 +4,7 @@ The statements are found, not listed: every module-level UPPERCASE ``str`` const
 module that starts with an SQL verb. Each runs through the store's own driver path
 (``Db.run``, so through ``Dialect.driver_sql``) against a migrated, empty database, with
 plausible parameters; a template (``{scopes}``, ``{address}``) runs at every path length and
-address column. A new statement runs here without anyone listing it; a new parameter name needs
+address column, an ``{ids}`` list with one and with three ids. A new statement runs here without anyone listing it; a new parameter name needs
 a plausible value below, or the test says so.
 """
 
@@ -100,6 +100,8 @@ def plausible(sql: str) -> dict[str, Any]:
     for name in PARAM.findall(sql):
         if re.fullmatch(r"s\d", name):
             params[name] = PATH[int(name[1:])]
+        elif re.fullmatch(r"i\d+", name):  # an import batch's ``{ids}`` list (bulk_sql)
+            params[name] = f"id{name[1:]}"
         else:
             params[name] = PLAUSIBLE[name] if name in PLAUSIBLE else _column_default(name)
     return params
@@ -109,6 +111,8 @@ def expansions(template: str) -> list[str]:
     """The statement as the store runs it: a template at every path length and address."""
     if "{" not in template:
         return [template]
+    if "{ids}" in template:  # a chunked IN list of ids, digests or external ids
+        return [template.format(ids=", ".join(f":i{n}" for n in range(n_ids))) for n_ids in (1, 3)]
     expanded = (
         on_path(template, levels, address)
         for levels in range(1, len(PATH) + 1)

@@ -432,3 +432,15 @@ def all_error_classes() -> list[type[ConsentryError]]:
         found.append(cls)
         stack[0:0] = cls.__subclasses__()
     return found
+
+
+class InvalidMapping(Invalid):
+    """An import's column mapping names an unknown target or column, or twice the same."""
+
+    code = "invalid_mapping"
+
+
+class ImportConflict(Conflict):
+    """An import row matches two different contacts, or would change a contact's address."""
+
+    code = "import_conflict"

@@ -64,6 +64,7 @@ class Capability(StrEnum):
     MANAGE_USERS = "manage_users"  #: the people who sign in to the staff web app (061)
     VERIFY = "verify"
     ERASE = "erase"
+    IMPORT = "import"  #: load contacts and their consent from a file (admins; decision 070)
     OWN_PREFERENCES = "own_preferences"
 
 

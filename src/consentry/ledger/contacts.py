@@ -25,10 +25,10 @@ def add_contact(ctx: Context, principal: Principal, details: ContactDetails) -> 
     """Add a contact to the principal's group; addresses are validated and normalised."""
     authorise(principal, Capability.ADD_CONTACT)
     now = ctx.clock.now()
-    contact = _apply_details(
+    contact = apply_details(
         ctx, Contact(new_id("ct", now), principal.group_id, created_at=now), details
     )
-    keys = _keys(ctx, contact)
+    keys = keys_of(ctx, contact)
     with ctx.store.transaction() as tx:
         _refuse_erased(tx, contact.group_id, keys)
         tx.add_contact(contact, keys)
@@ -80,8 +80,8 @@ def update_contact(
     authorise(principal, Capability.EDIT_CONTACT)
     with ctx.store.transaction() as tx:
         before = load_contact(tx, principal, contact_id)
-        after = _apply_details(ctx, before, details)
-        keys = _keys(ctx, after)
+        after = apply_details(ctx, before, details)
+        keys = keys_of(ctx, after)
         tx.update_contact(after, keys)
         _clear_changed_addresses(ctx, tx, principal, before, after)
         tx.commit()
@@ -140,7 +140,7 @@ def _attributes(value: object) -> None:
     )
 
 
-def _apply_details(ctx: Context, contact: Contact, details: ContactDetails) -> Contact:
+def apply_details(ctx: Context, contact: Contact, details: ContactDetails) -> Contact:
     check_details(details)
     changes: dict[str, object] = {}
     if details.email is not None:
@@ -159,7 +159,7 @@ def _apply_details(ctx: Context, contact: Contact, details: ContactDetails) -> C
     return contact.with_changes(**changes)
 
 
-def _keys(ctx: Context, contact: Contact) -> dict[AddressKind, str]:
+def keys_of(ctx: Context, contact: Contact) -> dict[AddressKind, str]:
     keys: dict[AddressKind, str] = {}
     if contact.email:
         keys[AddressKind.EMAIL] = ctx.addresses.digest(AddressKind.EMAIL, contact.email)

@@ -24,7 +24,9 @@ from consentry.ledger import (
     contacts,
     deliverability,
     eligibility,
+    exports,
     idempotency,
+    imports,
     integrity,
     keys,
     keywords,
@@ -38,6 +40,7 @@ from consentry.ledger import (
 from consentry.ledger import history as history_reads
 from consentry.ledger import inbound as inbound_messages
 from consentry.ledger import outbox as outbox_queue
+from consentry.ledger import proof as proofs
 from consentry.ledger import trends as trend_reads
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Clock, Outbox, Signer, Store
@@ -106,6 +109,7 @@ class Ledger:
     find_contact = _delegate(contacts.find_contact)
     list_contacts = _delegate(contacts.list_contacts)
     update_contact = _delegate(contacts.update_contact)
+    import_contacts = _delegate(imports.import_contacts)
 
     # ── consent ──
     opt_in = _delegate(consent.opt_in)
@@ -135,6 +139,11 @@ class Ledger:
     verify = _delegate(integrity.verify)
     verify_contact = _delegate(integrity.verify_contact)
     export_digest = _delegate(integrity.export_digest)
+    export_contacts = _delegate(exports.export_contacts)
+    export_consents = _delegate(exports.export_consents)
+    export_ledger = _delegate(exports.export_ledger)
+    proof_of_consent = _delegate(proofs.proof_of_consent)
+    eligibility_proof = _delegate(proofs.eligibility_proof)
 
     # ── what the contact does through signed links ──
     unsubscribe_headers = _delegate(preferences.unsubscribe_headers)

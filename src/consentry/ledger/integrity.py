@@ -85,7 +85,16 @@ def export_digest(ctx: Context, principal: Principal) -> Digest:
     The operator's digest covers the deployment; an admin's covers their group only.
     """
     authorise(principal, Capability.VERIFY)
-    with ctx.store.chain(_group_of(principal)) as chain:
+    return group_digest(ctx, _group_of(principal))
+
+
+def group_digest(ctx: Context, group_id: str | None) -> Digest:
+    """The digest of one group's chain heads (``None``: every group's), in one snapshot.
+
+    No authorisation: for use cases that have authorised their caller (the proof of consent
+    shows the digest of the contact's group to anyone who may view the contact, decision 069).
+    """
+    with ctx.store.chain(group_id) as chain:
         heads = tuple(chain.heads())
     return Digest(heads_digest(heads), len(heads), sum(seq for _, seq, _ in heads), heads)
 

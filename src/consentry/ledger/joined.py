@@ -15,8 +15,8 @@ them a store and an outbox that join the open transaction ``tx``:
   it is kept with the command or not at all. A message an outbox cannot queue (SMTP) waits in
   ``Later`` and is handed over once ``tx`` committed, never after a rollback.
 
-The set-based reads that need a snapshot of their own (``audience``, ``chain``) go to the store
-itself and do not see ``tx``'s writes; no command run this way uses them.
+The set-based reads that need a snapshot of their own (``audience``, ``chain``, ``export``) go
+to the store itself and do not see ``tx``'s writes; no command run this way uses them.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.messaging import OutboundMessage
 from consentry.ledger.context import Context
 from consentry.ledger.ports import (
+    BulkTx,
     ChainReader,
     Clock,
+    ExportReader,
     Outbox,
     Reader,
     Store,
@@ -75,6 +77,14 @@ class JoinedStore:
     ) -> AbstractContextManager[ChainReader]:
         """The store's own snapshot (it does not see the open transaction's writes)."""
         return self.store.chain(group_id, contact_id)
+
+    def export(self, group_id: str, scope_id: str) -> AbstractContextManager[ExportReader]:
+        """The store's own snapshot (it does not see the open transaction's writes)."""
+        return self.store.export(group_id, scope_id)
+
+    def bulk(self) -> AbstractContextManager[BulkTx]:
+        """An import batch's own transaction (no command run this way imports)."""
+        return self.store.bulk()
 
     def close(self) -> None:
         """Nothing: the store belongs to whoever opened the transaction."""

@@ -17,11 +17,13 @@ from typing import Protocol, runtime_checkable
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.audience import AudienceQuery, AudienceRow
+from consentry.core.bulk import BatchWrite
 from consentry.core.chain import ChainHead, ChainRow
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact, ContactFilter
 from consentry.core.eligibility import Situation
 from consentry.core.events import ConsentEvent
+from consentry.core.exports import ContactState
 from consentry.core.links import LinkClaims
 from consentry.core.messaging import (
     InboundRecord,
@@ -223,6 +225,21 @@ class ChainReader(Protocol):
         ...
 
 
+class ExportReader(Protocol):
+    """One group's contacts, projection and events as of one snapshot, as seen from one scope:
+    at it, below it and on the path above it (``permissions.can_read_scope``; decision 068)."""
+
+    def contacts(self, after: str | None, limit: int) -> list[ContactState]:
+        """Up to ``limit`` contacts with ids after ``after``, in id order, each with the
+        consents rows it may see (channel, scope order) and its suppressions (channel order)."""
+        ...
+
+    def events(self, since: datetime | None) -> Iterator[ConsentEvent]:
+        """Every event it may see recorded at or after ``since`` (every one, for None), in
+        (contact_id, seq) order, streamed."""
+        ...
+
+
 class Reader(Protocol):
     """The eligibility read path (no transaction: each read stands alone)."""
 
@@ -237,6 +254,43 @@ class Reader(Protocol):
         ...
 
 
+class BulkTx(Protocol):
+    """One batch of an import: set-based reads of what the batch's rows name, then one bulk
+    write of what it changes, in one write transaction (rolls back unless committed)."""
+
+    def contacts_by_key(self, group_id: str, digests: Sequence[str]) -> dict[str, str]:
+        """Address-key digest → contact id, for those of these digests the group has."""
+        ...
+
+    def contacts_by_external_id(
+        self, group_id: str, external_ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """External id → the ids of the group's contacts that have it."""
+        ...
+
+    def contacts(self, group_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        """The group's contacts with these ids (erased ones too), with their lists."""
+        ...
+
+    def lock_heads(self, contact_ids: Sequence[str]) -> dict[str, ChainHead]:
+        """These contacts' chain heads, locked until the end of the transaction."""
+        ...
+
+    def consent_rows(
+        self, contact_ids: Sequence[str]
+    ) -> dict[str, dict[tuple[Channel, str], Consent]]:
+        """Every consents row of these contacts, by contact, then (channel, scope)."""
+        ...
+
+    def write(self, batch: BatchWrite) -> None:
+        """Insert and update everything the batch changes (the database's bulk path)."""
+        ...
+
+    def commit(self) -> None:
+        """Make the batch durable."""
+        ...
+
+
 class Store(Protocol):
     """The SQL store: transactions plus the set-based read paths."""
 
@@ -248,6 +302,10 @@ class Store(Protocol):
         """The eligibility read path."""
         ...
 
+    def bulk(self) -> AbstractContextManager[BulkTx]:
+        """A write transaction for one batch of an import."""
+        ...
+
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
         """Every contact of the segment with its eligibility reason, streamed in id order."""
         ...
@@ -257,6 +315,11 @@ class Store(Protocol):
     ) -> AbstractContextManager[ChainReader]:
         """The chains of one group (or all, for ``None``), or of one contact of it, in one
         consistent snapshot."""
+        ...
+
+    def export(self, group_id: str, scope_id: str) -> AbstractContextManager[ExportReader]:
+        """A group's contacts and ledger as seen from ``scope_id``, in one consistent snapshot
+        (store/exports_sql.py)."""
         ...
 
     def close(self) -> None:

@@ -6,13 +6,12 @@ Everything is a GET with no script: the filters are a form, the next page and th
 links carrying the same filters. The ledger decides what the person may see (``opt_outs``:
 their scope and below, never above or beside); a bad filter value raises ``Invalid`` and the
 app's one error map answers it with the staff error page (422). Every CSV cell that a
-spreadsheet could read as a formula is neutralised with a leading ``'`` (OWASP CSV injection).
+spreadsheet could read as a formula is neutralised with a leading ``'`` (OWASP CSV injection;
+the one rule is ``core/csvsafe.py``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,9 @@ from jinja2 import Environment
 
 from consentry.core import limits
 from consentry.core.activity import OptOut
+from consentry.core.csvsafe import FORMULA_STARTS as FORMULA_STARTS
+from consentry.core.csvsafe import csv_text as csv_text
+from consentry.core.csvsafe import neutral as neutral
 from consentry.core.errors import Invalid
 from consentry.core.events import ActorKind, Source, Strength
 from consentry.core.permissions import Principal
@@ -44,8 +46,6 @@ CSV_HEADER = (
     "event_id", "recorded_at", "occurred_at", "contact_id", "channel", "level", "scope_id",
     "strength", "source", "actor_kind", "recorded_by",
 )  # fmt: skip
-#: What a spreadsheet may take for the start of a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 LEVEL_WORDS = {ScopeKind.GROUP: "Group", ScopeKind.CLIENT: "Client", ScopeKind.USER: "User"}
@@ -280,16 +280,3 @@ def csv_row(o: OptOut) -> list[str]:
         o.channel.value, o.level.value, o.scope_id, o.strength.value, o.source.value,
         o.actor_kind.value, o.recorded_by,
     ]  # fmt: skip
-
-
-def csv_text(rows: list[list[str]]) -> str:
-    """Rows as CSV (every cell quoted, each neutralised: OWASP CSV injection)."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-    writer.writerows([neutral(cell) for cell in row] for row in rows)
-    return out.getvalue()
-
-
-def neutral(cell: str) -> str:
-    """A cell a spreadsheet will show as text: a leading ``'`` before ``= + - @``, tab or CR."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

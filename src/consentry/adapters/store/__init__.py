@@ -13,8 +13,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.adapters.store import ledger_sql, reads
+from consentry.adapters.store.bulk_sql import SqlBulk
 from consentry.adapters.store.dialect import of
 from consentry.adapters.store.engine import make_engine, unit_of_work
+from consentry.adapters.store.exports_sql import ExportSnapshot
 from consentry.adapters.store.failures import translate, translated, translated_rows
 from consentry.adapters.store.migrate import upgrade
 from consentry.adapters.store.reader import RawReader, raw_reader
@@ -45,6 +47,12 @@ class SqlStore:
         """The eligibility read path: a pooled driver connection, no transaction bookkeeping."""
         return raw_reader(self.engine)
 
+    @contextmanager
+    def bulk(self) -> Iterator[SqlBulk]:
+        """A write transaction for one batch of an import (rolls back unless committed)."""
+        with unit_of_work(self.engine, "write") as tx:
+            yield SqlBulk(tx.db)
+
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
         """Every contact of the segment with its reason, in one consistent snapshot."""
         with self._snapshot() as tx:
@@ -63,6 +71,13 @@ class SqlStore:
         verification reads is never mistaken for tampering."""
         with self._snapshot() as tx:
             yield ChainSnapshot(tx.conn, group_id, contact_id)
+
+    @contextmanager
+    def export(self, group_id: str, scope_id: str) -> Iterator[ExportSnapshot]:
+        """A group's contacts, projection and events as seen from ``scope_id``, read in batches
+        in ONE consistent snapshot, so an export shows one moment (``exports_sql.py``)."""
+        with self._snapshot() as tx:
+            yield ExportSnapshot(tx.conn, group_id, scope_id)
 
     def close(self) -> None:
         """Release every pooled connection."""

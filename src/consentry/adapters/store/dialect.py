@@ -36,6 +36,7 @@ one consistent snapshot    ``BEGIN`` and a first read      ``REPEATABLE READ REA
 streamed reads             a plain cursor                  a named (server-side) cursor
 eligibility reads          already autocommit              driver switched to autocommit
 migrations                 batch mode (ALTER emulated)     an advisory lock: one migrator
+an import's bulk inserts   ``executemany`` (sqlite3)       ``COPY … FROM STDIN`` (psycopg)
 =========================  ==============================  =================================
 
 The write lock taken at ``BEGIN`` on SQLite is set up with the engine (``engine.py``), which
@@ -91,6 +92,7 @@ class Dialect:
     batch_migrations: bool  # Alembic emulates ALTER TABLE by copying the table
     snapshot_sql: str  # run first in a snapshot unit of work
     migration_lock: str | None  # run first in a migration: one migrator at a time
+    copies: bool  # an import's inserts go through ``COPY … FROM STDIN``
     _insert: Callable[[Table], Any]
 
     def writes(self, statements: Sequence[Write]) -> list[Write]:
@@ -128,6 +130,22 @@ class Dialect:
         """A driver cursor for reading many rows in batches."""
         return driver.cursor(name="consentry_stream") if self.named_cursors else driver.cursor()
 
+    def insert_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows of plain values (text, integers, None) into ``table`` on a driver
+        cursor: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (an import's bulk path)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.copies:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in columns)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
     def begin_snapshot(self, conn: Connection) -> None:
         """Fix the snapshot of a ``snapshot`` unit of work (SQLite fixes it at its first read)."""
         result = conn.exec_driver_sql(self.snapshot_sql)
@@ -144,6 +162,7 @@ SQLITE = Dialect(
     batch_migrations=True,
     snapshot_sql="SELECT 1 FROM meta LIMIT 1",
     migration_lock=None,
+    copies=False,
     _insert=sqlite.insert,
 )
 POSTGRESQL = Dialect(
@@ -155,6 +174,7 @@ POSTGRESQL = Dialect(
     batch_migrations=False,
     snapshot_sql="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
     migration_lock="SELECT pg_advisory_xact_lock(748213)",
+    copies=True,
     _insert=postgresql.insert,
 )
 DIALECTS = {d.name: d for d in (SQLITE, POSTGRESQL)}

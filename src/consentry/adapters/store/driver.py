@@ -62,13 +62,7 @@ class Db:
         ``write``: the statement changes data, so the transaction is begun even in a plain read
         unit of work (as SQLAlchemy's autobegin would), and ``commit()`` keeps it.
         """
-        if (self.begins or write) and not self.conn.in_transaction():
-            self.conn.begin()  # SQLite: BEGIN IMMEDIATE in a write unit of work
-        cursor = self._cursor
-        if cursor is None:
-            driver = self.conn.connection.driver_connection
-            assert driver is not None
-            cursor = self._cursor = driver.cursor()
+        cursor = self._begun(write)
         text = self.dialect.driver_sql(sql)
         try:
             cursor.execute(text, params)
@@ -97,6 +91,36 @@ class Db:
         """The only column of the first row, or None when there is no row."""
         row = self.one(sql, params)
         return None if row is None else row[0]
+
+    def run_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run one write for each parameter set (``executemany``; an import's bulk path)."""
+        if params:
+            self._bulk(lambda cursor: cursor.executemany(self.dialect.driver_sql(sql), params))
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows of plain values (``Dialect.insert_rows``: COPY or executemany)."""
+        if rows:
+            self._bulk(lambda cursor: self.dialect.insert_rows(cursor, table, columns, rows))
+
+    def _begun(self, write: bool) -> Any:
+        """The transaction's driver cursor, the transaction begun first where it must be."""
+        if (self.begins or write) and not self.conn.in_transaction():
+            self.conn.begin()  # SQLite: BEGIN IMMEDIATE in a write unit of work
+        cursor = self._cursor
+        if cursor is None:
+            driver = self.conn.connection.driver_connection
+            assert driver is not None
+            cursor = self._cursor = driver.cursor()
+        return cursor
+
+    def _bulk(self, work: Any) -> None:
+        cursor = self._begun(write=True)
+        try:
+            work(cursor)
+        except self._errors as exc:
+            raise self._wrapped(exc, "bulk write", {}) from exc
 
     def writes(self, statements: Sequence[Write]) -> None:
         """Run several writes to different tables, in order (on PostgreSQL in one round trip)."""

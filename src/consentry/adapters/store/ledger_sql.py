@@ -138,7 +138,7 @@ def _trend_write(event: ConsentEvent, counts: TrendDelta) -> Write:
         "group_id": event.group_id,
         "scope_id": event.scope_id,
         "channel": event.channel.value,
-        "day": day_number(event.recorded_at),
+        "day": day_number(event.occurred_at),  # the day it happened (decision 070)
         "subscribed_delta": counts.subscribed,
         "unsubscribed_delta": counts.unsubscribed,
         "opt_outs": counts.opt_outs,
