@@ -23,6 +23,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from consentry.core.chain import Problem, genesis
 from consentry.core.contacts import Contact
 from consentry.core.events import ConsentEvent
 from consentry.core.proof import (
@@ -35,6 +36,7 @@ from consentry.core.proof import (
     ChainProof,
     EligibilityProof,
     Proof,
+    StatusRow,
     channel_name,
     describe,
     evidence_state,
@@ -43,7 +45,6 @@ from consentry.core.proof import (
     moment,
     who,
 )
-from consentry.core.chain import genesis
 
 TEMPLATES = Path(__file__).parent / "templates"
 JSON_TYPE = "application/json"
@@ -66,11 +67,7 @@ def data(document: Document) -> dict[str, Any]:
         "contact": _contact(proof.contact),
         "verdict": proof.sentence(),
         "chain": _chain(proof.chain),
-        "status": [
-            {"channel": s.channel.value, "scope": s.scope_id, "status": s.status.value,
-             "event_id": s.event_id}
-            for s in proof.statuses
-        ],  # fmt: skip
+        "status": [_status(s) for s in proof.statuses],
         "suppressions": [
             {"channel": c.value, "suppression": s.value} for c, s in proof.suppressions
         ],
@@ -115,11 +112,7 @@ def _chain(chain: ChainProof) -> dict[str, Any]:
     return {
         "intact": chain.intact,
         "checked": chain.checked,
-        "problems": [
-            {"kind": p.kind, "seq": p.seq, "event_id": p.event_id, "detail": p.detail,
-             "channel": p.channel, "scope": p.scope_id}
-            for p in chain.problems
-        ],  # fmt: skip
+        "problems": [_problem(p) for p in chain.problems],
         "head": {"seq": chain.head.seq, "hash": chain.head.hash},
         "genesis": genesis(chain.contact_id),
         "digest_line": chain.line,
@@ -129,6 +122,26 @@ def _chain(chain: ChainProof) -> dict[str, Any]:
             "contacts": chain.contacts,
             "events": chain.events,
         },
+    }
+
+
+def _status(s: StatusRow) -> dict[str, Any]:
+    return {
+        "channel": s.channel.value,
+        "scope": s.scope_id,
+        "status": s.status.value,
+        "event_id": s.event_id,
+    }
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {
+        "kind": p.kind,
+        "seq": p.seq,
+        "event_id": p.event_id,
+        "detail": p.detail,
+        "channel": p.channel,
+        "scope": p.scope_id,
     }
 
 

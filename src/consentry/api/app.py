@@ -36,6 +36,7 @@ from consentry.api import (
     keywords,
     numbers,
     outbox,
+    proof,
     scopes,
     trends,
     unsubscribe,
@@ -69,6 +70,7 @@ ROUTERS = (
     outbox,
     confirmations,
     trends,
+    proof,
 )
 
 

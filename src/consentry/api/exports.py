@@ -47,7 +47,7 @@ def _file(description: str) -> dict[int | str, dict[str, Any]]:
 @router.get(
     "/contacts",
     response_class=StreamingResponse,
-    responses=_file(  # type: ignore[arg-type]
+    responses=_file(
         "One record per contact, in id order: id, external_id, email, mobile, name, locale, "
         "postal_address, push_token, lists, attributes, created_at, erased_at, then "
         "`<channel>_status` per enabled channel (what a marketing send from the key's scope "
@@ -65,7 +65,7 @@ def export_contacts(
 @router.get(
     "/consents",
     response_class=StreamingResponse,
-    responses=_file(  # type: ignore[arg-type]
+    responses=_file(
         "One record per consent the key may see (contact_id, channel, scope_id, status, since, "
         "event_id, confirm_until), and per suppression (scope_id null), in contact order."
     ),
@@ -81,7 +81,7 @@ def export_consents(
 @router.get(
     "/ledger",
     response_class=StreamingResponse,
-    responses=_file(  # type: ignore[arg-type]
+    responses=_file(
         "One record per event the key may see, in (contact_id, seq) order, with every stored "
         "field (evidence text, its salt and commitment, prev_hash, hash) to verify it again."
     ),

@@ -19,8 +19,11 @@ from consentry.cli.common import Env, pass_env
 from consentry.cli.consent import check, opt_in, opt_out, resubscribe
 from consentry.cli.contacts import contacts, scopes
 from consentry.cli.demo import demo_seed
+from consentry.cli.exports import export
+from consentry.cli.imports import import_file
 from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
+from consentry.cli.proof import proof
 from consentry.cli.serve import serve
 from consentry.cli.users import users
 from consentry.core.errors import ConsentryError
@@ -107,6 +110,9 @@ for command in (
     status_at,
     verify,
     digest,
+    proof,
+    import_file,
+    export,
     keys,
     users,
     numbers,

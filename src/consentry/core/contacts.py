@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from consentry.core.channels import Channel
+from consentry.core.eligibility import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,38 @@ class ContactDetails:
     lists: Sequence[str] | None = None
 
 
+#: The answers a status filter may ask for: those of a marketing send (SPEC §5).
+STATUS_REASONS = frozenset(
+    {
+        Reason.OPTED_IN,
+        Reason.PENDING,
+        Reason.NO_CONSENT,
+        Reason.SOFT_OPT_OUT,
+        Reason.HARD_OPT_OUT,
+        Reason.BOUNCED,
+        Reason.COMPLAINED,
+        Reason.NO_ADDRESS,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFilter:
+    """Contacts whose opt-in status on ``channel`` is one of ``reasons``.
+
+    The status is what a marketing send on the channel from ``scope_id`` would get, the icon of
+    the Opt-In Status column (decisions 065, 067): an opt-out anywhere on the path up to the
+    group wins, then an opt-in, then an open confirmation request. ``scope_id`` is the caller's
+    own scope unless given; ``now`` (when a confirmation request counts as expired) is the
+    ledger's clock, filled in by the use case.
+    """
+
+    channel: Channel
+    reasons: frozenset[Reason]
+    scope_id: str | None = None
+    now: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ContactFilter:
     """Filters for listing contacts (all optional, combined with AND)."""
@@ -68,6 +101,20 @@ class ContactFilter:
     mobile: str | None = None
     external_id: str | None = None
     list_name: str | None = None
-    opted_out_channel: Channel | None = None
+    opted_out_channel: Channel | None = None  #: opted out on the channel at any scope
     after: str | None = None
     limit: int = 100
+    status: StatusFilter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPage:
+    """A page of contacts in id order, and the ``after`` of the next page (None: no more).
+
+    A page filtered by status may hold fewer than its limit and still have a next page: the
+    store stops reading after a bounded number of contacts, so a rare status never costs a scan
+    of the whole group in one request (decision 067).
+    """
+
+    contacts: list[Contact]
+    next_after: str | None

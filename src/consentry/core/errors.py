@@ -13,7 +13,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── EventNotFound                  event_not_found
     │   ├── ApiKeyNotFound                 api_key_not_found
     │   ├── NumberNotFound                 number_not_found
-    │   └── UserNotFound                   user_not_found
+    │   ├── UserNotFound                   user_not_found
+    │   └── EvidenceFileNotFound           evidence_file_not_found
     ├── Invalid                            invalid
     │   ├── InvalidEmail                   invalid_email
     │   ├── InvalidMobile                  invalid_mobile
@@ -51,11 +52,13 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     ├── LinkExpired                        link_expired
     ├── Unavailable                        unavailable
     ├── LedgerTampered                     ledger_tampered
+    │   └── EvidenceFileAltered            evidence_file_altered
     ├── Unauthenticated                    unauthenticated
     ├── SignInFailed                       sign_in_failed
     ├── SignInRateLimited                  sign_in_rate_limited
     ├── MethodNotAllowed                   method_not_allowed
     ├── PayloadTooLarge                    payload_too_large
+    │   └── EvidenceFileTooLarge           evidence_file_too_large
     ├── InternalError                      internal_error
     ├── SecretsMissing                     secrets_missing
     │   └── SecretsInDatabase              secrets_in_database
@@ -421,6 +424,27 @@ class SignInRateLimited(ConsentryError):
     """Too many sign-in attempts for that email address or from that address; wait a while."""
 
     code = "sign_in_rate_limited"
+
+
+# ── evidence files: the kept copy of written permission (issue 9; docs/decisions/067) ──────
+
+
+class EvidenceFileNotFound(NotFound):
+    """No kept evidence file with that SHA-256 for that contact."""
+
+    code = "evidence_file_not_found"
+
+
+class EvidenceFileAltered(LedgerTampered):
+    """A kept evidence file's bytes no longer match the SHA-256 its opt-in recorded."""
+
+    code = "evidence_file_altered"
+
+
+class EvidenceFileTooLarge(PayloadTooLarge):
+    """An uploaded copy of written permission is larger than 10 MiB."""
+
+    code = "evidence_file_too_large"
 
 
 def all_error_classes() -> list[type[ConsentryError]]:

@@ -15,22 +15,38 @@ given_at              yes       when: an ISO 8601 date (``2026-01-02``) or a tim
 reference             yes       where it is kept or what it says, as text (a ticket, a
                                 mailbox and date, a quotation)
 file_sha256           no        the SHA-256 of an uploaded copy, 64 hex digits
+file_name, file_bytes no        that copy's file name and size in bytes (as text)
 ====================  ========  ============================================================
 
 Other keys are kept as given (who took it, an IP address). ``written_permission`` builds the
 record; ``permission_problems`` says what is wrong with one, ``check_written_permission``
 refuses it with ``evidence_required``.
+
+The uploaded copy itself is an ``Attachment``: an opt-in given one keeps its bytes beside the
+event, in the same transaction, as an ``EvidenceFile`` named by the contact and the SHA-256
+(docs/decisions/067). A kept file is handed out only as a download (``served_media_type``,
+``content_disposition``), and only after its bytes are hashed again (``EvidenceFile.verified``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
-from consentry.core.errors import EvidenceRequired, InvalidEvidence
+from consentry.core import limits
+from consentry.core.errors import (
+    EvidenceFileAltered,
+    EvidenceFileTooLarge,
+    EvidenceRequired,
+    Invalid,
+    InvalidEvidence,
+)
 
 #: The keys every record of written permission holds.
 REQUIRED = ("written_permission", "given_at", "reference")
@@ -151,3 +167,111 @@ def _given_at_problem(value: Any, moment: datetime | None) -> str | None:
     if latest is not None and when > latest:
         return "is after the opt-in"
     return None
+
+
+# ── the uploaded copy, kept (docs/decisions/067) ──
+#: The media types a kept file is served as; any other is ``application/octet-stream``, so a
+#: browser never renders an uploaded HTML or SVG page from the app's origin.
+SAFE_MEDIA_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+OCTET_STREAM = "application/octet-stream"
+#: The evidence keys an attachment fills in (as ``written_permission``'s callers always have).
+FILE_KEYS = ("file_sha256", "file_name", "file_bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An uploaded copy of the written permission: its file name, media type and bytes.
+
+    Refused before anything is written: a name or media type that is not a short line of text
+    (``invalid_text``, ``text_too_long``), no name or no bytes (``invalid``), more than
+    ``limits.MAX_EVIDENCE_FILE`` bytes (``evidence_file_too_large``).
+    """
+
+    name: str
+    media_type: str
+    data: bytes
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        limits.text(self.name, field="file", max_length=limits.NAME)
+        limits.text(self.media_type, field="media_type", max_length=limits.MEDIA_TYPE)
+        if not isinstance(self.data, bytes):
+            raise Invalid("an attachment's data must be bytes", field="file")
+        if not self.name.strip() or not self.data:
+            raise Invalid("the uploaded copy needs a file name and some content", field="file")
+        if len(self.data) > limits.MAX_EVIDENCE_FILE:
+            raise EvidenceFileTooLarge(
+                f"the uploaded copy is larger than {limits.MAX_EVIDENCE_FILE // 2**20} MiB",
+                field="file", limit=limits.MAX_EVIDENCE_FILE, size=len(self.data),
+            )  # fmt: skip
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+    def evidence(self) -> dict[str, str]:
+        """What the opt-in's evidence says of it: its hash, name and size."""
+        return {
+            "file_sha256": self.sha256,
+            "file_name": self.name,
+            "file_bytes": str(len(self.data)),
+        }
+
+
+def with_attachment(evidence: Mapping[str, Any] | None, attachment: Attachment) -> dict[str, Any]:
+    """The evidence naming the attachment (``file_sha256``, ``file_name``, ``file_bytes``).
+
+    Evidence that already names another file is refused (``invalid_evidence``): one opt-in
+    keeps one copy, the one its record names.
+    """
+    if evidence is not None and not isinstance(evidence, Mapping):
+        raise InvalidEvidence("evidence must be a mapping with text keys")
+    record = dict(evidence or {})
+    given = record.get("file_sha256")
+    if given is not None and str(given).lower() != attachment.sha256:
+        raise InvalidEvidence(
+            "the evidence names another file than the one attached",
+            field="file_sha256", attached=attachment.sha256,
+        )  # fmt: skip
+    return {**record, **attachment.evidence()}
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """A kept copy of written permission, as the store holds it."""
+
+    contact_id: str
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    data: bytes
+    created_at: datetime
+
+    def verified(self) -> EvidenceFile:
+        """This file, once its bytes hash to its SHA-256 again; else ``evidence_file_altered``."""
+        actual = hashlib.sha256(self.data).hexdigest()
+        if actual != self.sha256 or len(self.data) != self.size:
+            raise EvidenceFileAltered(
+                "the kept evidence file does not match the hash its opt-in recorded",
+                contact_id=self.contact_id, sha256=self.sha256, actual=actual,
+            )  # fmt: skip
+        return self
+
+
+def served_media_type(media_type: str) -> str:
+    """What a kept file is served as: its own type when it is a safe one, else octet-stream."""
+    bare = media_type.split(";", 1)[0].strip().lower()
+    return bare if bare in SAFE_MEDIA_TYPES else OCTET_STREAM
+
+
+def content_disposition(name: str) -> str:
+    """A download's ``Content-Disposition`` (RFC 6266): always ``attachment``, the name as ASCII
+    without quotes or slashes, and in full as UTF-8 (RFC 8187)."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\/' else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def check_sha256(value: str) -> str:
+    """A SHA-256 as 64 hex digits, lower-cased; anything else is ``invalid``."""
+    limits.text(value, field="sha256", max_length=64)
+    if not _SHA256.fullmatch(value):
+        raise Invalid("a file is named by its SHA-256: 64 hex digits", field="sha256")
+    return value.lower()

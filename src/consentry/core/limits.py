@@ -48,12 +48,17 @@ PROVIDER = 32
 MESSAGE_ID = 200
 CALL_ID = 160
 DIGITS = 32
+MEDIA_TYPE = 255  #: an uploaded file's media type, as the browser named it
 
 # ── collections: the most items each may hold ──
 MAX_LISTS = 100  #: lists one contact joins
 MAX_LANGUAGES = 16
 MAX_CHANNELS = 8
 MAX_UPLOAD = 500_000  #: ids or addresses uploaded in one segment (``batch_too_large``, 413)
+MAX_SEGMENT_ATTRIBUTES = 8  #: attribute pairs one segment narrows on, all of them (AND)
+
+# ── files ──
+MAX_EVIDENCE_FILE = 10 * 1024 * 1024  #: bytes of an uploaded copy of written permission (067)
 
 # ── JSON documents (evidence, attributes) ──
 MAX_DEPTH = 16  #: objects and arrays nested in one another

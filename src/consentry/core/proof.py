@@ -284,9 +284,13 @@ def verdict(chain: ChainProof, withheld: int, at: datetime) -> str:
     if not chain.intact:
         first = chain.problems[0]
         more = len(chain.problems) - 1
-        where = f"event {first.event_id or '?'} (number {first.seq})"
+        where = f"event {first.event_id} (number {first.seq})"
+        if first.event_id is None:
+            where = f"event number {first.seq}"
         if first.channel is not None:
-            where = f"the {first.channel} status at {first.scope_id or 'the channel'}"
+            where = f"the {first.channel} status at {first.scope_id}"
+            if first.scope_id is None:
+                where = f"the {first.channel} suppression"
         also = f" {more} more problem{'s' if more != 1 else ''} found." if more else ""
         kind = first.kind.replace("_", " ")
         return (

@@ -12,6 +12,9 @@ projection → commit. Everything after ``scope_id`` is keyword-only.
 - An opt-out closes the open confirmation requests it overrides: its own scope's by the fold,
   those below it on the channel with a ``confirmation_cancelled`` each (docs/decisions/055).
 - A staff opt-in or a signup is judged by the opt-outs above its scope (docs/decisions/058).
+- An opt-in or re-subscribe given an ``attachment`` (the uploaded copy of the permission) keeps
+  its bytes in the same transaction as the event, whose evidence names its SHA-256, name and
+  size; the same bytes twice for one contact are kept once (docs/decisions/067).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from consentry.core.channels import Channel, parse_channel
 from consentry.core.contacts import Contact
 from consentry.core.errors import Forbidden, Invalid, LinkInvalid
 from consentry.core.events import Action, ConsentEvent, Source, canonical_evidence, has_evidence
-from consentry.core.evidence import check_written_permission
+from consentry.core.evidence import Attachment, check_written_permission, with_attachment
 from consentry.core.links import LinkPurpose
 from consentry.core.permissions import Capability, Principal, check_source_channel
 from consentry.core.scopes import ScopeKind, is_within, path_to_root, scope_kind
@@ -58,17 +61,20 @@ def opt_in(
     evidence: Evidence,
     source: Source = Source.API,
     occurred_at: datetime | None = None,
+    attachment: Attachment | None = None,
 ) -> ConsentEvent:
     """Opt a contact in; staff and admins need a record of written permission (seeds/000).
 
     ``evidence`` is then ``{"written_permission": "email" | "message" | "signed_form" |
     "document", "given_at": ISO date or time, "reference": text, "file_sha256"?: hex}``
     (``core.evidence.written_permission`` builds it); the contact's own opt-in (their START)
-    carries what they sent.
+    carries what they sent. ``attachment``, an uploaded copy of the permission, is kept with
+    the event, and the evidence names it (``file_sha256``, ``file_name``, ``file_bytes``).
     """
     return _command(
         ctx, principal, contact_id, channel, scope_id, action=Action.OPTED_IN,
         capability=Capability.OPT_IN, source=source, evidence=evidence, occurred_at=occurred_at,
+        attachment=attachment,
     )  # fmt: skip
 
 
@@ -101,12 +107,14 @@ def resubscribe(
     reason: str | None,
     evidence: Evidence,
     source: Source = Source.API,
+    attachment: Attachment | None = None,
 ) -> ConsentEvent:
-    """Reverse a soft opt-out: admins only, with a reason and evidence (seeds/002)."""
+    """Reverse a soft opt-out: admins only, with a reason and evidence (seeds/002); an
+    ``attachment`` is kept as for ``opt_in``."""
     return _command(
         ctx, principal, contact_id, channel, scope_id, action=Action.RESUBSCRIBED,
         capability=Capability.CHANGE_SUBSCRIPTION, source=source, evidence=evidence,
-        reason=reason,
+        reason=reason, attachment=attachment,
     )  # fmt: skip
 
 
@@ -163,9 +171,12 @@ def _command(
     reason: str | None = None,
     occurred_at: datetime | None = None,
     token: str | None = None,
+    attachment: Attachment | None = None,
 ) -> ConsentEvent:
     chan = ctx.policy.require_enabled(parse_channel(str(channel)))
     needed, actor = acting(principal, contact_id, source, capability, action=action)
+    if attachment is not None:
+        evidence = with_attachment(evidence, attachment)
     with ctx.store.transaction() as tx:
         contact = load_contact(tx, principal, contact_id)
         scope = load_scope(ctx, tx, principal, scope_id)
@@ -187,6 +198,8 @@ def _command(
         event = record(ctx, tx, head, change, current or NO_CONSENT)
         if action is Action.OPTED_OUT:
             close_overridden_requests(ctx, tx, contact, event)
+        if attachment is not None:  # with the event that names it, or not at all
+            tx.add_evidence_file(contact.id, attachment, event.recorded_at)
         tx.commit()
     return event
 

@@ -9,8 +9,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from consentry.core import limits
-from consentry.core.channels import AddressKind
-from consentry.core.contacts import Contact, ContactDetails, ContactFilter
+from consentry.core.channels import AddressKind, parse_channel
+from consentry.core.contacts import (
+    STATUS_REASONS,
+    Contact,
+    ContactDetails,
+    ContactFilter,
+    ContactPage,
+    StatusFilter,
+)
+from consentry.core.eligibility import Reason
 from consentry.core.errors import ContactErased, ContactNotFound, Invalid, InvalidAttributes
 from consentry.core.events import Action, ClearReason, Source
 from consentry.core.ids import new_id
@@ -18,7 +26,7 @@ from consentry.core.permissions import Capability, Principal, authorise
 from consentry.core.status import NO_CONSENT
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Tx
-from consentry.ledger.steps import Change, load_contact, record
+from consentry.ledger.steps import Change, load_contact, load_scope, record
 
 
 def add_contact(ctx: Context, principal: Principal, details: ContactDetails) -> Contact:
@@ -58,7 +66,29 @@ def find_contact(
 
 
 def list_contacts(ctx: Context, principal: Principal, where: ContactFilter) -> list[Contact]:
-    """Contacts of the group, in id order, filtered, a page at a time."""
+    """Contacts of the group, in id order, filtered, a page at a time.
+
+    ``where.status`` keeps those whose Opt-In Status on a channel, as a marketing send from a
+    scope (the principal's own unless given; within its reach) would get it, is one of its
+    reasons (decision 067).
+    """
+    where = _checked_filter(ctx, principal, where)
+    with ctx.store.transaction(write=False) as tx:
+        return tx.list_contacts(principal.group_id, _at_scope(ctx, tx, principal, where))
+
+
+def contact_page(ctx: Context, principal: Principal, where: ContactFilter) -> ContactPage:
+    """A page of ``list_contacts`` and the ``after`` of the next one (None: no more).
+
+    Filtered by status, a page may hold fewer than ``where.limit`` contacts and still have a
+    next one: each page reads a bounded number of contacts (decision 067).
+    """
+    where = _checked_filter(ctx, principal, where)
+    with ctx.store.transaction(write=False) as tx:
+        return tx.contact_page(principal.group_id, _at_scope(ctx, tx, principal, where))
+
+
+def _checked_filter(ctx: Context, principal: Principal, where: ContactFilter) -> ContactFilter:
     authorise(principal, Capability.VIEW)
     limits.optional_text(where.email, field="email", max_length=limits.EMAIL)
     limits.optional_text(where.mobile, field="mobile", max_length=limits.MOBILE)
@@ -69,8 +99,26 @@ def list_contacts(ctx: Context, principal: Principal, where: ContactFilter) -> l
         where = replace(where, email=ctx.addresses.email(where.email))
     if where.mobile:
         where = replace(where, mobile=ctx.addresses.mobile(where.mobile))
-    with ctx.store.transaction(write=False) as tx:
-        return tx.list_contacts(principal.group_id, where)
+    return where
+
+
+def _at_scope(ctx: Context, tx: Tx, principal: Principal, where: ContactFilter) -> ContactFilter:
+    """The status filter on an enabled channel, at a scope within reach, as of now."""
+    status = where.status
+    if status is None:
+        return where
+    channel = ctx.policy.require_enabled(parse_channel(str(status.channel)))
+    try:
+        reasons = frozenset(Reason(str(r)) for r in status.reasons)
+    except ValueError:
+        reasons = frozenset()
+    if not reasons or not reasons <= STATUS_REASONS:
+        allowed = ", ".join(sorted(STATUS_REASONS))
+        raise Invalid(f"a status filter asks for one or more of {allowed}", field="status")
+    scope = load_scope(ctx, tx, principal, status.scope_id or principal.scope_id)
+    authorise(principal, Capability.VIEW, scope.id)
+    at = StatusFilter(channel, reasons, scope.id, ctx.clock.now())
+    return replace(where, status=at)
 
 
 def update_contact(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from consentry.core import limits
-from consentry.core.audience import AudienceQuery, AudienceRow, Segment
+from consentry.core.audience import AudienceQuery, AudienceRow, Segment, check_segment
 from consentry.core.channels import AddressKind, Channel, parse_channel
 from consentry.core.eligibility import Category, Decision, Reason, decide, parse_category
 from consentry.core.errors import BatchTooLarge, ContactNotFound
@@ -110,10 +110,7 @@ def resolve_audience(
 ) -> Audience:
     """The segment's eligible contacts, streamed, with exclusions counted by reason."""
     authorise(principal, Capability.CHECK)
-    limits.optional_text(segment.list_name, field="list", max_length=limits.NAME)
-    if segment.attribute is not None:
-        limits.text(segment.attribute[0], field="attribute", max_length=limits.NAME)
-        limits.text(segment.attribute[1], field="attribute", max_length=limits.ATTRIBUTE_VALUE)
+    check_segment(segment)
     limits.texts(segment.contact_ids or (), field="contact_ids", max_items=limits.MAX_UPLOAD,
                  max_length=limits.ID, error=BatchTooLarge)  # fmt: skip
     chan = ctx.policy.require_enabled(parse_channel(str(channel)))
@@ -150,4 +147,4 @@ def _resolve_addresses(
         found = tx.find_contact_ids(group_id, kind, sorted(digests))
         unknown += len(digests) - len(found)
         ids.update(found.values())
-    return Segment(sorted(ids), None, None, segment.list_name, segment.attribute), unknown
+    return replace(segment, contact_ids=sorted(ids), emails=None, mobiles=None), unknown

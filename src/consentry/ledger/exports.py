@@ -16,10 +16,9 @@ send from the caller's scope would get (decision 065).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar
 
 from consentry.core import limits
 from consentry.core.channels import Channel
@@ -43,7 +42,7 @@ from consentry.ledger.context import Context
 from consentry.ledger.ports import ExportReader
 
 BATCH = 1000  #: contacts (or events) per chunk, and per read of the store
-T = TypeVar("T")
+Lines = Callable[[ContactState], list[Record]]  #: a contact's lines in one export
 
 
 def export_contacts(
@@ -89,38 +88,30 @@ def _authorised(principal: Principal, format: str | ExportFormat) -> ExportForma
     return parse_format(limits.text(str(format), field="format", max_length=limits.WORD))
 
 
-def _states(snapshot: ExportReader) -> Iterator[list[ContactState]]:
-    """The contacts, a batch at a time (keyset: each batch starts after the last id)."""
-    after: str | None = None
-    while batch := snapshot.contacts(after, BATCH):
-        yield batch
-        if len(batch) < BATCH:
-            return
-        after = batch[-1].contact.id
-
-
 def _contact_chunks(
     ctx: Context, principal: Principal, fmt: ExportFormat, now: datetime
 ) -> Iterator[str]:
     channels = channels_of(ctx)
     columns = contact_columns(channels)
     path = path_to_root(principal.scope_id)
+
+    def lines(state: ContactState) -> list[Record]:
+        return [contact_record(state, channels, path, now, ctx.policy)]
+
     with ctx.store.export(principal.group_id, principal.scope_id) as snapshot:
         yield from _started(fmt, columns)
-        for batch in _states(snapshot):
-            records = [contact_record(s, channels, path, now, ctx.policy) for s in batch]
-            yield encode(fmt, columns, records)
+        yield from _batches(snapshot, fmt, columns, lines)
 
 
 def _consent_chunks(
     ctx: Context, principal: Principal, fmt: ExportFormat, now: datetime
 ) -> Iterator[str]:
+    def lines(state: ContactState) -> list[Record]:
+        return consent_records(state, now)
+
     with ctx.store.export(principal.group_id, principal.scope_id) as snapshot:
         yield from _started(fmt, CONSENT_COLUMNS)
-        for batch in _states(snapshot):
-            records = [r for s in batch for r in consent_records(s, now)]
-            if records:
-                yield encode(fmt, CONSENT_COLUMNS, records)
+        yield from _batches(snapshot, fmt, CONSENT_COLUMNS, lines)
 
 
 def _ledger_chunks(
@@ -128,9 +119,9 @@ def _ledger_chunks(
 ) -> Iterator[str]:
     with ctx.store.export(principal.group_id, principal.scope_id) as snapshot:
         yield from _started(fmt, LEDGER_COLUMNS)
-        for events in _chunked(snapshot.events(since), BATCH):
-            records: list[Record] = [event_record(e) for e in events]
-            yield encode(fmt, LEDGER_COLUMNS, records)
+        events = snapshot.events(since)
+        while chunk := encode(fmt, LEDGER_COLUMNS, map(event_record, islice(events, BATCH))):
+            yield chunk
 
 
 def _started(fmt: ExportFormat, columns: tuple[str, ...]) -> Iterator[str]:
@@ -139,7 +130,27 @@ def _started(fmt: ExportFormat, columns: tuple[str, ...]) -> Iterator[str]:
         yield first
 
 
-def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
+def _batches(
+    snapshot: ExportReader, fmt: ExportFormat, columns: tuple[str, ...], lines: Lines
+) -> Iterator[str]:
+    """The contacts' lines, one chunk per batch read (keyset: each after the last id read)."""
+    after: str | None = None
+    full = True
+    while full:
+        chunk, after, full = _batch(snapshot, after, fmt, columns, lines)
+        if chunk:
+            yield chunk
+
+
+def _batch(
+    snapshot: ExportReader,
+    after: str | None,
+    fmt: ExportFormat,
+    columns: tuple[str, ...],
+    lines: Lines,
+) -> tuple[str, str | None, bool]:
+    """One batch as text, its last id, and whether it was full (more may follow). Nothing of
+    it but the text outlives the call, so one batch at a time is held, never two."""
+    batch = snapshot.contacts(after, BATCH)
+    text = encode(fmt, columns, (line for state in batch for line in lines(state)))
+    return text, (batch[-1].contact.id if batch else after), len(batch) == BATCH

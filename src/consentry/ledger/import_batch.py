@@ -23,7 +23,7 @@ from consentry.core.chain import ChainHead, genesis
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact
 from consentry.core.errors import ConsentryError, ContactErased, ImportConflict
-from consentry.core.events import Action, ConsentEvent, Source, has_evidence
+from consentry.core.events import Action, ConsentEvent, Source
 from consentry.core.evidence import check_written_permission
 from consentry.core.ids import new_id
 from consentry.core.imports import ImportRow, Outcome, RowOutcome, Wanted
@@ -152,39 +152,43 @@ class Batch:
     ) -> list[Change]:
         """What one wanted consent records (nothing when it already stands)."""
         scope = self.job.scope
-        path = path_to_root(scope.id)
         current = rows.get((wanted.channel, scope.id), NO_CONSENT)
-        principal = self.job.principal
-        base = Change(
-            contact=contact, channel=wanted.channel, scope_id=scope.id, action=wanted.action,
-            actor=principal.actor, recorded_by=principal.id, source=Source.IMPORT,
-            occurred_at=wanted.occurred_at,
-        )  # fmt: skip
+        marks = {"import_id": self.job.import_id, "import_row": str(row.line)}
         if wanted.action is Action.OPTED_IN:
             if current.status is Status.OPTED_IN:
                 return []
-            evidence = {**self.job.evidence, **row.evidence}
-            evidence |= {"import_id": self.job.import_id, "import_row": str(row.line)}
+            evidence = {**self.job.evidence, **row.evidence, **marks}
             check_written_permission(evidence, wanted.occurred_at or self.now)
+            path = path_to_root(scope.id)
             on_path = {s: rows[wanted.channel, s] for s in path if (wanted.channel, s) in rows}
-            ruling = governing(on_path, path)
-            check_opt_in(ruling, principal.actor, Source.IMPORT, has_evidence(evidence))
-            return [replace(base, evidence=evidence)]
+            check_opt_in(governing(on_path, path), self.job.principal.actor, Source.IMPORT, True)
+            return [self._change(contact, wanted, scope.id, Action.OPTED_IN, evidence)]
         if current.status.is_opt_out:
             return []
-        evidence = {"import_id": self.job.import_id, "import_row": str(row.line)}
-        return [replace(base, evidence=evidence), *self._cancelled(base, rows)]
+        opt_out = self._change(contact, wanted, scope.id, Action.OPTED_OUT, marks)
+        return [opt_out, *self._cancelled(opt_out, rows)]
+
+    def _change(
+        self,
+        contact: Contact,
+        wanted: Wanted,
+        scope_id: str,
+        action: Action,
+        evidence: Mapping[str, Any],
+    ) -> Change:
+        principal = self.job.principal
+        return Change(
+            contact=contact, channel=wanted.channel, scope_id=scope_id, action=action,
+            actor=principal.actor, recorded_by=principal.id, source=Source.IMPORT,
+            evidence=evidence, occurred_at=wanted.occurred_at,
+        )  # fmt: skip
 
     def _cancelled(self, opt_out: Change, rows: Consents) -> list[Change]:
         """Open confirmation requests below an opt-out's scope are closed (decision 055)."""
+        wanted = Wanted(opt_out.channel, Action.CONFIRMATION_CANCELLED)
+        evidence = {"cancelled_by_import": dict(opt_out.evidence or {})}
         return [
-            replace(
-                opt_out,
-                scope_id=scope_id,
-                action=Action.CONFIRMATION_CANCELLED,
-                evidence={"cancelled_by_import": opt_out.evidence or {}},
-                occurred_at=None,
-            )
+            self._change(opt_out.contact, wanted, scope_id, wanted.action, evidence)
             for (channel, scope_id), consent in sorted(rows.items(), key=lambda r: r[0][1])
             if channel is opt_out.channel
             and scope_id != opt_out.scope_id

@@ -20,9 +20,10 @@ from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.bulk import BatchWrite
 from consentry.core.chain import ChainHead, ChainRow
 from consentry.core.channels import AddressKind, Channel
-from consentry.core.contacts import Contact, ContactFilter
+from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
 from consentry.core.events import ConsentEvent
+from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.exports import ContactState
 from consentry.core.links import LinkClaims
 from consentry.core.messaging import (
@@ -98,6 +99,20 @@ class Tx(Protocol):
         self, group_id: str, kind: AddressKind, digests: Sequence[str]
     ) -> dict[str, str]: ...
     def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]: ...
+    def contact_page(self, group_id: str, where: ContactFilter) -> ContactPage:
+        """A page of ``list_contacts`` and where the next begins; filtered by status, the store
+        reads a bounded number of contacts for it (decision 067)."""
+        ...
+
+    # ── kept evidence files (store/evidence_sql.py, decision 067) ──
+    def add_evidence_file(
+        self, contact_id: str, attachment: Attachment, created_at: datetime
+    ) -> None:
+        """Keep an uploaded copy of written permission (the same bytes again: kept once)."""
+        ...
+
+    def evidence_file(self, contact_id: str, sha256: str) -> EvidenceFile | None: ...
+    def kept_evidence_files(self, contact_id: str) -> list[str]: ...
 
     # ── ledger ──
     def lock_chain(self, contact_id: str) -> ChainHead: ...

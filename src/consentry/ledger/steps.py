@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,13 +67,15 @@ class Change:
     evidence: Evidence = None
     occurred_at: datetime | None = None
     expires_at: datetime | None = None
+    #: the evidence as the event keeps it (canonical JSON), made once here
+    evidence_text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Refuse what no event can keep before any rule looks at it (decision 050)."""
         if self.occurred_at is not None:
             limits.instant(self.occurred_at, field="occurred_at")
         limits.optional_text(self.reason, field="reason", max_length=limits.REASON)
-        canonical_evidence(self.evidence)
+        object.__setattr__(self, "evidence_text", canonical_evidence(self.evidence))
 
 
 # ── loading, with the group wall ──
@@ -155,7 +157,7 @@ def record(ctx: Context, tx: Tx, head: ChainHead, change: Change, current: Conse
 
 def chained(now: datetime, head: ChainHead, change: Change) -> ConsentEvent:
     """The change as the next event of the contact's chain, recorded ``now``."""
-    text = canonical_evidence(change.evidence)
+    text = change.evidence_text
     salt = secrets.token_hex(16) if text is not None else None
     draft = ConsentEvent(
         id=new_id("ev", now),

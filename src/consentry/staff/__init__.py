@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from consentry.core.errors import ConsentryError
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from consentry.staff import activity, broadcasts, people, settings_pages, trends
+from consentry.staff import activity, broadcasts, people, proof, settings_pages, trends
 from consentry.staff.pages import StaffPages
 from consentry.staff.render import environment
 
@@ -39,3 +39,4 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
     app.include_router(broadcasts.router(ledger, env), dependencies=answered)
     app.include_router(people.router(ledger, env), dependencies=answered)
     app.include_router(settings_pages.router(ledger, env), dependencies=answered)
+    app.include_router(proof.router(ledger, env), dependencies=answered)

@@ -2,24 +2,35 @@
 
 ``GET_CONTACT`` and ``FIND_CONTACT_ID`` are driver SQL (every consent write and inbound STOP
 loads its contact); adding, editing and listing contacts are Core.
+
+A page filtered by opt-in status (decision 067) is found in two steps, repeated until the page
+is full: *candidates* in contact order from an index (the consents rows of that status at each
+scope of the path, ``ix_consents_group_channel_status_scope_contact``; the suppressions of that
+kind; or, for no consent and no address, which no row records, the group's contacts), then the
+*exact* status of those candidates, the audience's own CASE (``reads.audience_select``), so the
+filter is the Opt-In Status column's icon and nothing else. A page reads at most
+``STATUS_SCAN`` candidates and then says where it stopped (``ContactPage.next_after``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Select, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consentry.adapters.store import schema as t
 from consentry.adapters.store.driver import Db
-from consentry.adapters.store.reads import ID_CHUNK
+from consentry.adapters.store.reads import ID_CHUNK, audience_select
 from consentry.adapters.store.rows import contact_from_row, contact_values
+from consentry.core.audience import AudienceQuery
 from consentry.core.chain import genesis
 from consentry.core.channels import AddressKind
-from consentry.core.contacts import Contact, ContactFilter
-from consentry.core.errors import ContactExists
+from consentry.core.contacts import Contact, ContactFilter, ContactPage, StatusFilter
+from consentry.core.eligibility import Reason
+from consentry.core.errors import ContactExists, Invalid
+from consentry.core.scopes import path_to_root
 from consentry.core.status import Status
 
 CONTACT_COLUMNS = (
@@ -117,11 +128,33 @@ def _set_lists(db: Db, contact: Contact) -> None:
 
 
 def list_contacts(db: Db, group_id: str, where: ContactFilter) -> list[Contact]:
-    """A page of the group's contacts in id order, filtered."""
+    """A page of the group's contacts in id order, filtered (by status: read to the end)."""
+    if where.status is not None:
+        return _status_page(db, group_id, where, where.status, scan=None).contacts
     c = t.contacts.c
     query = select(t.contacts).where(c.group_id == group_id).order_by(c.id).limit(where.limit)
     if where.after:
         query = query.where(c.id > where.after)
+    rows = db.conn.execute(_narrowed(query, where)).all()
+    return [contact_from_row(r._mapping, frozenset(lists)) for r, lists in _with_lists(db, rows)]
+
+
+def contact_page(db: Db, group_id: str, where: ContactFilter) -> ContactPage:
+    """A page of the group's contacts and the ``after`` of the next one (None: no more)."""
+    if where.status is not None:
+        return _status_page(db, group_id, where, where.status, scan=STATUS_SCAN)
+    found = list_contacts(db, group_id, where)
+    return ContactPage(found, found[-1].id if found and len(found) == where.limit else None)
+
+
+def _addressed(where: ContactFilter) -> bool:
+    """True when the filter names contacts by address or external id (a handful at most)."""
+    return any(v is not None for v in (where.email, where.mobile, where.external_id))
+
+
+def _narrowed(query: Select[Any], where: ContactFilter) -> Select[Any]:
+    """The query with the filter's conditions on the contact (all but the status)."""
+    c = t.contacts.c
     for column, value in (
         (c.email, where.email),
         (c.mobile, where.mobile),
@@ -141,8 +174,123 @@ def list_contacts(db: Db, group_id: str, where: ContactFilter) -> list[Contact]:
                 cs.status.in_([Status.SOFT_OPT_OUT.value, Status.HARD_OPT_OUT.value]),
             )
         )
-    rows = db.conn.execute(query).all()
-    return [contact_from_row(r._mapping, frozenset(lists)) for r, lists in _with_lists(db, rows)]
+    return query
+
+
+# ── the status filter (decision 067) ──
+STATUS_CHUNK = 900  #: candidates read from each index per step
+STATUS_SCAN = 20_000  #: candidates one page reads at most before it says where it stopped
+#: The statuses a consents row records, and the suppressions, for the reasons they decide.
+ROW_STATUS = {
+    Reason.OPTED_IN: Status.OPTED_IN,
+    Reason.PENDING: Status.PENDING,
+    Reason.SOFT_OPT_OUT: Status.SOFT_OPT_OUT,
+    Reason.HARD_OPT_OUT: Status.HARD_OPT_OUT,
+}
+SUPPRESSED = {Reason.BOUNCED: "bounced", Reason.COMPLAINED: "complained"}
+
+#: Candidate ids after a cursor, in id order, at most ``n``.
+Candidates = Callable[[str, int], list[str]]
+
+
+def _status_page(
+    db: Db, group_id: str, where: ContactFilter, status: StatusFilter, *, scan: int | None
+) -> ContactPage:
+    """Contacts of the filter whose status is one of ``status.reasons``, a page of them.
+
+    Each step reads ``STATUS_CHUNK`` candidates after the cursor from every index, keeps those
+    up to the smallest last id of an index that had more (beyond it another index may still
+    hold smaller ids), and checks their exact status; it stops with a full page, at the end of
+    every index, or (``scan``) after that many candidates, at the cursor.
+    """
+    streams = _candidates(db, group_id, where, status)
+    after, found, read = where.after or "", [], 0
+    while True:
+        batches = [stream(after, STATUS_CHUNK) for stream in streams]
+        edges = [batch[-1] for batch in batches if len(batch) == STATUS_CHUNK]
+        edge = min(edges) if edges else None
+        ids = sorted({i for batch in batches for i in batch if edge is None or i <= edge})
+        read += len(ids)
+        found += _exact(db, group_id, where, status, ids)
+        if len(found) > where.limit:
+            return _page(db, found[: where.limit], found[where.limit - 1])
+        if edge is None:
+            return _page(db, found, None)
+        after = edge
+        if scan is not None and read >= scan:
+            return _page(db, found, edge)
+
+
+def _candidates(
+    db: Db, group_id: str, where: ContactFilter, status: StatusFilter
+) -> list[Candidates]:
+    """Where the contacts of these reasons can be, each in id order."""
+    c = t.contacts.c
+    if _addressed(where) or status.reasons & {Reason.NO_CONSENT, Reason.NO_ADDRESS}:
+        named = _narrowed(select(c.id).where(c.group_id == group_id), where)
+        return [_stream(db, named, c.id)]  # no row records these: the contacts themselves
+    cs, s = t.consents.c, t.suppressions.c
+    streams = []
+    for reason in sorted(status.reasons & ROW_STATUS.keys()):
+        for scope_id in _path(status):
+            rows = select(cs.contact_id).where(
+                cs.group_id == group_id, cs.channel == status.channel.value,
+                cs.status == ROW_STATUS[reason].value, cs.scope_id == scope_id,
+            )  # fmt: skip
+            streams.append(_stream(db, rows, cs.contact_id))
+    for reason in sorted(status.reasons & SUPPRESSED.keys()):
+        rows = select(s.contact_id).join(t.contacts, c.id == s.contact_id)
+        rows = rows.where(
+            s.channel == status.channel.value, s.suppression == SUPPRESSED[reason],
+            c.group_id == group_id,
+        )  # fmt: skip
+        streams.append(_stream(db, rows, s.contact_id))
+    return streams
+
+
+def _stream(db: Db, query: Select[Any], column: Any) -> Candidates:
+    def read(after: str, n: int) -> list[str]:
+        page = query.where(column > after).order_by(column).limit(n)
+        return list(db.conn.execute(page).scalars())
+
+    return read
+
+
+def _path(status: StatusFilter) -> tuple[str, ...]:
+    if status.scope_id is None or status.now is None:
+        raise Invalid("a status filter needs its scope and moment (the use case gives them)")
+    return path_to_root(status.scope_id)
+
+
+def _exact(
+    db: Db, group_id: str, where: ContactFilter, status: StatusFilter, ids: list[str]
+) -> list[str]:
+    """The candidates whose status is one of the reasons, in id order (the audience's CASE)."""
+    assert status.now is not None  # _path checked it
+    query = AudienceQuery(
+        group_id, status.channel, _path(status), status.now,
+        transactional_bypass=False, confirmation_only=False,
+    )  # fmt: skip
+    wanted = sorted(r.value for r in status.reasons)
+    found: list[str] = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        decided = _narrowed(audience_select(query), where).where(t.contacts.c.id.in_(chunk))
+        inner = decided.subquery()
+        matching = select(inner.c.id).where(inner.c.reason.in_(wanted)).order_by(inner.c.id)
+        found += db.conn.execute(matching).scalars()
+    return found
+
+
+def _page(db: Db, ids: list[str], next_after: str | None) -> ContactPage:
+    """The contacts of these ids, in id order, with their lists."""
+    rows: list[Any] = []
+    c = t.contacts.c
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        rows += db.conn.execute(select(t.contacts).where(c.id.in_(chunk)).order_by(c.id)).all()
+    contacts = [contact_from_row(r._mapping, frozenset(ls)) for r, ls in _with_lists(db, rows)]
+    return ContactPage(contacts, next_after)
 
 
 def _with_lists(db: Db, rows: Sequence[Any]) -> list[tuple[Any, set[str]]]:

@@ -77,8 +77,7 @@ def audience_select(query: AudienceQuery) -> Any:
     if segment.list_name is not None:
         cl = t.contact_lists.c
         stmt = stmt.where(exists().where(cl.contact_id == c.id, cl.list_name == segment.list_name))
-    if segment.attribute is not None:
-        key, value = segment.attribute
+    for key, value in segment.pairs:  # every pair must hold (AND)
         stmt = stmt.where(c.attributes[key].as_string() == value)
     return stmt
 

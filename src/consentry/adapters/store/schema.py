@@ -18,6 +18,7 @@ Enum columns hold the stable string values of the core enums.
     staff_sessions  their signed-in browsers (a hash of the cookie's token)
     trend_days      counts per (group, scope, channel, UTC day): subscribed and unsubscribed
                     deltas, opt-outs (derived, kept with each event; decision 066)
+    evidence_files  uploaded copies of written permission, by contact and SHA-256 (erasable)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -142,7 +144,15 @@ consents = Table(
     Column("event_id", String(ID)),
     Column("confirm_until", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
-    Index("ix_consents_group_channel_status", "group_id", "channel", "status"),
+    # the status filter's rows of one status at one scope, in contact order (migration 0009)
+    Index(
+        "ix_consents_group_channel_status_scope_contact",
+        "group_id",
+        "channel",
+        "status",
+        "scope_id",
+        "contact_id",
+    ),  # fmt: skip
 )
 
 suppressions = Table(
@@ -333,4 +343,22 @@ trend_days = Table(
     Column("subscribed_delta", BigInteger, nullable=False),
     Column("unsubscribed_delta", BigInteger, nullable=False),
     Column("opt_outs", BigInteger, nullable=False),
+)
+
+# ── evidence files (issue 9; migration 0009; docs/decisions/067) ──────────────
+# evidence_files   the uploaded copy of a contact's written permission, one row per (contact,
+#                  SHA-256 of the bytes): written in the transaction of the opt-in whose evidence
+#                  names the hash, the same file twice for one contact kept once; personal data,
+#                  so erasure deletes a contact's rows (the event keeps the hash, name and size)
+
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -13,6 +13,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     preferences_sql   rate limits, look-ups  inbound_sql       inbound, numbers, keywords
     outbox_sql        the outbox             users_sql         staff users, sessions
     activity_sql      the opt-out activity   trends_sql        the trend counts per day
+    evidence_sql      kept evidence files
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from consentry.adapters.store import (
     activity_sql,
     contacts_sql,
     eligibility_sql,
+    evidence_sql,
     inbound_sql,
     keys_sql,
     ledger_sql,
@@ -44,9 +46,10 @@ from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.chain import ChainHead
 from consentry.core.channels import AddressKind, Channel
-from consentry.core.contacts import Contact, ContactFilter
+from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
 from consentry.core.events import ConsentEvent
+from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.messaging import InboundRecord, KeywordChange, NumberConfig, OutboxItem
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
@@ -125,6 +128,25 @@ class SqlTx:
     @translated
     def list_contacts(self, group_id: str, where: ContactFilter) -> list[Contact]:
         return contacts_sql.list_contacts(self.db, group_id, where)
+
+    @translated
+    def contact_page(self, group_id: str, where: ContactFilter) -> ContactPage:
+        return contacts_sql.contact_page(self.db, group_id, where)
+
+    # ── kept evidence files ─────────────────────────────────────────────────
+    @translated
+    def add_evidence_file(
+        self, contact_id: str, attachment: Attachment, created_at: datetime
+    ) -> None:
+        evidence_sql.add_evidence_file(self.db, contact_id, attachment, created_at)
+
+    @translated
+    def evidence_file(self, contact_id: str, sha256: str) -> EvidenceFile | None:
+        return evidence_sql.evidence_file(self.db, contact_id, sha256)
+
+    @translated
+    def kept_evidence_files(self, contact_id: str) -> list[str]:
+        return evidence_sql.kept_evidence_files(self.db, contact_id)
 
     # ── ledger ──────────────────────────────────────────────────────────────
     @translated
