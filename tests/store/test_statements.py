@@ -4,8 +4,9 @@ The statements are found, not listed: every module-level UPPERCASE ``str`` const
 module that starts with an SQL verb. Each runs through the store's own driver path
 (``Db.run``, so through ``Dialect.driver_sql``) against a migrated, empty database, with
 plausible parameters; a template (``{scopes}``, ``{address}``) runs at every path length and
-address column, an ``{ids}`` list with one and with three ids. A new statement runs here without anyone listing it; a new parameter name needs
-a plausible value below, or the test says so.
+address column, an ``{ids}`` list with one and with three ids. A new statement runs here
+without anyone listing it; a new parameter name needs a plausible value below, or the test
+says so.
 """
 
 from __future__ import annotations

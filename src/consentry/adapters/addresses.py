@@ -17,7 +17,6 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from consentry.core.channels import AddressKind
 from consentry.core.errors import InvalidEmail, InvalidMobile
 
-
 #: The plain addresses most files hold: an ASCII dot-atom local part that starts and ends with a
 #: letter or digit, and a domain of letter-digit-hyphen labels under a TLD of letters. For these
 #: email-validator's answer is the address lower-cased, so it is computed without it (an import

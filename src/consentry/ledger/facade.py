@@ -24,6 +24,7 @@ from consentry.ledger import (
     contacts,
     deliverability,
     eligibility,
+    evidence_files,
     exports,
     idempotency,
     imports,
@@ -108,6 +109,7 @@ class Ledger:
     get_contact = _delegate(contacts.get_contact)
     find_contact = _delegate(contacts.find_contact)
     list_contacts = _delegate(contacts.list_contacts)
+    contact_page = _delegate(contacts.contact_page)
     update_contact = _delegate(contacts.update_contact)
     import_contacts = _delegate(imports.import_contacts)
 
@@ -128,6 +130,8 @@ class Ledger:
     check_many = _delegate(eligibility.check_many)
     resolve_audience = _delegate(eligibility.resolve_audience)
     history = _delegate(history_reads.history)
+    evidence_file = _delegate(evidence_files.evidence_file)
+    kept_evidence_files = _delegate(evidence_files.kept_evidence_files)
     status_at = _delegate(history_reads.status_at)
     opt_outs = _delegate(activity.opt_outs)
     trends = _delegate(trend_reads.trends)
