@@ -25,7 +25,8 @@ _PLAIN = re.compile(
     r"(?P<local>[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?)"
     r"@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,63}))"
 )
-_SPECIAL = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+assert all("." not in d for d in _SPECIAL), "the special-use check compares one label"
 
 
 def plain_email(value: str) -> str | None:
@@ -37,7 +38,7 @@ def plain_email(value: str) -> str | None:
     domain = match["domain"]
     if ".." in match["local"] or "--" in domain:  # dot rules; IDNA (xn--) labels
         return None
-    if any(domain == d or domain.endswith("." + d) for d in _SPECIAL):
+    if domain.rpartition(".")[2] in _SPECIAL:  # each special-use name is one label
         return None
     return text
 

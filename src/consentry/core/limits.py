@@ -186,6 +186,8 @@ def bounded_json(
 
     if not isinstance(value, dict):
         raise refuse("not_json", "must be a mapping with text keys")
+    if len(value) <= max_members and all(type(v) is str for v in value.values()):
+        return _flat(value, refuse, max_bytes)  # most evidence and attributes: text by key
     members = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -228,6 +230,20 @@ def bounded_json(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     if len(encoded.encode()) > max_bytes:
+        raise refuse("too_large", f"is larger than {max_bytes:,} bytes", limit=max_bytes)
+    return encoded
+
+
+def _flat(value: dict[str, str], refuse: Any, max_bytes: int) -> str:
+    """``bounded_json`` of a mapping whose values are all text: the same checks, one pass."""
+    for key, text in value.items():
+        if not isinstance(key, str):
+            raise refuse("not_json", "must have text keys")
+        _data_key(key, refuse)
+        if _NOT_IN_DATA.search(text) is not None:
+            raise refuse("invalid_text", "holds a NUL or an unpaired surrogate")
+    encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if len(encoded) > max_bytes and len(encoded.encode()) > max_bytes:
         raise refuse("too_large", f"is larger than {max_bytes:,} bytes", limit=max_bytes)
     return encoded
 

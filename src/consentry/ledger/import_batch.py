@@ -13,7 +13,7 @@ only when every part of it was accepted (docs/decisions/070).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,8 @@ class Job:
 
 def prepare(ctx: Context, row: ImportRow, group_id: str) -> Prepared:
     """Validate and normalise a row's details (``Invalid`` and its code when they are bad)."""
-    contact = apply_details(ctx, Contact("", group_id), row.details)
+    now = ctx.clock.now()  # the id a new contact gets; unused when the row finds one
+    contact = apply_details(ctx, Contact(new_id("ct", now), group_id, created_at=now), row.details)
     for wanted in row.wanted:
         ctx.policy.require_enabled(wanted.channel)
     return Prepared(row, contact, keys_of(ctx, contact))
@@ -110,8 +111,7 @@ class Batch:
         found = self._match(prepared)
         fresh = prepared.contact
         if found is None:
-            contact = replace(fresh, id=new_id("ct", self.now), created_at=self.now)
-            return contact, True, False
+            return fresh, True, False
         existing = self.contacts[found]
         if existing.erased_at is not None:
             raise ContactErased(

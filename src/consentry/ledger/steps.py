@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -181,4 +181,6 @@ def chained(now: datetime, head: ChainHead, change: Change) -> ConsentEvent:
         prev_hash=head.hash,
         hash="",
     )
-    return replace(draft, hash=link(head.hash, chain_fields(draft)))
+    # the hash covers the other fields; set once, before the event is seen by anyone
+    object.__setattr__(draft, "hash", link(head.hash, chain_fields(draft)))
+    return draft
