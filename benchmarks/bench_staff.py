@@ -39,14 +39,14 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import dataset  # noqa: E402
+import dataset
 
-from consentry.core.errors import UserExists  # noqa: E402
-from consentry.core.permissions import Role  # noqa: E402
-from consentry.core.trends import day_number  # noqa: E402
-from consentry.ledger import Ledger  # noqa: E402
-from consentry.server import compose  # noqa: E402
-from consentry.settings import Settings  # noqa: E402
+from consentry.core.errors import UserExists
+from consentry.core.permissions import Role
+from consentry.core.trends import day_number
+from consentry.ledger import Ledger
+from consentry.server import compose
+from consentry.settings import Settings
 
 ADMIN = "bench-admin@example.com"
 PASSWORD = "benchmark password 1"
@@ -103,10 +103,8 @@ def bare_queries(
             "ORDER BY id LIMIT 50", dataset.GROUP, after,
         )]  # fmt: skip
         marks = ", ".join(mark for _ in ids)
-        cur.execute(
-            f"SELECT contact_id, channel, scope_id, status FROM consents WHERE contact_id IN ({marks})",
-            ids,
-        )
+        columns = "contact_id, channel, scope_id, status"
+        cur.execute(f"SELECT {columns} FROM consents WHERE contact_id IN ({marks})", ids)
         cur.fetchall()
 
     def search() -> None:
@@ -191,7 +189,7 @@ def bench(kind: str, contacts: int, rounds: int, data_dir: Path) -> None:
     for _ in range(rounds):
         random.shuffle(order)
         for name in order:
-            ours[name].append(measure(lambda: client.get(paths[name])))
+            ours[name].append(measure(lambda path=paths[name]: client.get(path)))
             base[name].append(measure(bare[name]))
     print(f"\n{kind}: {contacts:,} contacts, {events:,} events; {rounds} rounds, order shuffled")
     print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'bare p50':>9} {'ratio':>7}  target ≤ 300 ms")
@@ -200,7 +198,7 @@ def bench(kind: str, contacts: int, rounds: int, data_dir: Path) -> None:
         b50 = statistics.median(base[name])
         verdict = "ok" if p95 <= 300 else "over"
         print(
-            f"{name:<30} {p50:8.1f} {p95:8.1f} {b50:9.2f} {p50 / max(b50, 0.001):6.0f}×  {verdict}"
+            f"{name:<30} {p50:8.1f} {p95:8.1f} {b50:9.2f} {p50 / max(b50, 0.001):6.0f}x  {verdict}"
         )
     client.close()
     ledger.close()

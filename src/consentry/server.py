@@ -37,7 +37,7 @@ def compose(ledger: Ledger, settings: Settings) -> FastAPI:
     ``create_app`` installs the error map (``api/errors.py``, decision 043); the pages and the
     webhooks raise into it, and the pages answer with their friendly HTML page.
     """
-    app = create_app(ledger)
+    app = create_app(ledger, settings)
     mount(app, ledger, settings)  # the hosted pages: /u/…, /confirm/…, /preferences
     mount_inbound(app, ledger, settings)  # the SMS/voice webhooks: /v1/inbound/…
     mount_staff(app, ledger, settings)  # the staff web app: /, /sign-in, /contacts…

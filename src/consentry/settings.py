@@ -26,6 +26,9 @@ CONSENTRY_INBOUND_SECRET    HMAC-SHA256 secret(s) of the generic inbound    none
                             webhook, comma-separated during a rotation      refused)
 CONSENTRY_INBOUND_URL       the public base URL providers call (behind a    CONSENTRY_PUBLIC_URL
                             TLS-terminating proxy), for signatures
+CONSENTRY_IMPORT_DIR        where uploaded import files wait for their job  the system's temp dir
+                            (decision 071; files are 0600, deleted after)
+CONSENTRY_IMPORT_MAX_BYTES  the largest import file the API accepts         1073741824 (1 GiB)
 ==========================  ==============================================  =====================
 """
 
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_URL = "sqlite:///consentry.db"
+IMPORT_MAX_BYTES = 1024**3  #: the largest import file the API accepts by default (decision 071)
 
 #: The variables that hold the deployment's secrets (never kept in the database, decision 051).
 ADDRESS_KEY_VAR = "CONSENTRY_ADDRESS_KEY"
@@ -62,6 +66,8 @@ class Settings:
     inbound_url: str | None = None
     keys_file: str | None = None
     demo: bool = False
+    import_dir: str | None = None
+    import_max_bytes: int = IMPORT_MAX_BYTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +90,8 @@ class Settings:
             inbound_url=(env.get("CONSENTRY_INBOUND_URL") or "").rstrip("/") or None,
             keys_file=env.get("CONSENTRY_KEYS_FILE") or None,
             demo=env.get("CONSENTRY_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
+            import_dir=env.get("CONSENTRY_IMPORT_DIR") or None,
+            import_max_bytes=int(env.get("CONSENTRY_IMPORT_MAX_BYTES", str(IMPORT_MAX_BYTES))),
         )
 
     def sqlite_file(self) -> Path | None:

@@ -17,6 +17,7 @@ a request names no scope, a contact of another group (``globex``), which must st
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,7 @@ STATUS = {
     "out_of_scope": 403,
     "contact_not_found": 404,
     "number_not_found": 404,
+    "import_job_not_found": 404,
 }
 #: Group-wide acts: no key bound to the client acme/newsletters may do them.
 GROUP_ONLY = ("out_of_scope", "out_of_scope")
@@ -57,6 +59,11 @@ class Case:
     params: dict[str, Any] | None = None
     state: str | None = None
     override: dict[str, tuple[str, str]] = field(default_factory=dict)
+    form: dict[str, Any] | None = None  # a multipart upload: these fields and a small file
+
+
+IMPORT_MAPPING = {"Email": "email"}
+IMPORT_FILE = ("people.csv", b"Email\nperson@example.com\n", "text/csv")
 
 
 def consent(**more: Any) -> dict[str, Any]:
@@ -191,6 +198,14 @@ CASES = [
         VIEW,
         params={"channel": "email", "scope": "{scope}"},
     ),
+    Case("proof of consent", "GET", "/v1/contacts/{contact}/proof", VIEW, out="contact_not_found"),
+    Case(
+        "eligibility proof",
+        "GET",
+        "/v1/contacts/{contact}/proof/eligibility",
+        VIEW,
+        params={"channel": "email", "scope": "{scope}"},
+    ),
     Case(
         "check",
         "GET",
@@ -281,6 +296,41 @@ CASES = [
     Case("trends", "GET", "/v1/trends", VIEW, params={"scope": "{scope}", "days": 30}),
     Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
     Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
+    # Exports cover the key's group, seen from its scope (decision 068): nothing is out of reach.
+    Case("export contacts", "GET", "/v1/exports/contacts", VIEW, out=None),
+    Case("export consents", "GET", "/v1/exports/consents", VIEW, out=None),
+    Case("export ledger", "GET", "/v1/exports/ledger", VIEW, out=None),
+    # Imports (decision 071): admins; saved mappings belong to the group.
+    Case(
+        "save import mapping",
+        "PUT",
+        "/v1/import-mappings/{name}",
+        {"admin"},
+        out=None,
+        body={"mapping": IMPORT_MAPPING},
+    ),
+    Case("list import mappings", "GET", "/v1/import-mappings", {"admin"}, out=None),
+    Case(
+        "get import mapping",
+        "GET",
+        "/v1/import-mappings/{name}",
+        {"admin"},
+        out=None,
+        state="mapping",
+    ),
+    Case(
+        "start import",
+        "POST",
+        "/v1/imports",
+        {"admin"},
+        202,
+        form={
+            "scope": "{scope}",
+            "mapping": json.dumps(IMPORT_MAPPING).replace("{", "{{").replace("}", "}}"),
+        },
+    ),
+    Case("get import", "GET", "/v1/imports/{job_id}", {"admin"}, state="import_job"),
+    Case("import report", "GET", "/v1/imports/{job_id}/report", {"admin"}, state="import_job"),
 ]
 
 
@@ -330,6 +380,13 @@ class World:
             values["token"] = self.ledger.signer.sign(claims)
         elif state == "number":
             self.ledger.configure_number(op, values["number"], values["scope"], channels=["sms"])
+        elif state == "mapping":
+            self.ledger.save_import_mapping(op, values["name"], IMPORT_MAPPING)
+        elif state == "import_job":
+            job = self.ledger.start_import(
+                op, values["scope"], file_format="csv", mapping=IMPORT_MAPPING
+            )
+            values["job_id"] = job.id
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id
@@ -359,6 +416,9 @@ def outcome(response: Any) -> int | str:
 
 
 def call(caller: Caller, case: Case, values: dict[str, str]) -> Any:
+    if case.form is not None:
+        form = fill(case.form, values)
+        return caller.post(fill(case.path, values), data=form, files={"file": IMPORT_FILE})
     return caller.request(
         case.method,
         fill(case.path, values),
@@ -379,6 +439,8 @@ def test_every_endpoint_for_every_role_in_and_out_of_scope(api: Api, ledger: Led
                 want = expected(case, role, where)
                 if got != want:
                     wrong.append(f"{case.name} as {role} ({where}): got {got}, want {want}")
+    app: Any = api.client.app
+    app.state.imports.join(30)  # the import jobs started in scope
     assert not wrong, "\n".join(wrong)
 
 

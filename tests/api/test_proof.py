@@ -90,7 +90,7 @@ def test_the_proof_pdf_opens_and_its_first_page_renders(api, ledger, clock, tmp_
     assert response.content.startswith(b"%PDF-")
     backend = db_url.split(":", 1)[0]
     png = first_page_png(response.content, tmp_path, f"proof-api-pdf-{backend}.png")
-    assert png_size(png) == (497, 702)  # A4 (210 × 297 mm) at 60 dpi
+    assert png_size(png) == (497, 702)  # A4 (210 by 297 mm) at 60 dpi
 
 
 def test_the_answer_before_and_after_the_stop(api, ledger, clock):

@@ -92,7 +92,7 @@ def _column_default(name: str) -> Any:
         if column.name == name
     }
     assert len(kinds) == 1, f"no plausible value for :{name}: add one to PLAUSIBLE"
-    return {int: 1, bool: False, str: "x", dict: "{}"}[kinds.pop()]
+    return {int: 1, bool: False, str: "x", dict: "{}", bytes: b"x"}[kinds.pop()]
 
 
 def plausible(sql: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from consentry.api import (
     eligibility,
     errors,
     exports,
+    imports,
     integrity,
     keys,
     keywords,
@@ -41,8 +42,10 @@ from consentry.api import (
     trends,
     unsubscribe,
 )
+from consentry.api.import_runner import ImportRunner
 from consentry.api.limits import BodyLimit
 from consentry.ledger import Ledger
+from consentry.settings import Settings
 
 DESCRIPTION = """\
 Consentry answers one question before every send: **may we contact this person, on this
@@ -71,6 +74,7 @@ ROUTERS = (
     confirmations,
     trends,
     proof,
+    imports,
 )
 
 
@@ -178,8 +182,9 @@ class DocsAssets(StaticFiles):
         return response
 
 
-def create_app(ledger: Ledger) -> FastAPI:
-    """The API over one ledger."""
+def create_app(ledger: Ledger, settings: Settings | None = None) -> FastAPI:
+    """The API over one ledger; ``settings`` says where import uploads wait and how large
+    they may be (default: the system's temp dir, 1 GiB)."""
     app = ConsentryAPI(
         title="Consentry",
         version="1",
@@ -189,11 +194,12 @@ def create_app(ledger: Ledger) -> FastAPI:
         redoc_url=None,
     )
     app.state.ledger = ledger
+    app.state.imports = ImportRunner(ledger, settings or Settings())
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
     add_docs(app)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, exempt=frozenset({imports.UPLOAD_PATH}))  # bounds its own
     return app
 
 

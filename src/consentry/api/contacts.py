@@ -1,4 +1,5 @@
-"""Contacts: create, get, find by email or mobile, update, list with filters (seeds/000)."""
+"""Contacts: create, get, find by email or mobile, update, list with filters (seeds/000), and
+the kept copies of their written permission (decision 067)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from consentry.api.idempotency import in_one_transaction
 from consentry.api.schemas import Attributes, Checked, ContactId, ContactOut, Counted, Strict
 from consentry.core import limits
 from consentry.core.channels import Channel
-from consentry.core.contacts import ContactDetails, ContactFilter
+from consentry.core.contacts import ContactDetails, ContactFilter, StatusFilter
+from consentry.core.eligibility import Reason
+from consentry.core.errors import Invalid
+from consentry.core.evidence import download_headers
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"], responses=COMMON_ERRORS)
 
@@ -77,6 +81,25 @@ def list_contacts(
         Query(description="Only contacts opted out on this channel."),
         Checked(limits.WORD, field="opted_out"),
     ] = None,
+    status: Annotated[
+        list[Reason] | None,
+        Query(
+            description="Only contacts whose opt-in status on `status_channel` is one of these: "
+            "what a marketing send from `status_scope` would get (`opted_in`, `pending`, "
+            "`no_consent`, `soft_opt_out`, `hard_opt_out`, `bounced`, `complained`, "
+            "`no_address`). A page may then hold fewer than `limit` and still have a `next`."
+        ),
+    ] = None,
+    status_channel: Annotated[
+        Channel | None,
+        Query(description="The channel `status` is about."),
+        Checked(limits.WORD, field="status_channel"),
+    ] = None,
+    status_scope: Annotated[
+        str | None,
+        Query(description="The sender scope `status` is judged from; the key's own by default."),
+        Checked(limits.SCOPE_ID, field="status_scope"),
+    ] = None,
     after: Annotated[
         str | None,
         Query(description="The `next` of the previous page."),
@@ -85,10 +108,14 @@ def list_contacts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ContactPage:
     """Contacts of the group, filtered, a page at a time (keyset cursor, never offsets)."""
-    where = ContactFilter(email, mobile, external_id, list_name, opted_out, after, limit)
-    found = ledger.list_contacts(principal, where)
-    following = found[-1].id if len(found) == limit else None
-    return ContactPage(contacts=[ContactOut.of(c) for c in found], next=following)
+    at = None
+    if status or status_channel is not None:
+        if not status or status_channel is None:
+            raise Invalid("give status and status_channel together", field="status")
+        at = StatusFilter(status_channel, frozenset(status), status_scope)
+    where = ContactFilter(email, mobile, external_id, list_name, opted_out, after, limit, at)
+    page = ledger.contact_page(principal, where)
+    return ContactPage(contacts=[ContactOut.of(c) for c in page.contacts], next=page.next_after)
 
 
 @router.get("/find", response_model=ContactOut)
@@ -120,3 +147,31 @@ def update_contact(
         200,
         lambda led: ContactOut.of(led.update_contact(principal, contact_id, details)),
     )
+
+
+_FILE_DOC = {
+    200: {
+        "description": "The kept file as a download (`Content-Disposition: attachment`): "
+        "`application/pdf`, `image/png` or `image/jpeg` as uploaded, anything else as "
+        "`application/octet-stream`. Its bytes are hashed again first; altered bytes are a "
+        "500 `evidence_file_altered`, never served.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get(
+    "/{contact_id}/evidence/{sha256}",
+    response_class=Response,
+    responses=_FILE_DOC,  # type: ignore[arg-type]
+)
+def evidence_file(
+    contact_id: ContactId,
+    sha256: Annotated[str, Checked(64, field="sha256")],
+    ledger: LedgerDep,
+    principal: PrincipalDep,
+) -> Response:
+    """The kept copy of a contact's written permission, by the SHA-256 its opt-in's evidence
+    names (`file_sha256`); viewers and up (decision 067)."""
+    kept = ledger.evidence_file(principal, contact_id, sha256)
+    return Response(kept.data, headers=download_headers(kept))

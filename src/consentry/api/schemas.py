@@ -255,12 +255,19 @@ class AttributeIn(Strict):
 
 
 class SegmentIn(Strict):
-    """Who, before consent: a list, an attribute, uploaded ids or addresses (combined: AND)."""
+    """Who, before consent: a list, attributes, uploaded ids or addresses (combined: AND)."""
 
     list_name: Annotated[str | None, Checked(limits.NAME, field="list")] = Field(
         default=None, alias="list", max_length=200, description="A list joined."
     )
-    attribute: AttributeIn | None = None
+    attribute: AttributeIn | None = Field(
+        default=None, description="One attribute pair (as before `attributes`; counts as one)."
+    )
+    attributes: Annotated[list[AttributeIn] | None, Counted(limits.MAX_SEGMENT_ATTRIBUTES)] = Field(
+        default=None,
+        description=f"Attribute pairs that must all hold, at most "
+        f"{limits.MAX_SEGMENT_ATTRIBUTES} with `attribute`.",
+    )
     contact_ids: UploadIds | None = Field(default=None, description="Uploaded contact ids.")
     emails: UploadEmails | None = Field(default=None, description="Uploaded email addresses.")
     mobiles: UploadMobiles | None = Field(default=None, description="Uploaded mobile numbers.")
@@ -268,7 +275,10 @@ class SegmentIn(Strict):
     def to_segment(self) -> Segment:
         """The store's segment."""
         attribute = (self.attribute.name, self.attribute.value) if self.attribute else None
-        return Segment(self.contact_ids, self.emails, self.mobiles, self.list_name, attribute)
+        pairs = tuple((a.name, a.value) for a in self.attributes or ())
+        return Segment(
+            self.contact_ids, self.emails, self.mobiles, self.list_name, attribute, pairs
+        )
 
 
 class AudienceIn(Strict):

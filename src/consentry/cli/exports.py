@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from consentry.cli.audit import parse_moment
-from consentry.cli.common import Env, group_option, operator, pass_env, say_on_stderr
+from consentry.cli.common import Env, operator, pass_env, say_on_stderr
 from consentry.core.exports import ExportFormat
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,7 +44,9 @@ def file_options(func: F) -> F:
         show_default=True,
         help="csv: a header line, every cell quoted; ndjson: one JSON object a line.",
     )(func)
-    return group_option(func)
+    return click.option(
+        "--group", required=True, help="The group to export (an export never crosses groups)."
+    )(func)
 
 
 @export.command("contacts")

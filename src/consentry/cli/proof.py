@@ -31,16 +31,17 @@ from consentry.cli.common import Env, operator, pass_env
 @click.option(
     "--out",
     type=click.File("wb"),
-    default="-",
     help="Write the document to this file [default: standard output].",
 )
-@click.option("--channel", help="With --scope and --at: was a message on this channel allowed?")
+@click.option(
+    "--channel", help="Ask instead: was a message on this channel allowed (needs --scope)?"
+)
 @click.option("--scope", help="The sender scope of that message: group, group/client or …/user.")
 @click.option(
     "--at",
     metavar="ISO8601",
     callback=lambda ctx, param, value: parse_moment(ctx, param, value) if value else None,
-    help="The moment of that message (UTC unless a zone is given) [default: now].",
+    help="The moment of that message, ISO 8601 (UTC unless a zone is given) [default: now].",
 )
 @click.option(
     "--category",
@@ -54,7 +55,7 @@ def proof(
     contact_id: str,
     group: str | None,
     answer_as: str,
-    out: IO[bytes],
+    out: IO[bytes] | None,
     channel: str | None,
     scope: str | None,
     at: datetime | None,
@@ -68,14 +69,16 @@ def proof(
     """
     document = _document(env, contact_id, group, channel, scope, at, category)
     if answer_as == "pdf":
-        out.write(proof_document.to_pdf(document))
+        content = proof_document.to_pdf(document)
     elif answer_as == "html":
-        out.write(proof_document.to_html(document).encode())
+        content = proof_document.to_html(document).encode()
     else:
-        out.write(proof_document.to_json(document).encode())
-    out.flush()
-    if out.name != "<stdout>":
-        click.echo(f"{proof_document.title(document)}: written to {out.name}", err=True)
+        content = proof_document.to_json(document).encode()
+    if out is None:
+        click.echo(content, nl=False)  # bytes go to the binary standard output
+        return
+    out.write(content)
+    click.echo(f"{proof_document.title(document)}: written to {out.name}", err=True)
 
 
 def _document(

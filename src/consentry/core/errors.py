@@ -468,3 +468,24 @@ class ImportConflict(Conflict):
     """An import row matches two different contacts, or would change a contact's address."""
 
     code = "import_conflict"
+
+
+# ── import jobs over the API (docs/decisions/071) ──
+
+
+class ImportJobNotFound(NotFound):
+    """No import job with that id in the caller's group."""
+
+    code = "import_job_not_found"
+
+
+class ImportMappingNotFound(NotFound):
+    """No saved column mapping with that name in the caller's group."""
+
+    code = "import_mapping_not_found"
+
+
+class ImportInterrupted(ConsentryError):
+    """An import job stopped before its end (its server stopped); kept in the job, not an answer."""
+
+    code = "import_interrupted"

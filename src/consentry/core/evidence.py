@@ -269,6 +269,19 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+def download_headers(file: EvidenceFile) -> dict[str, str]:
+    """The headers a kept file is handed out with, by the API and the staff pages alike: a
+    download (``attachment``) of a safe media type or octet-stream, never sniffed, rendered
+    only in a sandbox with nothing allowed, never cached."""
+    return {
+        "Content-Type": served_media_type(file.media_type),
+        "Content-Disposition": content_disposition(file.name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "no-store",
+    }
+
+
 def check_sha256(value: str) -> str:
     """A SHA-256 as 64 hex digits, lower-cased; anything else is ``invalid``."""
     limits.text(value, field="sha256", max_length=64)

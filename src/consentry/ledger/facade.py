@@ -27,6 +27,7 @@ from consentry.ledger import (
     evidence_files,
     exports,
     idempotency,
+    import_jobs,
     imports,
     integrity,
     keys,
@@ -112,6 +113,16 @@ class Ledger:
     contact_page = _delegate(contacts.contact_page)
     update_contact = _delegate(contacts.update_contact)
     import_contacts = _delegate(imports.import_contacts)
+
+    # ── imports over the API: saved mappings and jobs (decision 071) ──
+    save_import_mapping = _delegate(import_jobs.save_import_mapping)
+    list_import_mappings = _delegate(import_jobs.list_import_mappings)
+    get_import_mapping = _delegate(import_jobs.get_import_mapping)
+    check_import = _delegate(import_jobs.check_import)
+    start_import = _delegate(import_jobs.start_import)
+    run_import = _delegate(import_jobs.run_import)
+    get_import_job = _delegate(import_jobs.get_import_job)
+    import_report = _delegate(import_jobs.import_report)
 
     # ── consent ──
     opt_in = _delegate(consent.opt_in)

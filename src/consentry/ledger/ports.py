@@ -25,6 +25,8 @@ from consentry.core.eligibility import Situation
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.exports import ContactState
+from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
+from consentry.core.imports import RowOutcome
 from consentry.core.links import LinkClaims
 from consentry.core.messaging import (
     InboundRecord,
@@ -210,6 +212,25 @@ class Tx(Protocol):
         """Delete a user's sessions (only those expired by a moment, when given); how many."""
         ...
 
+    # ── import jobs and saved column mappings (store/imports_sql.py, decision 071) ──
+    def put_import_mapping(self, mapping: SavedMapping) -> None:
+        """Keep a column mapping under its name in its group, replacing the one there."""
+        ...
+
+    def get_import_mapping(self, group_id: str, name: str) -> SavedMapping | None: ...
+    def list_import_mappings(self, group_id: str) -> list[SavedMapping]: ...
+    def add_import_job(self, job: ImportJob) -> None: ...
+    def get_import_job(self, group_id: str, job_id: str) -> ImportJob | None: ...
+    def update_import_job(self, job: ImportJob, was: Sequence[JobStatus]) -> bool:
+        """Store the job's status, counts, error and times if its stored status is one of
+        ``was``; False (nothing changed) when it is not."""
+        ...
+
+    def add_import_rows(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None: ...
+    def import_rows(self, job_id: str, after: int, limit: int) -> list[RowOutcome]:
+        """Up to ``limit`` rows of a job's report with lines after ``after``, in line order."""
+        ...
+
 
 class ChainReader(Protocol):
     """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
@@ -303,6 +324,19 @@ class BulkTx(Protocol):
 
     def commit(self) -> None:
         """Make the batch durable."""
+        ...
+
+
+class OutcomeSpool(Protocol):
+    """Where a dry run's row outcomes wait until its one transaction has ended (nothing else
+    may write meanwhile on SQLite): the API's is a file, the default a list (decision 071)."""
+
+    def keep(self, outcomes: Sequence[RowOutcome]) -> None:
+        """Keep one batch's outcomes."""
+        ...
+
+    def batches(self) -> Iterator[Sequence[RowOutcome]]:
+        """The batches kept, in the order kept."""
         ...
 
 

@@ -1,11 +1,12 @@
 """The broadcast form (SPEC §6; seeds/001, 004): a channel, a sender scope and an audience, read
 from the query string and checked once, here (docs/decisions/063).
 
-The audience is a list, one attribute (``key=value``: a ``Segment`` narrows on one), pasted
-addresses (email addresses and mobile numbers, one a line, in any format; a mobile is read in
-the deployment's default region), or several of them together, which narrow one another (AND,
-as in ``Segment``); none means every contact of the group. A pasted line that is not an address
-is set aside and shown; it never widens the audience.
+The audience is a list, attributes (``key=value``, one a line, at most
+``limits.MAX_SEGMENT_ATTRIBUTES``: every one must hold), pasted addresses (email addresses and
+mobile numbers, one a line, in any format; a mobile is read in the deployment's default region),
+or several of them together, which narrow one another (AND, as in ``Segment``); none means every
+contact of the group. A pasted line that is not an address is set aside and shown; it never
+widens the audience.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from consentry.staff.views import CHANNELS, shown_channels
 MAX_PASTED = 10_000  #: pasted lines (the API takes up to ``limits.MAX_UPLOAD``)
 MAX_SCOPES = 500  #: sender scopes offered in the select
 EXAMPLE_ADDRESSES = 10  #: pasted addresses written into the API example
-ATTRIBUTE = limits.NAME + 1 + limits.ATTRIBUTE_VALUE
+ATTRIBUTE = limits.NAME + 1 + limits.ATTRIBUTE_VALUE  #: one ``key=value`` line
+MULTILINE = frozenset({"attribute", "addresses"})  #: the fields written one item a line
 
 #: The form's fields: the longest each may be (each is given at most once).
 FIELDS = {
     "channel": limits.WORD,
     "scope": limits.SCOPE_ID,
     "list": limits.NAME,
-    "attribute": ATTRIBUTE,
+    "attribute": limits.MAX_SEGMENT_ATTRIBUTES * (ATTRIBUTE + 2),
     "addresses": MAX_PASTED * (limits.EMAIL + 2),
 }
 
@@ -66,7 +68,7 @@ class BroadcastQuery:
     channel: Channel
     scope_id: str
     list_name: str | None
-    attribute: tuple[str, str] | None
+    attributes: tuple[tuple[str, str], ...]
     pasted: Pasted | None  # None: nothing was pasted
     typed: Mapping[str, str]
 
@@ -79,7 +81,7 @@ class BroadcastQuery:
         """The ledger's segment; pasted lines that were all unreadable name nobody."""
         emails = list(self.pasted.emails) if self.pasted is not None else None
         mobiles = list(self.pasted.mobiles) if self.pasted is not None else None
-        return Segment(None, emails, mobiles, self.list_name, self.attribute)
+        return Segment(None, emails, mobiles, self.list_name, attributes=self.attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,7 @@ def read_texts(fields: ImmutableMultiDict[str, Any]) -> dict[str, str]:
         values = fields.getlist(name)
         limits.items(values, field=name, max_items=1)
         value = values[0] if values else ""
-        multiline = name == "addresses"
+        multiline = name in MULTILINE
         texts[name] = limits.text(value, field=name, max_length=longest, multiline=multiline)
     return texts
 
@@ -133,18 +135,26 @@ def broadcast_query(
     list_name = typed["list"].strip() or None
     pasted = read_pasted(ledger, typed["addresses"]) if typed["addresses"].strip() else None
     return BroadcastQuery(
-        channel, scope_id, list_name, read_attribute(typed["attribute"]), pasted, typed
+        channel, scope_id, list_name, read_attributes(typed["attribute"]), pasted, typed
     )
 
 
-def read_attribute(value: str) -> tuple[str, str] | None:
-    """``key=value`` → the pair; blank → none. A segment narrows on one attribute."""
-    if not value.strip():
-        return None
-    key, sign, wanted = value.partition("=")
-    if not sign or not key.strip():
-        raise Invalid("write the attribute as key=value, e.g. plan=gold", field="attribute")
-    return key.strip(), wanted.strip()
+def read_attributes(value: str) -> tuple[tuple[str, str], ...]:
+    """``key=value`` lines → the pairs, each once; blank lines are skipped. At most
+    ``limits.MAX_SEGMENT_ATTRIBUTES`` (``too_many_items``)."""
+    pairs: dict[tuple[str, str], None] = {}
+    for line in value.splitlines():
+        if not line.strip():
+            continue
+        key, sign, wanted = line.partition("=")
+        if not sign or not key.strip():
+            raise Invalid(
+                "write each attribute as key=value on a line of its own, e.g. plan=gold",
+                field="attribute",
+            )
+        pairs[(key.strip(), wanted.strip())] = None
+    limits.items(pairs, field="attribute", max_items=limits.MAX_SEGMENT_ATTRIBUTES)
+    return tuple(pairs)
 
 
 def read_pasted(ledger: Ledger, text: str) -> Pasted:
@@ -173,8 +183,10 @@ def api_body(q: BroadcastQuery) -> tuple[dict[str, Any], int]:
     segment: dict[str, Any] = {}
     if q.list_name is not None:
         segment["list"] = q.list_name
-    if q.attribute is not None:
-        segment["attribute"] = {"name": q.attribute[0], "value": q.attribute[1]}
+    if len(q.attributes) == 1:  # one pair: the shape every client knows
+        segment["attribute"] = {"name": q.attributes[0][0], "value": q.attributes[0][1]}
+    elif q.attributes:
+        segment["attributes"] = [{"name": k, "value": v} for k, v in q.attributes]
     left_out = 0
     if q.pasted is not None:
         both = [("emails", a) for a in q.pasted.emails] + [("mobiles", a) for a in q.pasted.mobiles]

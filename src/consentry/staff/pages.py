@@ -98,6 +98,9 @@ class StaffPages:
         r.add_api_route("/contacts/{contact_id}", self.contact, methods=["GET"])
         r.add_api_route("/contacts/{contact_id}/opt-in", self.opt_in_form, methods=["GET"])
         r.add_api_route("/contacts/{contact_id}/preferences", self.change, methods=["POST"])
+        r.add_api_route(
+            "/contacts/{contact_id}/evidence/{sha256}", self.evidence_file, methods=["GET"]
+        )
         r.add_api_route("/bulk", self.bulk_dialog, methods=["GET"])
         r.add_api_route("/bulk", self.bulk_change, methods=["POST"])
         return r
@@ -199,6 +202,14 @@ class StaffPages:
             await form.close()  # an uploaded copy's temporary file
         done = "request" if form.get("choice") == "request" else "1"
         return see_other(f"/contacts/{quote(contact_id)}?updated={done}")
+
+    async def evidence_file(self, request: Request, contact_id: str, sha256: str) -> Response:
+        """A kept copy of written permission, for anyone who may view the contact; its bytes
+        are hashed again first (decision 067)."""
+        session = signed_in(self.ledger, request)
+        request.state.contact_id = contact_id
+        kept = self.ledger.evidence_file(session.user.principal(), contact_id, sha256)
+        return profile.download(kept)
 
     # ── bulk unsubscribe / re-subscribe ──
     async def bulk_dialog(self, request: Request) -> Response:

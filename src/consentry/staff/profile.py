@@ -4,16 +4,17 @@ signed-in person's scope, the status at every scope in reach, and the full histo
 Yes opens the written-permission form (an opt-in recorded by anyone but the contact needs it,
 decision 056), or for a soft opt-out the re-subscribe form with its reason (seeds/002); No is
 an admin's soft opt-out. Controls the role may not use are not offered; the ledger refuses them
-anyway, with the same rules as the API.
+anyway, with the same rules as the API. An uploaded copy of the permission is kept with its
+event, and the history links to it (``/contacts/{id}/evidence/{sha256}``, decision 067).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
 
 from consentry.core import limits
 from consentry.core.channels import Channel, parse_channel
@@ -21,7 +22,14 @@ from consentry.core.contacts import Contact
 from consentry.core.eligibility import Reason
 from consentry.core.errors import Invalid
 from consentry.core.events import ConsentEvent, ResubscribeReason, Source
-from consentry.core.evidence import PermissionKind, written_permission
+from consentry.core.evidence import (
+    OCTET_STREAM,
+    Attachment,
+    EvidenceFile,
+    PermissionKind,
+    download_headers,
+    written_permission,
+)
 from consentry.core.permissions import Capability
 from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
@@ -30,7 +38,6 @@ from consentry.ledger.integrity import VerifyReport
 from consentry.staff.views import CHANNELS, Icon, Look, icon, shown_channels
 
 MAX_SCOPES_SHOWN = 50
-MAX_EVIDENCE_FILE = 10 * 1024 * 1024  # an uploaded copy of the permission: hashed, 10 MiB at most
 PERMISSION_WORDS = {
     PermissionKind.EMAIL: "An email from the contact",
     PermissionKind.MESSAGE: "A text or chat message from the contact",
@@ -69,6 +76,7 @@ class ProfileView:
     scopes: list[tuple[str, list[Icon]]]
     history: list[ConsentEvent]
     verdict: VerifyReport  # the contact's chain and projection, recomputed (decision 059)
+    kept: frozenset[str] = frozenset()  # the SHA-256 of each kept evidence file (067)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +111,9 @@ def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> Prof
     preferences = [_preference(i, can) for i in at_scope]
     history = ledger.history(principal, contact.id)
     verdict = ledger.verify_contact(principal, contact.id)
+    kept = frozenset(ledger.kept_evidence_files(principal, contact.id))
     return ProfileView(
-        contact, title_of(contact), principal.scope_id, preferences, grid, history, verdict
+        contact, title_of(contact), principal.scope_id, preferences, grid, history, verdict, kept
     )
 
 
@@ -158,36 +167,39 @@ async def change(ledger: Ledger, session: StaffSession, contact_id: str, form: F
         str(form.get("written_permission", "")),
         str(form.get("given_at", "")),
         str(form.get("reference", "")).strip(),
-        **await _uploaded(form),
     )
+    attachment = await _uploaded(form)
     decision = ledger.check(principal, contact_id, channel, scope_id)
     if decision.reason is Reason.SOFT_OPT_OUT:
         ledger.resubscribe(
             principal, contact_id, channel, scope_id,
             reason=str(form.get("reason", "")) or None, evidence=evidence, source=Source.ADMIN_UI,
+            attachment=attachment,
         )  # fmt: skip
         return
     ledger.opt_in(
-        principal, contact_id, channel, scope_id, evidence=evidence, source=Source.ADMIN_UI
-    )
+        principal, contact_id, channel, scope_id, evidence=evidence, source=Source.ADMIN_UI,
+        attachment=attachment,
+    )  # fmt: skip
 
 
-async def _uploaded(form: FormData) -> dict[str, str]:
-    """An uploaded copy of the permission: its SHA-256, name and size go into the evidence."""
+async def _uploaded(form: FormData) -> Attachment | None:
+    """An uploaded copy of the permission, read up to one byte past the limit (the ledger keeps
+    it with the event and names its SHA-256, name and size in the evidence)."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return {}
-    data = await upload.read(MAX_EVIDENCE_FILE + 1)
-    if len(data) > MAX_EVIDENCE_FILE:
-        raise Invalid("the uploaded copy is larger than 10 MiB", field="file")
-    name = limits.text(upload.filename, field="file", max_length=limits.NAME)
-    return {
-        "file_sha256": hashlib.sha256(data).hexdigest(),
-        "file_name": name,
-        "file_bytes": str(len(data)),
-    }
+        return None
+    data = await upload.read(limits.MAX_EVIDENCE_FILE + 1)
+    media_type = (upload.content_type or "").strip() or OCTET_STREAM
+    return Attachment(upload.filename, media_type, data)
 
 
 def _channel(ledger: Ledger, value: str) -> Channel:
     channel = parse_channel(limits.text(value, field="channel", max_length=limits.WORD))
     return ledger.policy.require_enabled(channel)
+
+
+def download(file: EvidenceFile) -> Response:
+    """A kept evidence file as a download: ``attachment``, and a media type from the short
+    list of safe ones, else ``application/octet-stream`` (decision 067)."""
+    return Response(file.data, headers=download_headers(file))

@@ -178,8 +178,8 @@ def _narrowed(query: Select[Any], where: ContactFilter) -> Select[Any]:
 
 
 # ── the status filter (decision 067) ──
-STATUS_CHUNK = 900  #: candidates read from each index per step
-STATUS_SCAN = 20_000  #: candidates one page reads at most before it says where it stopped
+STATUS_CHUNK = 900  #: candidates read from each index per step, at most
+STATUS_SCAN = 10_000  #: contacts or candidates one page reads at most, then it says where it is
 #: The statuses a consents row records, and the suppressions, for the reasons they decide.
 ROW_STATUS = {
     Reason.OPTED_IN: Status.OPTED_IN,
@@ -188,6 +188,8 @@ ROW_STATUS = {
     Reason.HARD_OPT_OUT: Status.HARD_OPT_OUT,
 }
 SUPPRESSED = {Reason.BOUNCED: "bounced", Reason.COMPLAINED: "complained"}
+#: No row records these: a contact has them by having no row, or no address.
+UNRECORDED = frozenset({Reason.NO_CONSENT, Reason.NO_ADDRESS})
 
 #: Candidate ids after a cursor, in id order, at most ``n``.
 Candidates = Callable[[str, int], list[str]]
@@ -196,22 +198,75 @@ Candidates = Callable[[str, int], list[str]]
 def _status_page(
     db: Db, group_id: str, where: ContactFilter, status: StatusFilter, *, scan: int | None
 ) -> ContactPage:
-    """Contacts of the filter whose status is one of ``status.reasons``, a page of them.
+    """Contacts of the filter whose status is one of ``status.reasons``, a page of them."""
+    decided = _decided(group_id, where, status)
+    if _addressed(where) or status.reasons & UNRECORDED:
+        return _walk_group(db, where, status, decided, scan=scan)
+    return _walk_candidates(db, group_id, where, status, decided, scan=scan)
 
-    Each step reads ``STATUS_CHUNK`` candidates after the cursor from every index, keeps those
-    up to the smallest last id of an index that had more (beyond it another index may still
-    hold smaller ids), and checks their exact status; it stops with a full page, at the end of
-    every index, or (``scan``) after that many candidates, at the cursor.
-    """
-    streams = _candidates(db, group_id, where, status)
-    after, found, read = where.after or "", [], 0
+
+def _decided(group_id: str, where: ContactFilter, status: StatusFilter) -> Select[Any]:
+    """(id, reason, address) of the filter's contacts in id order: the audience's own CASE."""
+    if status.scope_id is None or status.now is None:
+        raise Invalid("a status filter needs its scope and moment (the use case gives them)")
+    query = AudienceQuery(
+        group_id, status.channel, path_to_root(status.scope_id), status.now,
+        transactional_bypass=False, confirmation_only=False,
+    )  # fmt: skip
+    return _narrowed(audience_select(query), where)
+
+
+def _walk_group(
+    db: Db, where: ContactFilter, status: StatusFilter, decided: Select[Any], *, scan: int | None
+) -> ContactPage:
+    """The group's contacts decided in id order, in growing windows, until the page is full,
+    the group ends, or (``scan``) that many were read: then the page says where it stopped."""
+    c, wanted = t.contacts.c, {r.value for r in status.reasons}
+    after, found, read, size = where.after or "", list[str](), 0, _first(where)
     while True:
-        batches = [stream(after, STATUS_CHUNK) for stream in streams]
-        edges = [batch[-1] for batch in batches if len(batch) == STATUS_CHUNK]
+        rows = db.conn.execute(decided.where(c.id > after).limit(size)).all()
+        found += [r.id for r in rows if r.reason in wanted]
+        read += len(rows)
+        if len(found) > where.limit:
+            return _page(db, found[: where.limit], found[where.limit - 1])
+        if len(rows) < size:
+            return _page(db, found, None)
+        after = rows[-1].id
+        if scan is not None and read >= scan:
+            return _page(db, found, after)
+        size = min(2 * size, scan - read) if scan is not None else 2 * size
+
+
+def _walk_candidates(
+    db: Db,
+    group_id: str,
+    where: ContactFilter,
+    status: StatusFilter,
+    decided: Select[Any],
+    *,
+    scan: int | None,
+) -> ContactPage:
+    """Candidates from the indexes, their exact status decided, until the page is full.
+
+    Each step reads candidates after the cursor from every index (twice a page first, then
+    twice as many each step, up to ``STATUS_CHUNK``) and keeps
+    those up to the smallest last id of an index that had more (beyond it another index may
+    still hold smaller ids); it stops with a full page, at the end of every index, or
+    (``scan``) after that many candidates, at the cursor.
+    """
+    streams = _candidates(db, group_id, status)
+    wanted = sorted(r.value for r in status.reasons)
+    after, found, read, size = where.after or "", list[str](), 0, _first(where)
+    while True:
+        batches = [stream(after, size) for stream in streams]
+        edges = [batch[-1] for batch in batches if len(batch) == size]
         edge = min(edges) if edges else None
         ids = sorted({i for batch in batches for i in batch if edge is None or i <= edge})
         read += len(ids)
-        found += _exact(db, group_id, where, status, ids)
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = decided.where(t.contacts.c.id.in_(ids[start : start + ID_CHUNK])).subquery()
+            exact = select(chunk.c.id).where(chunk.c.reason.in_(wanted)).order_by(chunk.c.id)
+            found += db.conn.execute(exact).scalars()
         if len(found) > where.limit:
             return _page(db, found[: where.limit], found[where.limit - 1])
         if edge is None:
@@ -219,31 +274,32 @@ def _status_page(
         after = edge
         if scan is not None and read >= scan:
             return _page(db, found, edge)
+        size = min(2 * size, STATUS_CHUNK)
 
 
-def _candidates(
-    db: Db, group_id: str, where: ContactFilter, status: StatusFilter
-) -> list[Candidates]:
-    """Where the contacts of these reasons can be, each in id order."""
-    c = t.contacts.c
-    if _addressed(where) or status.reasons & {Reason.NO_CONSENT, Reason.NO_ADDRESS}:
-        named = _narrowed(select(c.id).where(c.group_id == group_id), where)
-        return [_stream(db, named, c.id)]  # no row records these: the contacts themselves
+def _first(where: ContactFilter) -> int:
+    """How many to read first: twice a page (most pages fill at once), then twice as many."""
+    return min(2 * (where.limit + 1), STATUS_CHUNK)
+
+
+def _candidates(db: Db, group_id: str, status: StatusFilter) -> list[Candidates]:
+    """Where contacts of the reasons a row records can be, each in id order: the consents rows
+    of each status at each scope of the path (one range of the status index each), and the
+    suppressions of each kind (every group's: the exact step keeps this group's)."""
+    assert status.scope_id is not None  # _decided checked it
     cs, s = t.consents.c, t.suppressions.c
     streams = []
     for reason in sorted(status.reasons & ROW_STATUS.keys()):
-        for scope_id in _path(status):
+        for scope_id in path_to_root(status.scope_id):
             rows = select(cs.contact_id).where(
                 cs.group_id == group_id, cs.channel == status.channel.value,
                 cs.status == ROW_STATUS[reason].value, cs.scope_id == scope_id,
             )  # fmt: skip
             streams.append(_stream(db, rows, cs.contact_id))
     for reason in sorted(status.reasons & SUPPRESSED.keys()):
-        rows = select(s.contact_id).join(t.contacts, c.id == s.contact_id)
-        rows = rows.where(
-            s.channel == status.channel.value, s.suppression == SUPPRESSED[reason],
-            c.group_id == group_id,
-        )  # fmt: skip
+        rows = select(s.contact_id).where(
+            s.channel == status.channel.value, s.suppression == SUPPRESSED[reason]
+        )
         streams.append(_stream(db, rows, s.contact_id))
     return streams
 
@@ -254,32 +310,6 @@ def _stream(db: Db, query: Select[Any], column: Any) -> Candidates:
         return list(db.conn.execute(page).scalars())
 
     return read
-
-
-def _path(status: StatusFilter) -> tuple[str, ...]:
-    if status.scope_id is None or status.now is None:
-        raise Invalid("a status filter needs its scope and moment (the use case gives them)")
-    return path_to_root(status.scope_id)
-
-
-def _exact(
-    db: Db, group_id: str, where: ContactFilter, status: StatusFilter, ids: list[str]
-) -> list[str]:
-    """The candidates whose status is one of the reasons, in id order (the audience's CASE)."""
-    assert status.now is not None  # _path checked it
-    query = AudienceQuery(
-        group_id, status.channel, _path(status), status.now,
-        transactional_bypass=False, confirmation_only=False,
-    )  # fmt: skip
-    wanted = sorted(r.value for r in status.reasons)
-    found: list[str] = []
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        decided = _narrowed(audience_select(query), where).where(t.contacts.c.id.in_(chunk))
-        inner = decided.subquery()
-        matching = select(inner.c.id).where(inner.c.reason.in_(wanted)).order_by(inner.c.id)
-        found += db.conn.execute(matching).scalars()
-    return found
 
 
 def _page(db: Db, ids: list[str], next_after: str | None) -> ContactPage:

@@ -19,6 +19,8 @@ Enum columns hold the stable string values of the core enums.
     trend_days      counts per (group, scope, channel, UTC day): subscribed and unsubscribed
                     deltas, opt-outs (derived, kept with each event; decision 066)
     evidence_files  uploaded copies of written permission, by contact and SHA-256 (erasable)
+    import_mappings saved column mappings of imports, by group and name
+    import_jobs     imports over the API: status, counts, error; import_job_rows their reports
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ consents = Table(
         "status",
         "scope_id",
         "contact_id",
-    ),  # fmt: skip
+    ),
 )
 
 suppressions = Table(
@@ -361,4 +363,55 @@ evidence_files = Table(
     Column("size", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+# ── import jobs over the API, saved column mappings (issue 11; migration 0010; decision 071) ──
+# import_mappings  a column mapping (its text form, JSON) kept under a name in a group
+# import_jobs      one row per uploaded import: its status (queued, running, done, failed), what
+#                  it imports (scope, format, the mapping's text, dry run), the counts so far
+#                  (the ImportReport as JSON), the error that ended it; updated after each batch
+# import_job_rows  the per-row report of a job: one row per line of the file, written in a small
+#                  transaction right after the batch that decided it committed
+
+import_mappings = Table(
+    "import_mappings",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("mapping", Text, nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("rows_read", BigInteger, nullable=False),
+    Column("counts", Text, nullable=False),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Index("ix_import_jobs_group_id_created_at", "group_id", "created_at"),
+)
+
+import_job_rows = Table(
+    "import_job_rows",
+    metadata,
+    Column("job_id", String(ID), primary_key=True),
+    Column("line", BigInteger, primary_key=True),
+    Column("outcome", String(16), nullable=False),
+    Column("contact_id", String(ID)),
+    Column("changes", Text),
+    Column("code", String(64)),
+    Column("message", Text),
 )

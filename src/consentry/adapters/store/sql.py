@@ -13,7 +13,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     preferences_sql   rate limits, look-ups  inbound_sql       inbound, numbers, keywords
     outbox_sql        the outbox             users_sql         staff users, sessions
     activity_sql      the opt-out activity   trends_sql        the trend counts per day
-    evidence_sql      kept evidence files
+    evidence_sql      kept evidence files    imports_sql       import jobs, mappings
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from consentry.adapters.store import (
     contacts_sql,
     eligibility_sql,
     evidence_sql,
+    imports_sql,
     inbound_sql,
     keys_sql,
     ledger_sql,
@@ -50,6 +51,8 @@ from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
+from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
+from consentry.core.imports import RowOutcome
 from consentry.core.messaging import InboundRecord, KeywordChange, NumberConfig, OutboxItem
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
@@ -349,6 +352,39 @@ class SqlTx:
     @translated
     def delete_sessions(self, user_id: str, expired_by: datetime | None = None) -> int:
         return users_sql.delete_sessions(self.db, user_id, expired_by)
+
+    # ── import jobs and saved column mappings ───────────────────────────────
+    @translated
+    def put_import_mapping(self, mapping: SavedMapping) -> None:
+        imports_sql.put_import_mapping(self.db, mapping)
+
+    @translated
+    def get_import_mapping(self, group_id: str, name: str) -> SavedMapping | None:
+        return imports_sql.get_import_mapping(self.db, group_id, name)
+
+    @translated
+    def list_import_mappings(self, group_id: str) -> list[SavedMapping]:
+        return imports_sql.list_import_mappings(self.db, group_id)
+
+    @translated
+    def add_import_job(self, job: ImportJob) -> None:
+        imports_sql.add_import_job(self.db, job)
+
+    @translated
+    def get_import_job(self, group_id: str, job_id: str) -> ImportJob | None:
+        return imports_sql.get_import_job(self.db, group_id, job_id)
+
+    @translated
+    def update_import_job(self, job: ImportJob, was: Sequence[JobStatus]) -> bool:
+        return imports_sql.update_import_job(self.db, job, was)
+
+    @translated
+    def add_import_rows(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None:
+        imports_sql.add_import_rows(self.db, job_id, outcomes)
+
+    @translated
+    def import_rows(self, job_id: str, after: int, limit: int) -> list[RowOutcome]:
+        return imports_sql.import_rows(self.db, job_id, after, limit)
 
 
 class SavepointTx(SqlTx):
