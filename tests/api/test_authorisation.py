@@ -16,6 +16,7 @@ a request names no scope, a contact of another group (``globex``), which must st
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 from consentry.core.channels import Channel
 from consentry.core.contacts import ContactDetails
+from consentry.core.evidence import Attachment
 from consentry.core.links import LinkClaims, LinkPurpose
 from consentry.ledger import Ledger
 from tests.api.conftest import Api, Caller, error_code
@@ -200,6 +202,14 @@ CASES = [
     ),
     Case("proof of consent", "GET", "/v1/contacts/{contact}/proof", VIEW, out="contact_not_found"),
     Case(
+        "kept evidence file",
+        "GET",
+        "/v1/contacts/{contact}/evidence/{sha256}",
+        VIEW,
+        out="contact_not_found",
+        state="evidence_file",
+    ),
+    Case(
         "eligibility proof",
         "GET",
         "/v1/contacts/{contact}/proof/eligibility",
@@ -358,6 +368,7 @@ class World:
         scope = IN if where == "in" else OUT
         client = KEY_SCOPE if where == "in" else OUT
         values = {"contact": contact, "email": email, "scope": scope, "client": client}
+        values["group"] = group
         values |= {"number": f"ACME{n}", "name": "default", "outbox_id": f"ob_{n:04d}"}
         self._prepare(case.state, values)
         return values
@@ -387,6 +398,14 @@ class World:
                 op, values["scope"], file_format="csv", mapping=IMPORT_MAPPING
             )
             values["job_id"] = job.id
+        elif state == "evidence_file":
+            copy = Attachment("form.pdf", "application/pdf", b"%PDF-1.4 signed form")
+            group = values["group"]  # "out": another group's contact
+            self.ledger.opt_in(
+                system(group), values["contact"], "email", group, evidence=WRITTEN,
+                attachment=copy,
+            )  # fmt: skip
+            values["sha256"] = hashlib.sha256(copy.data).hexdigest()
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id

@@ -186,11 +186,14 @@ def pages(ledger: Ledger, where: ContactFilter) -> tuple[list[str], list[int]]:
     ],
     ids=["indexed", "walked", "suppressed"],
 )
-def test_pages_join_to_the_whole_list_with_small_reads(ledger, monkeypatch, reasons, cut_short):
+def test_pages_join_to_the_whole_list_with_small_reads(
+    ledger, clock, monkeypatch, reasons, cut_short
+):
     """Small reads make every step of the page's walk happen: candidates merged from several
     indexes (one per scope of ada's path), pages cut short at the read limit, and continued."""
     k = iter(range(100, 200))
     for n in range(13):
+        clock.set(clock.now() + timedelta(seconds=1))  # ids in the order made
         c = make_contact(ledger, email=f"m{n}@example.com", mobile=f"+447700900{next(k)}")
         scope = SCOPES[n % 3]  # acme, newsletters or ada: all on ada's path
         if n % 4:  # opted in at one level or another, most of them bounced: rejected

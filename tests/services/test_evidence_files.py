@@ -31,7 +31,9 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
 def kept_rows(ledger: Ledger) -> list[tuple[str, str, int]]:
     """Every kept file as (contact, sha256, size), read straight from the store."""
-    rows = sql(ledger, "SELECT contact_id, sha256, size FROM evidence_files ORDER BY sha256")
+    rows = sql(
+        ledger, "SELECT contact_id, sha256, size FROM evidence_files ORDER BY contact_id, sha256"
+    )
     return [(r[0], r[1], r[2]) for r in rows]
 
 

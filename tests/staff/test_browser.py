@@ -7,6 +7,9 @@ by axe-core (decision 060).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from consentry.core.events import Action
@@ -108,4 +111,53 @@ def test_the_settings_pages_are_accessible(site, browser, path):
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"], f"{path} scrolls sideways on a phone: {wide}px"
     look(page, f"staff-{name}-phone.png")
+    page.context.close()
+
+
+SCAN = b"%PDF-1.4\n% Cy's signed form, scanned\n%%EOF\n"
+
+
+def test_the_uploaded_copy_is_linked_from_the_history_and_downloads(site, browser):
+    page = signed_in(browser, site, "staff", DESKTOP)
+    page.get_by_role("link", name="Cy").click()
+    page.get_by_role("link", name="Yes: opt in to Email").click()
+    page.get_by_label("What did the contact give?").select_option("signed_form")
+    page.get_by_label("When did they give it?").fill("2026-01-02")
+    page.get_by_label("Where is it kept, or what does it say?").fill("Scanned, attached")
+    page.get_by_label("A copy of it (optional)").set_input_files(
+        files=[{"name": "signed-form.pdf", "mimeType": "application/pdf", "buffer": SCAN}]
+    )
+    page.get_by_role("button", name="Opt in to Email").click()
+    page.wait_for_selector("text=Contact updated")
+    link = page.get_by_role("link", name=re.compile(r"^Download the copy: signed-form\.pdf"))
+    assert link.count() == 1
+    row = page.locator("table.history tr", has=link)
+    assert "opted in" in row.inner_text()
+    link.scroll_into_view_if_needed()
+    look(page, "staff-profile-evidence-file-desktop.png")
+    with page.expect_download() as downloading:
+        link.click()
+    download = downloading.value
+    assert download.suggested_filename == "signed-form.pdf"
+    assert Path(download.path()).read_bytes() == SCAN
+    page.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_contacts_table_filters_by_opt_in_status(site, browser, viewport, size):
+    page = signed_in(browser, site, "admin", viewport)
+    chooser = page.get_by_label("Opt-In Status at acme")
+    assert chooser.locator("optgroup").count() == 3  # email, SMS, calls
+    chooser.select_option("sms:hard_opt_out")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**status=sms%3Ahard_opt_out*")
+    assert page.get_by_role("link", name="Bob").count() == 1
+    assert page.get_by_role("link", name="Ada Lovelace").count() == 0
+    assert page.get_by_label("Opt-In Status at acme").input_value() == "sms:hard_opt_out"
+    look(page, f"staff-contacts-status-filter-{size}.png")
+    page.get_by_label("Opt-In Status at acme").select_option("voice:soft_opt_out")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**status=voice%3Asoft_opt_out*")
+    assert page.get_by_role("link", name="Ada Lovelace").count() == 1
+    assert page.get_by_role("link", name="Bob").count() == 0
     page.context.close()

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 
 from consentry.adapters.import_files import FileFormat
@@ -42,12 +42,22 @@ JobId = Annotated[str, Checked(limits.ID, field="job_id")]
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
+def _bounded(value: Any) -> Any:
+    """A mapping's JSON, bounded as evidence is (``invalid_mapping`` with its reason)."""
+    if isinstance(value, dict):
+        limits.bounded_json(value, field="mapping", error=InvalidMapping, max_bytes=MAX_MAPPING)
+    return value
+
+
+MAX_MAPPING = 64 * 1024  #: bytes of one mapping's JSON (as much as an event's evidence)
+
+
 class MappingIn(Strict):
     """A column mapping to keep: column name → target (``email``, ``consent:sms`` …)."""
 
-    mapping: dict[str, Annotated[str, Checked(limits.NAME)]] = Field(
-        examples=[{"Email": "email", "SMS": "consent:sms", "Plan": "attribute:plan"}]
-    )
+    mapping: Annotated[
+        dict[str, Annotated[str, Checked(limits.NAME)]], BeforeValidator(_bounded)
+    ] = Field(examples=[{"Email": "email", "SMS": "consent:sms", "Plan": "attribute:plan"}])
 
 
 class MappingOut(BaseModel):

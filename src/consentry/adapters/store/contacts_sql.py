@@ -222,7 +222,7 @@ def _walk_group(
     """The group's contacts decided in id order, in growing windows, until the page is full,
     the group ends, or (``scan``) that many were read: then the page says where it stopped."""
     c, wanted = t.contacts.c, {r.value for r in status.reasons}
-    after, found, read, size = where.after or "", list[str](), 0, _first(where)
+    after, found, read, size = where.after or "", list[str](), 0, _first(where, scan)
     while True:
         rows = db.conn.execute(decided.where(c.id > after).limit(size)).all()
         found += [r.id for r in rows if r.reason in wanted]
@@ -256,7 +256,7 @@ def _walk_candidates(
     """
     streams = _candidates(db, group_id, status)
     wanted = sorted(r.value for r in status.reasons)
-    after, found, read, size = where.after or "", list[str](), 0, _first(where)
+    after, found, read, size = where.after or "", list[str](), 0, _first(where, scan)
     while True:
         batches = [stream(after, size) for stream in streams]
         edges = [batch[-1] for batch in batches if len(batch) == size]
@@ -277,9 +277,9 @@ def _walk_candidates(
         size = min(2 * size, STATUS_CHUNK)
 
 
-def _first(where: ContactFilter) -> int:
+def _first(where: ContactFilter, scan: int | None) -> int:
     """How many to read first: twice a page (most pages fill at once), then twice as many."""
-    return min(2 * (where.limit + 1), STATUS_CHUNK)
+    return min(2 * (where.limit + 1), STATUS_CHUNK, scan or STATUS_CHUNK)
 
 
 def _candidates(db: Db, group_id: str, status: StatusFilter) -> list[Candidates]:
