@@ -181,6 +181,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any]]] = {
             "segment": {
                 "list": "news",
                 "attribute": {"name": "tier", "value": "gold"},
+                "attributes": [{"name": "plan", "value": "pro"}],
                 "contact_ids": ["{ada}"],
                 "emails": ["ada@example.com"],
                 "mobiles": ["+447700900123"],
@@ -455,7 +456,12 @@ GOOD = {
     "category": "marketing", "opted_out": "email", "kind": "opt_out", "word": "ENOUGH",
     "language": "en", "email": "ada@example.com", "mobile": "+447700900123", "external_id": "a",
     "list": "news", "after": "ct_0", "mailto": "unsubscribe@example.com", "job_id": "ij_0",
+    "sha256": "ab" * 32,
 }  # fmt: skip
+
+#: Enum parameters: any other text is ``invalid`` (FastAPI's own answer, which names the
+#: parameter in its message only).
+ENUMS = {"status"}
 
 
 #: A ``{scope_id:path}`` with a line break matches no route: 404 ``not_found``, nothing written.
@@ -549,8 +555,12 @@ def test_every_path_and_query_parameter_refuses_bad_text(
         if (name, value) in UNROUTED:  # the router's ``:path`` pattern stops at a line break
             refused_with(edge, "not_found", 404, method, url, body=body, params=params)
             continue
-        error = refused_with(edge, code, 422, method, url, body=body, params=params)
-        assert error["details"]["field"] == name
+        expected = "invalid" if name in ENUMS else code
+        error = refused_with(edge, expected, 422, method, url, body=body, params=params)
+        if name in ENUMS:
+            assert name in error["message"]
+        else:
+            assert error["details"]["field"] == name
 
 
 def test_the_time_parameter_refuses_an_instant_the_ledger_cannot_keep(edge: Edge) -> None:
