@@ -205,3 +205,39 @@ def test_only_admins_import(ledger: Ledger) -> None:
     with pytest.raises(Forbidden) as refused:
         ledger.import_contacts(staff(), [], mapping=MAPPING)
     assert refused.value.code == "forbidden"
+
+
+def test_an_import_adds_a_missing_address_and_changes_the_details(ledger: Ledger) -> None:
+    known = make_contact(ledger, email="known@example.com", mobile=None, name="Old")
+    text = HEADER + "known@example.com,+447700900161,,New,,,,,,\n"
+    _, rows = run(ledger, text)
+    assert rows[0].outcome is Outcome.UPDATED
+    found = ledger.get_contact(admin(), known.id)
+    assert (found.mobile, found.name) == ("+447700900161", "New")
+
+
+def test_an_imported_opt_out_closes_the_open_requests_below_it(ledger: Ledger) -> None:
+    waiting = make_contact(ledger, email="wait@example.com", mobile="+447700900171")
+    ledger.request_confirmation(system(), waiting.id, "sms", "acme/newsletters")
+    _, rows = run(ledger, HEADER + "wait@example.com,,,,no,,,,,\n")
+    assert rows[0].changes == ("opted_out:sms", "confirmation_cancelled:sms")
+    assert status(ledger, waiting.id, "sms", "acme/newsletters") is Status.NONE
+    assert ledger.verify(system()).ok
+
+
+def test_a_batch_size_beyond_the_bounds_is_refused(ledger: Ledger) -> None:
+    for size in (0, 10_001):
+        with pytest.raises(Invalid) as refused:
+            ledger.import_contacts(admin(), [], mapping=MAPPING, batch_size=size)
+        assert refused.value.details["field"] == "batch_size"
+    report = ledger.import_contacts(admin(), [(2, {"Email": "z@example.com"})], mapping=MAPPING)
+    assert report.created == 1  # no sink: the report alone
+
+
+def test_a_command_joined_to_a_request_opens_no_import_batch_of_its_own(ledger: Ledger) -> None:
+    from consentry.ledger.joined import JoinedStore
+
+    with ledger.store.transaction() as tx:
+        joined = JoinedStore(ledger.store, tx)
+        with joined.bulk() as batch:
+            assert batch.contacts_by_key("acme", []) == {}

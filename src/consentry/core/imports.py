@@ -95,13 +95,6 @@ class ColumnMapping:
             for name, c in self.columns.items()
         }
 
-    @property
-    def channels(self) -> frozenset[Channel]:
-        """The channels the file says something about."""
-        return frozenset(
-            parse_channel(c.key or "") for c in self.columns.values() if c.target is Target.CONSENT
-        )
-
 
 def parse_mapping(spec: Mapping[str, str]) -> ColumnMapping:
     """A mapping from ``{"column": "target[:key]"}``; ``invalid_mapping`` names a bad entry."""
@@ -219,7 +212,7 @@ def _cell(value: Any, name: str) -> str | None:
     if isinstance(value, bool):
         value = "yes" if value else "no"
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        value = json.dumps(value)  # NaN and infinities are not JSON: refused below
+        value = json.dumps(value)  # the readers refuse NaN and infinities (not JSON)
     if not isinstance(value, str):
         raise Invalid(f"column {name!r} holds a {type(value).__name__}, not text", field=name)
     text = value.strip()
