@@ -79,7 +79,7 @@ def test_flat_evidence_takes_the_same_checks_as_nested() -> None:
         )
     assert big.value.details["reason"] == "too_large"
     with pytest.raises(InvalidEvidence) as keyed:
-        limits.bounded_json({1: "x"}, field="evidence", error=InvalidEvidence, max_bytes=100)  # type: ignore[dict-item]
+        limits.bounded_json({1: "x"}, field="evidence", error=InvalidEvidence, max_bytes=100)
     assert keyed.value.details["reason"] == "not_json"
     with pytest.raises(InvalidEvidence) as nested:
         limits.bounded_json(
