@@ -105,6 +105,14 @@ CASES = [
         params={"email": "{email}"},
     ),
     Case("get contact", "GET", "/v1/contacts/{contact}", VIEW, out="contact_not_found"),
+    Case(  # erasure is group-wide (decision 072): no key bound to a client may erase
+        "erase contact",
+        "POST",
+        "/v1/contacts/{contact}/erase",
+        set(),
+        out="contact_not_found",
+        override={"admin": ("out_of_scope", "contact_not_found")},
+    ),
     Case(
         "update contact",
         "PATCH",

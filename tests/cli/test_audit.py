@@ -113,3 +113,18 @@ def test_verify_refuses_a_digest_of_another_format(run, tmp_path):
     path.write_text('{"format": "consentry-digest/v0", "heads": []}')
     result = run("verify", "--digest", str(path), ok=False)
     assert "not a Consentry digest" in result.stderr and "consentry-digest/v0" in result.stderr
+
+
+def test_an_erased_contact_verifies_and_the_report_says_it_was_erased(run, ada):
+    run("opt-in", ada, "--channel", "sms", "--scope", "acme", *WRITTEN)
+    said = run("contacts", "erase", ada, "--group", "acme", "--reference", "DSAR-7").stdout
+    assert said.startswith(f"erased {ada}: evidence of 1 events, 0 files") and "1 erasure" in said
+    again = json.loads(run("contacts", "erase", ada, "--group", "acme", "--json").stdout)
+    assert again["already_erased"] is True and again["events"] == [] and again["removed"] is None
+    assert "was erased before" in run("contacts", "erase", ada, "--group", "acme").stdout
+    verified = run("verify").stdout
+    assert "1 contacts erased: the evidence of 1 events was removed by their erasure" in verified
+    report = json.loads(run("verify", "--json").stdout)
+    assert (report["ok"], report["erased"], report["erased_evidence"]) == (True, 1, 1)
+    shown = json.loads(run("contacts", "show", ada, "--group", "acme", "--json").stdout)
+    assert shown["email"] is None and shown["erased_at"]

@@ -16,7 +16,6 @@ from tests.factories import (
     count_rows,
     make_contact,
     sender,
-    sql,
     staff,
     system,
     viewer,
@@ -89,6 +88,24 @@ def test_contacts_list_filtered_by_address_list_and_opt_out(ledger):
     assert code(lambda: ledger.list_contacts(sender(), ContactFilter())) == "forbidden"
 
 
+def test_a_typed_address_lists_the_contact_its_key_names_and_nothing_else(ledger):
+    ada = make_contact(ledger)
+    bob = make_contact(ledger, "bob@example.com", "+447700900456")
+    page = ledger.contact_page(viewer(), ContactFilter(mobile="+44 (0)7700 900456"))
+    assert page.contacts == [bob] and page.next_after is None
+    both = ContactFilter(email="bob@example.com", mobile="+44 7700 900456")
+    assert ledger.list_contacts(viewer(), both) == [bob]
+    crossed = ContactFilter(email="ada@example.com", mobile="+447700900456")
+    assert ledger.list_contacts(viewer(), crossed) == []
+    assert ledger.contact_page(viewer(), crossed).contacts == []
+    assert ledger.list_contacts(viewer(), ContactFilter(email="eve@example.com")) == []
+    named = ContactFilter(contact_id=ada.id, email="bob@example.com")
+    assert ledger.list_contacts(viewer(), named) == []
+    assert ledger.list_contacts(viewer(), ContactFilter(contact_id=ada.id)) == [ada]
+    ledger.erase_contact(admin(), bob.id)
+    assert ledger.list_contacts(viewer(), ContactFilter(email="bob@example.com")) == []
+
+
 def test_updating_details_keeps_what_was_not_given_and_lifts_only_changed_addresses(ledger):
     ada = make_contact(ledger, attributes={"birthday": "12-10"})
     ledger.record_bounce(sender(), ada.id, "email")
@@ -137,11 +154,7 @@ def test_an_update_to_another_contacts_address_is_refused(ledger):
 def test_an_erased_contacts_address_stays_suppressed_on_reimport(ledger):
     ada = make_contact(ledger)
     ledger.opt_in(staff(), ada.id, "email", "acme", evidence=WRITTEN)
-    sql(
-        ledger,
-        "UPDATE contacts SET email = NULL, mobile = NULL, erased_at = 1 WHERE id = :i",
-        i=ada.id,
-    )
+    ledger.erase_contact(admin(), ada.id)
     before = count_rows(ledger)
     assert code(lambda: make_contact(ledger, "ADA@example.com", None)) == "contact_erased"
     assert count_rows(ledger) == before

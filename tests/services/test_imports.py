@@ -169,10 +169,12 @@ def test_a_row_naming_two_contacts_or_changing_an_address_is_a_conflict(ledger: 
 
 def test_an_import_never_recreates_an_erased_person(ledger: Ledger) -> None:
     gone = make_contact(ledger, email="gone@example.com", mobile="+447700900151")
-    sql(ledger, "UPDATE contacts SET erased_at = 1, email = NULL WHERE id = :id", id=gone.id)
-    _, rows = run(ledger, HEADER + "gone@example.com,,,,,,,,,\n")
-    assert rows[0].code == "contact_erased"
-    assert count_rows(ledger)["contacts"] == 1
+    ledger.erase_contact(admin(), gone.id)
+    report, rows = run(ledger, HEADER + "gone@example.com,,,,,,,,,\nnew@example.com,,,,,,,,,\n")
+    assert [r.code for r in rows] == ["contact_erased", None]
+    assert (report.refused, report.created, report.refusals) == (1, 1, {"contact_erased": 1})
+    assert count_rows(ledger)["contacts"] == 2
+    assert ledger.verify(system()).ok
 
 
 def test_an_ndjson_file_imports_the_same_way(ledger: Ledger) -> None:

@@ -158,12 +158,16 @@ def test_a_digest_exported_before_finds_a_rewrite_of_events_and_heads_together(l
     assert report.root != digest.root
 
 
-def test_erasing_evidence_and_its_salt_leaves_the_ledger_verifiable(ledger, ada):
-    sql(ledger, "UPDATE events SET evidence = NULL, evidence_salt = NULL")
+def test_erasing_a_contact_leaves_the_ledger_verifiable_and_tells_it_from_tampering(ledger, ada):
+    ledger.erase_contact(admin(), ada.id)
     report = ledger.verify(system())
-    assert report.ok and report.checked == 6
+    assert report.ok and report.checked == 8 and report.erased == 1
     [first, *_] = ledger.history(admin(), ada.id)
     assert first.evidence_data is None and first.evidence_commitment
+    sql(ledger, "UPDATE events SET evidence = NULL, evidence_salt = NULL")  # everyone's
+    problems = ledger.verify(system()).problems
+    assert problems and {p.kind for p in problems} == {"altered"}
+    assert {p.contact_id for p in problems} != {ada.id}
 
 
 def test_a_group_sees_only_its_own_problems_and_needs_the_verify_right(ledger, ada):

@@ -36,6 +36,8 @@ class VerifyOut(BaseModel):
     root: str
     problems: list[ProblemOut]
     rows: int = 0  # projection rows compared with the fold of the events
+    erased: int = 0  # contacts erased (decision 072): their chains verify
+    erased_evidence: int = 0  # events whose evidence their contact's erasure removed
 
 
 class DigestOut(BaseModel):
@@ -64,7 +66,13 @@ def verify(ledger: LedgerDep, principal: PrincipalDep) -> VerifyOut:
         for p in report.problems
     ]
     return VerifyOut(
-        ok=report.ok, checked=report.checked, root=report.root, problems=problems, rows=report.rows
+        ok=report.ok,
+        checked=report.checked,
+        root=report.root,
+        problems=problems,
+        rows=report.rows,
+        erased=report.erased,
+        erased_evidence=report.erased_evidence,
     )
 
 

@@ -101,13 +101,23 @@ def verify(env: Env, digest_file: IO[str] | None, as_json: bool) -> None:
     elif report.ok:
         click.echo(
             f"OK: {report.checked} events verified; root {report.root}; "
-            f"{report.rows} projection rows match the events"
+            f"{report.rows} projection rows match the events{erasures(report)}"
         )
     else:
         for p in report.problems:
             where = f"event {p.event_id or '?'} #{p.seq}" if p.channel is None else row_of(p)
             click.echo(f"{p.kind}: contact {p.contact_id} {where}: {p.detail}")
     report.raise_if_tampered()
+
+
+def erasures(report: VerifyReport) -> str:
+    """What erasure explains, so it is never read as tampering (decision 072)."""
+    if not report.erased:
+        return ""
+    return (
+        f"; {report.erased} contacts erased: the evidence of {report.erased_evidence} events "
+        "was removed by their erasure, and their chains still verify"
+    )
 
 
 def verify_json(report: VerifyReport) -> dict[str, Any]:

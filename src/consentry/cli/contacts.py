@@ -1,12 +1,15 @@
-"""``consentry scopes …`` and ``consentry contacts …``."""
+"""``consentry scopes …`` and ``consentry contacts …`` (add, find, show, erase)."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import click
 
 from consentry.cli.common import Env, group_option, json_option, key_values, operator, pass_env
 from consentry.cli.render import contact_data, contact_text, echo_json, scope_data, table
 from consentry.core.contacts import Contact, ContactDetails
+from consentry.core.events import Source
 
 
 @click.group()
@@ -98,6 +101,42 @@ def contacts_find(
 def contacts_show(env: Env, contact_id: str, group: str, as_json: bool) -> None:
     """Show a contact's details."""
     show(env.ledger().get_contact(operator(group), contact_id), as_json)
+
+
+@contacts.command("erase")
+@click.argument("contact_id", metavar="ID")
+@group_option
+@click.option(
+    "--reference",
+    help="The erasure request's reference (a ticket number; no personal data): its evidence.",
+)
+@json_option
+@pass_env
+def contacts_erase(
+    env: Env, contact_id: str, group: str, reference: str | None, as_json: bool
+) -> None:
+    """Erase a contact's personal data (GDPR Art. 17); the chain and the suppression stay."""
+    erasure = env.ledger().erase_contact(
+        operator(group), contact_id, reference=reference, source=Source.CLI
+    )
+    removed = erasure.removed
+    if as_json:
+        echo_json(
+            {
+                "contact": contact_data(erasure.contact),
+                "already_erased": erasure.already_erased,
+                "events": [e.id for e in erasure.events],
+                "removed": None if removed is None else asdict(removed),
+            }
+        )
+    elif removed is None:
+        click.echo(f"{contact_id} was erased before: nothing to do")
+    else:
+        click.echo(
+            f"erased {contact_id}: evidence of {removed.evidence} events, {removed.files} "
+            f"files, {removed.outbox} outbox messages, {removed.import_rows} import report "
+            f"lines, {removed.replays} stored replies; {len(erasure.events)} erasure events"
+        )
 
 
 def show(contact: Contact, as_json: bool) -> None:

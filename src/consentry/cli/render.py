@@ -169,6 +169,8 @@ def verify_data(report: VerifyReport) -> dict[str, Any]:
         "ok": report.ok,
         "checked": report.checked,
         "root": report.root,
+        "erased": report.erased,
+        "erased_evidence": report.erased_evidence,
         "problems": [
             {
                 "kind": p.kind,

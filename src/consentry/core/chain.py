@@ -11,6 +11,11 @@ SHA-256(salt ‖ evidence), with a random salt stored beside it; erasing the evi
 leaves the commitment, and the chain, intact and verifiable, while the erased data cannot be
 guessed back from the commitment.
 
+Evidence is removed only by erasing the contact (decision 072), which appends an ``erased``
+event to the contact's own chain. So the verifier tells the two apart: evidence missing from
+events before that contact's erasure event is erasure (counted in ``erased_evidence``);
+evidence missing from a chain with no erasure event after it is reported as altered.
+
 ``Verifier`` streams events in (contact, seq) order and names the first event that was
 altered, inserted or deleted; comparing with the stored chain heads finds a truncated tail,
 and comparing with an earlier exported digest finds a rewrite of the heads themselves. The
@@ -25,6 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 VERSION = "consentry/v1"
+ERASED = "erased"  #: the action of the event that erases a contact (``events.Action.ERASED``)
+_ACTION = 6  #: where the action is in an event's chained fields (``events.CHAIN_COLUMNS``)
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder: no set-up per event
 
 
@@ -101,6 +108,21 @@ class Problem:
     scope_id: str | None = None
 
 
+def _finding(row: ChainRow, expected_seq: int, prev_hash: str) -> tuple[str, str] | None:
+    """What is wrong with one event in its place in the chain (kind, detail), or None."""
+    if row.seq < expected_seq:
+        return "inserted", f"expected event number {expected_seq}, found {row.seq}"
+    if row.prev_hash != prev_hash:
+        return "inserted", "does not link to the event before it"
+    if row.evidence is not None and (
+        commitment(row.evidence_salt, row.evidence) != row.evidence_commitment
+    ):
+        return "altered", "evidence does not match its commitment"
+    if link(row.prev_hash, row.fields) != row.hash:
+        return "altered", "event fields do not match its hash"
+    return None
+
+
 @dataclass(slots=True)
 class Verifier:
     """Checks chains row by row; feed rows ordered by (contact_id, seq)."""
@@ -109,9 +131,13 @@ class Verifier:
     problems: list[Problem] = field(default_factory=list)
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     tails: dict[str, tuple[str, str]] = field(default_factory=dict)
+    erased: int = 0  #: contacts whose chain holds an erasure event
+    erased_evidence: int = 0  #: events whose evidence an erasure removed
     _contact: str | None = None
     _seq: int = 0
     _hash: str = ""
+    _removed: list[ChainRow] = field(default_factory=list)  # evidence gone, no erasure seen yet
+    _erasing: str | None = None  # the last contact an erasure event was seen for
 
     def feed(self, rows: Iterable[ChainRow]) -> None:
         """Check a stream of rows, recording every problem found."""
@@ -128,24 +154,30 @@ class Verifier:
             self.problems.append(
                 Problem("deleted", row.contact_id, row.group_id, expected_seq, None, detail)
             )
-        elif row.seq < expected_seq:
-            self._report("inserted", row, f"expected event number {expected_seq}, found {row.seq}")
-        elif row.prev_hash != self._hash:
-            self._report("inserted", row, "does not link to the event before it")
-        elif commitment(row.evidence_salt, row.evidence) != row.evidence_commitment and (
-            row.evidence is not None
-        ):
-            self._report("altered", row, "evidence does not match its commitment")
-        elif link(row.prev_hash, row.fields) != row.hash:
-            self._report("altered", row, "event fields do not match its hash")
+        elif (found := _finding(row, expected_seq, self._hash)) is not None:
+            self._report(*found, row=row)
+        elif row.evidence is None and row.evidence_commitment:
+            self._removed.append(row)  # erasure, if an erasure event of the contact follows
+        elif row.fields[_ACTION] == ERASED:
+            self.erased += self._erasing != row.contact_id
+            self._erasing = row.contact_id
+            self.erased_evidence += len(self._removed)
+            self._removed.clear()
         self._seq, self._hash = row.seq, row.hash
         self.heads[row.contact_id] = (row.seq, row.hash)
         self.tails[row.contact_id] = (row.event_id, row.group_id)
 
     def _start(self, contact_id: str) -> None:
+        self._close_contact()
         self._contact, self._seq, self._hash = contact_id, 0, genesis(contact_id)
 
-    def _report(self, kind: str, row: ChainRow, detail: str) -> None:
+    def _close_contact(self) -> None:
+        """Evidence removed from the last contact's events with no erasure after it: altered."""
+        for row in self._removed:
+            self._report("altered", "evidence was removed but the contact was not erased", row=row)
+        self._removed.clear()
+
+    def _report(self, kind: str, detail: str, *, row: ChainRow) -> None:
         self.problems.append(
             Problem(kind, row.contact_id, row.group_id, row.seq, row.event_id, detail)
         )
@@ -156,6 +188,7 @@ class Verifier:
         Finds a truncated tail (deleted), events past the head or of a contact with no head
         at all (inserted), and a rewritten last event (altered).
         """
+        self._close_contact()
         unseen = dict(self.heads)
         for contact_id, seq, head in stored:
             found_seq, found_hash = unseen.pop(contact_id, (0, genesis(contact_id)))

@@ -45,6 +45,14 @@ class Contact:
         """A copy with some fields replaced."""
         return replace(self, **changes)
 
+    def erased(self, at: datetime) -> Contact:
+        """The contact with every personal detail gone (GDPR Art. 17; decision 072).
+
+        What stays is what is not personal data: the id, the group and when it was added; the
+        keyed hashes of its addresses are kept by the store, not here.
+        """
+        return Contact(self.id, self.group_id, created_at=self.created_at, erased_at=at)
+
 
 @dataclass(frozen=True, slots=True)
 class ContactDetails:
@@ -105,6 +113,9 @@ class ContactFilter:
     after: str | None = None
     limit: int = 100
     status: StatusFilter | None = None
+    #: The one contact the email or mobile names, found by the use case through its address
+    #: key (the keyed hash, an index) so a typed address never scans the group's contacts.
+    contact_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,10 @@ def list_contacts(ctx: Context, principal: Principal, where: ContactFilter) -> l
     """
     where = _checked_filter(ctx, principal, where)
     with ctx.store.transaction(write=False) as tx:
-        return tx.list_contacts(principal.group_id, _at_scope(ctx, tx, principal, where))
+        keyed = _keyed(ctx, tx, principal.group_id, where)
+        if keyed is None:
+            return []
+        return tx.list_contacts(principal.group_id, _at_scope(ctx, tx, principal, keyed))
 
 
 def contact_page(ctx: Context, principal: Principal, where: ContactFilter) -> ContactPage:
@@ -85,7 +88,29 @@ def contact_page(ctx: Context, principal: Principal, where: ContactFilter) -> Co
     """
     where = _checked_filter(ctx, principal, where)
     with ctx.store.transaction(write=False) as tx:
-        return tx.contact_page(principal.group_id, _at_scope(ctx, tx, principal, where))
+        keyed = _keyed(ctx, tx, principal.group_id, where)
+        if keyed is None:
+            return ContactPage([], None)
+        return tx.contact_page(principal.group_id, _at_scope(ctx, tx, principal, keyed))
+
+
+def _keyed(ctx: Context, tx: Tx, group_id: str, where: ContactFilter) -> ContactFilter | None:
+    """The filter narrowed to the contact its address keys name; None when no contact can match.
+
+    The typed email or mobile (already normalised) is looked up by its keyed hash, the index
+    ``find_contact`` uses; the store still compares the address itself, so an erased contact,
+    whose keys stay to keep re-imports suppressed, is never listed under its old address.
+    """
+    found = {where.contact_id} if where.contact_id else set()
+    for kind, address in ((AddressKind.EMAIL, where.email), (AddressKind.MOBILE, where.mobile)):
+        if address:
+            contact_id = tx.find_contact_id(group_id, kind, ctx.addresses.digest(kind, address))
+            if contact_id is None:
+                return None
+            found.add(contact_id)
+    if len(found) > 1:
+        return None
+    return replace(where, contact_id=found.pop()) if found else where
 
 
 def _checked_filter(ctx: Context, principal: Principal, where: ContactFilter) -> ContactFilter:
@@ -95,6 +120,7 @@ def _checked_filter(ctx: Context, principal: Principal, where: ContactFilter) ->
     limits.optional_text(where.external_id, field="external_id", max_length=limits.NAME)
     limits.optional_text(where.list_name, field="list", max_length=limits.NAME)
     limits.optional_text(where.after, field="after", max_length=limits.ID)
+    limits.optional_text(where.contact_id, field="contact_id", max_length=limits.ID)
     if where.email:
         where = replace(where, email=ctx.addresses.email(where.email))
     if where.mobile:

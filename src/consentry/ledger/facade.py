@@ -24,6 +24,7 @@ from consentry.ledger import (
     contacts,
     deliverability,
     eligibility,
+    erasure,
     evidence_files,
     exports,
     idempotency,
@@ -112,6 +113,7 @@ class Ledger:
     list_contacts = _delegate(contacts.list_contacts)
     contact_page = _delegate(contacts.contact_page)
     update_contact = _delegate(contacts.update_contact)
+    erase_contact = _delegate(erasure.erase_contact)
     import_contacts = _delegate(imports.import_contacts)
 
     # ── imports over the API: saved mappings and jobs (decision 071) ──

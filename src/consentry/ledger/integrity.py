@@ -44,6 +44,8 @@ class VerifyReport:
     problems: tuple[Problem, ...]
     root: str
     rows: int = 0
+    erased: int = 0  #: contacts erased (decision 072): their events verify, evidence removed
+    erased_evidence: int = 0  #: events whose evidence an erasure removed (not tampering)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +145,14 @@ def _verify(
             verifier.compare_digest(against.heads, chain.event_hash)
     found = [*verifier.problems, *projection.problems]
     problems = tuple(p for p in found if _visible(principal, p))
-    return VerifyReport(verifier.checked, problems, heads_digest(stored), projection.checked)
+    return VerifyReport(
+        verifier.checked,
+        problems,
+        heads_digest(stored),
+        projection.checked,
+        erased=verifier.erased,
+        erased_evidence=verifier.erased_evidence,
+    )
 
 
 def _kept(heads: Iterable[Head], into: list[Head]) -> Iterator[Head]:

@@ -22,6 +22,7 @@ from consentry.core.chain import ChainHead, ChainRow
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
+from consentry.core.erasure import RemovedCopies
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.exports import ContactState
@@ -115,6 +116,10 @@ class Tx(Protocol):
 
     def evidence_file(self, contact_id: str, sha256: str) -> EvidenceFile | None: ...
     def kept_evidence_files(self, contact_id: str) -> list[str]: ...
+    def erase_personal_data(self, contact_id: str) -> RemovedCopies:
+        """Remove the contact's evidence texts, files, outbox messages, import report messages
+        and stored API responses (decision 072); its events, keys and projection stay."""
+        ...
 
     # ── ledger ──
     def lock_chain(self, contact_id: str) -> ChainHead: ...

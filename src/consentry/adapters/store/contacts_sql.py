@@ -156,6 +156,7 @@ def _narrowed(query: Select[Any], where: ContactFilter) -> Select[Any]:
     """The query with the filter's conditions on the contact (all but the status)."""
     c = t.contacts.c
     for column, value in (
+        (c.id, where.contact_id),
         (c.email, where.email),
         (c.mobile, where.mobile),
         (c.external_id, where.external_id),

@@ -14,6 +14,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     outbox_sql        the outbox             users_sql         staff users, sessions
     activity_sql      the opt-out activity   trends_sql        the trend counts per day
     evidence_sql      kept evidence files    imports_sql       import jobs, mappings
+    erasure_sql       an erased contact's copies of personal data
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from consentry.adapters.store import (
     activity_sql,
     contacts_sql,
     eligibility_sql,
+    erasure_sql,
     evidence_sql,
     imports_sql,
     inbound_sql,
@@ -49,6 +51,7 @@ from consentry.core.chain import ChainHead
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
+from consentry.core.erasure import RemovedCopies
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
@@ -150,6 +153,10 @@ class SqlTx:
     @translated
     def kept_evidence_files(self, contact_id: str) -> list[str]:
         return evidence_sql.kept_evidence_files(self.db, contact_id)
+
+    @translated
+    def erase_personal_data(self, contact_id: str) -> RemovedCopies:
+        return erasure_sql.erase_personal_data(self.db, contact_id)
 
     # ── ledger ──────────────────────────────────────────────────────────────
     @translated
