@@ -52,6 +52,7 @@ PLAUSIBLE: dict[str, Any] = {
     "message_id": "SM0001",
     "to": "+447700900123",
     "body": "You are unsubscribed.",
+    "pattern": "%ct!_ada%",  # erasure_sql.DELETE_REPLAYS: a LIKE pattern of a contact id
 }
 
 

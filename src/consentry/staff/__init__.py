@@ -2,10 +2,10 @@
 
 Sign-in for people, the contacts table with the Opt-In Status column, the contact profile with
 its global opt-in preferences, bulk changes (``pages.py``), broadcasts (``broadcasts.py``), the
-opt-out activity (``activity.py``) and the subscriber trends (``trends.py``) (SPEC §6; seeds 000,
-001, 002, 004). The pages raise their refusals; the app's one error map
-(``consentry.api.errors``, decision 043) answers them through ``StaffPages.error_page``, so
-``app`` must have that map installed.
+opt-out activity (``activity.py``), the subscriber trends (``trends.py``), the proof of consent
+(``proof.py``) and erasing a contact (``erasure.py``) (SPEC §6; seeds 000, 001, 002, 004). The
+pages raise their refusals; the app's one error map (``consentry.api.errors``, decision 043)
+answers them through ``StaffPages.error_page``, so ``app`` must have that map installed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from fastapi import Depends, FastAPI
 from consentry.core.errors import ConsentryError
 from consentry.ledger import Ledger
 from consentry.settings import Settings
-from consentry.staff import activity, broadcasts, people, proof, settings_pages, trends
+from consentry.staff import (
+    activity,
+    broadcasts,
+    erasure,
+    people,
+    proof,
+    settings_pages,
+    trends,
+)
 from consentry.staff.pages import StaffPages
 from consentry.staff.render import environment
 
@@ -40,3 +48,4 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
     app.include_router(people.router(ledger, env), dependencies=answered)
     app.include_router(settings_pages.router(ledger, env), dependencies=answered)
     app.include_router(proof.router(ledger, env), dependencies=answered)
+    app.include_router(erasure.router(ledger, env), dependencies=answered)

@@ -58,8 +58,13 @@ FORM_TEXTS: Fields = {
 }
 
 
-#: What the profile says after a change (seeds/000: "Contact updated").
-NOTICES = {"1": "Contact updated", "request": "Contact updated: an opt-in request was sent"}
+#: What the profile says after a change (seeds/000: "Contact updated"), or an erasure (073).
+NOTICES = {
+    "1": "Contact updated",
+    "request": "Contact updated: an opt-in request was sent",
+    "erased": "Contact erased",
+    "already-erased": "Nothing changed: the contact had been erased already",
+}
 
 
 def client_ip(request: Request) -> str:

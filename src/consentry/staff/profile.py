@@ -6,6 +6,11 @@ decision 056), or for a soft opt-out the re-subscribe form with its reason (seed
 an admin's soft opt-out. Controls the role may not use are not offered; the ledger refuses them
 anyway, with the same rules as the API. An uploaded copy of the permission is kept with its
 event, and the history links to it (``/contacts/{id}/evidence/{sha256}``, decision 067).
+
+Beside the chain's verdict the history links to the proof of consent and its PDF (decision
+069). An admin of the whole group is offered "Erase contact" (``erasure.py``, decisions 072 and
+073); an erased contact shows when it was erased, no details and no controls, and its history
+marks the evidence that was erased.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from consentry.core.evidence import (
     download_headers,
     written_permission,
 )
-from consentry.core.permissions import Capability
+from consentry.core.permissions import Capability, Principal
+from consentry.core.scopes import is_within
 from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
 from consentry.ledger.eligibility import CheckRequest
@@ -77,6 +83,7 @@ class ProfileView:
     history: list[ConsentEvent]
     verdict: VerifyReport  # the contact's chain and projection, recomputed (decision 059)
     kept: frozenset[str] = frozenset()  # the SHA-256 of each kept evidence file (067)
+    erasable: bool = False  # offer "Erase contact" (an admin of the whole group; 072, 073)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,16 @@ def title_of(contact: Contact) -> str:
     return contact.name or contact.email or contact.mobile or contact.id
 
 
+def may_erase(principal: Principal, contact: Contact) -> bool:
+    """True when the profile offers "Erase contact": ``erase`` at the contact's group, and not
+    erased yet (the ledger decides again when the form is posted)."""
+    return (
+        principal.can(Capability.ERASE)
+        and is_within(contact.group_id, principal.scope_id)
+        and contact.erased_at is None
+    )
+
+
 def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> ProfileView:
     """The profile for the signed-in person, at their scope."""
     principal = session.user.principal()
@@ -112,9 +129,11 @@ def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> Prof
     history = ledger.history(principal, contact.id)
     verdict = ledger.verify_contact(principal, contact.id)
     kept = frozenset(ledger.kept_evidence_files(principal, contact.id))
+    title = "Erased contact" if contact.erased_at else title_of(contact)
     return ProfileView(
-        contact, title_of(contact), principal.scope_id, preferences, grid, history, verdict, kept
-    )
+        contact, title, principal.scope_id, preferences, grid, history, verdict, kept,
+        erasable=may_erase(principal, contact),
+    )  # fmt: skip
 
 
 def _preference(i: Icon, can: Mapping[Capability, bool]) -> Preference:

@@ -29,13 +29,17 @@ from consentry.adapters.store.reads import ID_CHUNK
 from consentry.adapters.store.rows import consent_from_values, contact_from_row
 from consentry.core.bulk import BatchWrite, ContactWrite
 from consentry.core.chain import ChainHead
-from consentry.core.channels import Channel
+from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact
 from consentry.core.events import ConsentEvent, to_micros
 from consentry.core.status import Consent
 
-KEYS_BY_DIGEST = (  # a digest is keyed by its kind (addresses.digest), so it alone finds it
-    "SELECT digest, contact_id FROM contact_keys WHERE group_id = :gid AND digest IN ({ids})"
+#: A digest is keyed by its kind (addresses.digest), so it alone finds its row; the kinds are
+#: named so that every column of the key's index bounds the search.
+_KINDS = ", ".join(f"'{kind.value}'" for kind in AddressKind)
+KEYS_BY_DIGEST = (
+    "SELECT digest, contact_id FROM contact_keys "
+    f"WHERE group_id = :gid AND kind IN ({_KINDS}) AND digest IN ({{ids}})"
 )
 BY_EXTERNAL_ID = (
     "SELECT external_id, id FROM contacts WHERE group_id = :gid AND external_id IN ({ids})"
@@ -83,7 +87,8 @@ class SqlBulk:
     def _select(self, template: str, values: Sequence[str], **params: Any) -> list[Any]:
         rows: list[Any] = []
         for ids, chunk in _chunks(sorted(set(values))):
-            rows.extend(self.db.all(template.format(ids=ids), {**params, **chunk}))
+            query = template.format(ids=ids)
+            rows.extend(self.db.all(query, {**params, **chunk}, planned=False))
         return rows
 
     @translated

@@ -95,6 +95,19 @@ class Dialect:
     copies: bool  # an import's inserts go through ``COPY … FROM STDIN``
     _insert: Callable[[Table], Any]
 
+    def execute(self, cursor: Any, text: str, params: Mapping[str, Any], *, planned: bool) -> None:
+        """Run one driver statement; ``planned=False`` plans it for these very values.
+
+        psycopg prepares a statement run five times and PostgreSQL may then keep one generic
+        plan for it. For a long ``IN`` list of parameters that plan can filter every row by the
+        list, one comparison per value, where a plan for the values themselves hashes the list
+        or searches the index with it; the import's reads by address key ask for the latter.
+        """
+        if planned or self.name != "postgresql":
+            cursor.execute(text, params)
+        else:
+            cursor.execute(text, params, prepare=False)
+
     def writes(self, statements: Sequence[Write]) -> list[Write]:
         """The driver statements that make several writes, in order (one on PostgreSQL).
 

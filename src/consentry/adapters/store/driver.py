@@ -56,16 +56,19 @@ class Db:
         self._errors: Any = conn.dialect.loaded_dbapi.Error
         self._cursor: Any = None
 
-    def run(self, sql: str, params: Mapping[str, Any], write: bool = False) -> Any:
+    def run(
+        self, sql: str, params: Mapping[str, Any], write: bool = False, *, planned: bool = True
+    ) -> Any:
         """Run one statement on the transaction's driver cursor; the cursor, to fetch from.
 
         ``write``: the statement changes data, so the transaction is begun even in a plain read
         unit of work (as SQLAlchemy's autobegin would), and ``commit()`` keeps it.
+        ``planned=False``: planned for these values each time (``Dialect.execute``).
         """
         cursor = self._begun(write)
         text = self.dialect.driver_sql(sql)
         try:
-            cursor.execute(text, params)
+            self.dialect.execute(cursor, text, params, planned=planned)
         except self._errors as exc:
             raise self._wrapped(exc, text, params) from exc
         return cursor
@@ -78,9 +81,9 @@ class Db:
         except self._errors as exc:
             raise self._wrapped(exc, sql, params) from exc
 
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+    def all(self, sql: str, params: Mapping[str, Any], *, planned: bool = True) -> list[Any]:
         """Every row of a statement's result (driver tuples)."""
-        cursor = self.run(sql, params)
+        cursor = self.run(sql, params, planned=planned)
         try:
             rows: list[Any] = cursor.fetchall()
         except self._errors as exc:
