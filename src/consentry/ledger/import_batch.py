@@ -12,6 +12,7 @@ only when every part of it was accepted (docs/decisions/070).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from consentry.core.chain import ChainHead, genesis
 from consentry.core.channels import AddressKind, Channel
 from consentry.core.contacts import Contact
 from consentry.core.errors import ConsentryError, ContactErased, ImportConflict
-from consentry.core.events import Action, ConsentEvent, Source
+from consentry.core.events import Action, ConsentEvent, Source, canonical_evidence
 from consentry.core.evidence import check_written_permission
 from consentry.core.ids import new_id
 from consentry.core.imports import ImportRow, Outcome, RowOutcome, Wanted
@@ -50,6 +51,37 @@ class Prepared:
 
 
 @dataclass(frozen=True, slots=True)
+class FileEvidence:
+    """The evidence an import's events keep, made canonical once for the whole file.
+
+    A row with no ``evidence:`` cells of its own records the file's evidence and its marks
+    (the import's id, the row's line): the canonical text is the same for every such row but
+    the line, so it is made once with a stand-in for the line, which each row replaces (the
+    stand-in is random per import: nothing in the evidence can equal it). Whether that
+    evidence is a complete record of written permission depends only on the moment of the
+    opt-in, so each moment is judged once (``permitted``).
+    """
+
+    opt_in: str  #: the file's evidence and the marks, as canonical JSON with the stand-in
+    opt_out: str  #: the marks alone, likewise
+    stand_in: str
+    permitted: set[datetime] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, evidence: Mapping[str, Any], import_id: str) -> FileEvidence:
+        """The templates of one import's evidence (refusing evidence no event can keep)."""
+        stand_in = f"line-{secrets.token_hex(16)}"
+        marks = {"import_id": import_id, "import_row": stand_in}
+        opt_in, opt_out = canonical_evidence({**evidence, **marks}), canonical_evidence(marks)
+        assert opt_in is not None and opt_out is not None
+        return cls(opt_in, opt_out, f'"{stand_in}"')
+
+    def text(self, template: str, line: int) -> str:
+        """The canonical evidence of the row at ``line`` (``canonical_evidence``'s answer)."""
+        return template.replace(self.stand_in, f'"{line}"', 1)
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """What every row of one import shares."""
 
@@ -57,6 +89,7 @@ class Job:
     scope: Scope
     evidence: Mapping[str, Any]  # the whole file's evidence document (may be empty)
     import_id: str
+    file: FileEvidence
 
 
 def prepare(ctx: Context, row: ImportRow, group_id: str) -> Prepared:
@@ -154,18 +187,25 @@ class Batch:
         scope = self.job.scope
         current = rows.get((wanted.channel, scope.id), NO_CONSENT)
         marks = {"import_id": self.job.import_id, "import_row": str(row.line)}
+        file, own = self.job.file, bool(row.evidence)  # own: the row has evidence cells
         if wanted.action is Action.OPTED_IN:
             if current.status is Status.OPTED_IN:
                 return []
             evidence = {**self.job.evidence, **row.evidence, **marks}
-            check_written_permission(evidence, wanted.occurred_at or self.now)
+            moment = wanted.occurred_at or self.now
+            if own or moment not in file.permitted:
+                check_written_permission(evidence, moment)
+                if not own:
+                    file.permitted.add(moment)
             path = path_to_root(scope.id)
             on_path = {s: rows[wanted.channel, s] for s in path if (wanted.channel, s) in rows}
             check_opt_in(governing(on_path, path), self.job.principal.actor, Source.IMPORT, True)
-            return [self._change(contact, wanted, scope.id, Action.OPTED_IN, evidence)]
+            text = None if own else file.text(file.opt_in, row.line)
+            return [self._change(contact, wanted, scope.id, Action.OPTED_IN, evidence, text)]
         if current.status.is_opt_out:
             return []
-        opt_out = self._change(contact, wanted, scope.id, Action.OPTED_OUT, marks)
+        text = file.text(file.opt_out, row.line)
+        opt_out = self._change(contact, wanted, scope.id, Action.OPTED_OUT, marks, text)
         return [opt_out, *self._cancelled(opt_out, rows)]
 
     def _change(
@@ -175,12 +215,13 @@ class Batch:
         scope_id: str,
         action: Action,
         evidence: Mapping[str, Any],
+        text: str | None = None,
     ) -> Change:
         principal = self.job.principal
         return Change(
             contact=contact, channel=wanted.channel, scope_id=scope_id, action=action,
             actor=principal.actor, recorded_by=principal.id, source=Source.IMPORT,
-            evidence=evidence, occurred_at=wanted.occurred_at,
+            evidence=evidence, occurred_at=wanted.occurred_at, evidence_text=text,
         )  # fmt: skip
 
     def _cancelled(self, opt_out: Change, rows: Consents) -> list[Change]:

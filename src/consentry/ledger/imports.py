@@ -32,7 +32,7 @@ from consentry.core.imports import (
 )
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger.context import Context
-from consentry.ledger.import_batch import Job, Prepared, prepare, run_batch
+from consentry.ledger.import_batch import FileEvidence, Job, Prepared, prepare, run_batch
 from consentry.ledger.ports import BulkTx
 from consentry.ledger.steps import load_scope
 
@@ -81,7 +81,9 @@ def _job(
         scope = load_scope(ctx, tx, principal, scope_id or principal.group_id)
     authorise(principal, Capability.IMPORT, scope.id)
     canonical_evidence(evidence)  # what no event can keep is refused before any row is read
-    return Job(principal, scope, dict(evidence or {}), new_id("im", ctx.clock.now()))
+    import_id = new_id("im", ctx.clock.now())
+    document = dict(evidence or {})
+    return Job(principal, scope, document, import_id, FileEvidence.of(document, import_id))
 
 
 def _batches(rows: Iterable[Line], size: int) -> Iterator[list[Line]]:

@@ -67,15 +67,17 @@ class Change:
     evidence: Evidence = None
     occurred_at: datetime | None = None
     expires_at: datetime | None = None
-    #: the evidence as the event keeps it (canonical JSON), made once here
-    evidence_text: str | None = field(default=None, init=False, repr=False, compare=False)
+    #: the evidence as the event keeps it (canonical JSON), made once here — or given by the
+    #: import, which makes its file's evidence canonical once for every row (``FileEvidence``)
+    evidence_text: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Refuse what no event can keep before any rule looks at it (decision 050)."""
         if self.occurred_at is not None:
             limits.instant(self.occurred_at, field="occurred_at")
         limits.optional_text(self.reason, field="reason", max_length=limits.REASON)
-        object.__setattr__(self, "evidence_text", canonical_evidence(self.evidence))
+        if self.evidence_text is None:
+            object.__setattr__(self, "evidence_text", canonical_evidence(self.evidence))
 
 
 # ── loading, with the group wall ──
