@@ -170,6 +170,18 @@ def test_a_staff_opt_in_needs_written_permission_then_says_contact_updated(staff
     assert ledger.check(sender(), ada.id, "sms", "acme").allowed
 
 
+def test_a_forged_preferences_form_is_refused_and_goes_back_to_the_contact(staff, ledger):
+    ada = make_contact(ledger)
+    staff.sign_in("admin")
+    before = count_rows(ledger)
+    forged = staff.client.post(
+        f"/contacts/{ada.id}/preferences",
+        data={"csrf": "forged-by-another-site", "channel": "email", "choice": "no"},
+    )
+    assert forged.status_code == 403 and f'href="/contacts/{ada.id}">Go back' in forged.text
+    assert count_rows(ledger) == before
+
+
 def test_an_admin_opts_out_and_re_subscribes_with_a_reason(staff, ledger):
     ada = make_contact(ledger)
     staff.sign_in("admin")

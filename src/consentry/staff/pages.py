@@ -197,10 +197,10 @@ class StaffPages:
 
     async def change(self, request: Request, contact_id: str) -> Response:
         """Yes or No for one channel; back to the profile, which says "Contact updated"."""
+        request.state.contact_id = contact_id  # first: a refused form's "Go back" is the contact
         form, session = await signed_form(
             self.ledger, request, FORM_TEXTS, max_files=1, multiline={"reference"}
         )
-        request.state.contact_id = contact_id
         try:
             await profile.change(self.ledger, session, contact_id, form)
         finally:
