@@ -47,11 +47,15 @@ class Decision:
     reason: str
     scope_id: str | None = None
     event_id: str | None = None
+    policy: str | None = None  #: a transactional message's policy (``group_bypass`` …)
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Decision:
         """A decision from its JSON."""
-        return cls(data["allowed"], data["reason"], data.get("scope_id"), data.get("event_id"))
+        return cls(
+            data["allowed"], data["reason"], data.get("scope_id"), data.get("event_id"),
+            data.get("policy"),
+        )  # fmt: skip
 
 
 @dataclass(slots=True)

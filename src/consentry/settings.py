@@ -29,6 +29,11 @@ CONSENTRY_INBOUND_URL       the public base URL providers call (behind a    CONS
 CONSENTRY_IMPORT_DIR        where uploaded import files wait for their job  the system's temp dir
                             (decision 071; files are 0600, deleted after)
 CONSENTRY_IMPORT_MAX_BYTES  the largest import file the API accepts         1073741824 (1 GiB)
+CONSENTRY_FEEDS_FILE        the groups' deliverability feeds, TOML          none (every feed 404
+                            (``core/feeds.py``; decision 074)               ``feed_not_found``)
+CONSENTRY_SNS_CERTIFICATES  SNS signing certificates: a PEM file (used for  fetched over HTTPS from
+                            every URL) or a directory of PEMs named as the  the message's verified
+                            URL's last segment                              ``sns.*`` URL, cached
 ==========================  ==============================================  =====================
 """
 
@@ -38,6 +43,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from consentry.core.feeds import FeedConfig, parse_feeds
 
 DEFAULT_URL = "sqlite:///consentry.db"
 IMPORT_MAX_BYTES = 1024**3  #: the largest import file the API accepts by default (decision 071)
@@ -68,6 +75,8 @@ class Settings:
     demo: bool = False
     import_dir: str | None = None
     import_max_bytes: int = IMPORT_MAX_BYTES
+    feeds: tuple[FeedConfig, ...] = ()  #: each group's deliverability feeds (decision 074)
+    sns_certificates: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,7 +101,13 @@ class Settings:
             demo=env.get("CONSENTRY_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
             import_dir=env.get("CONSENTRY_IMPORT_DIR") or None,
             import_max_bytes=int(env.get("CONSENTRY_IMPORT_MAX_BYTES", str(IMPORT_MAX_BYTES))),
+            feeds=_feeds(env.get("CONSENTRY_FEEDS_FILE")),
+            sns_certificates=env.get("CONSENTRY_SNS_CERTIFICATES") or None,
         )
+
+    def feed_config(self, group_id: str) -> FeedConfig | None:
+        """The group's deliverability feeds, or None when it has none configured."""
+        return next((f for f in self.feeds if f.group_id == group_id), None)
 
     def sqlite_file(self) -> Path | None:
         """The database file of a ``sqlite:///path`` URL; None for PostgreSQL or in memory."""
@@ -132,3 +147,8 @@ def parse_keys_file(text: str) -> dict[str, str]:
 def _secrets(value: str | None) -> tuple[str, ...]:
     """Comma-separated secrets (several during a rotation), blanks dropped."""
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _feeds(path: str | None) -> tuple[FeedConfig, ...]:
+    """The feeds file's groups (decision 074); none without a file."""
+    return parse_feeds(Path(path).read_text(encoding="utf-8")) if path else ()

@@ -311,6 +311,16 @@ CASES = [
         out=None,
         override={"admin": GROUP_ONLY},
     ),
+    Case("transactional policy", "GET", "/v1/policies/transactional", VIEW, out=None),
+    Case(  # the group's own policy (decision 075): no key bound to a client may set it
+        "set transactional policy",
+        "PUT",
+        "/v1/policies/transactional/{channel}",
+        set(),
+        out=None,
+        body={"bypass": True},
+        override={"admin": GROUP_ONLY},
+    ),
     Case("trends", "GET", "/v1/trends", VIEW, params={"scope": "{scope}", "days": 30}),
     Case("verify ledger", "GET", "/v1/ledger/verify", {"admin"}, out=None),
     Case("ledger digest", "GET", "/v1/ledger/digest", {"admin"}, out=None),
@@ -378,6 +388,7 @@ class World:
         values = {"contact": contact, "email": email, "scope": scope, "client": client}
         values["group"] = group
         values |= {"number": f"ACME{n}", "name": "default", "outbox_id": f"ob_{n:04d}"}
+        values["channel"] = "sms"
         self._prepare(case.state, values)
         return values
 

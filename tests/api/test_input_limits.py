@@ -209,6 +209,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any]]] = {
         },
     ),
     "MappingIn": ("PUT", "/v1/import-mappings/crm", {"mapping": {"Email": "email"}}),
+    "RuleIn": ("PUT", "/v1/policies/transactional/email", {"bypass": True}),
 }
 #: Models only ever sent inside another one: where they sit.
 NESTED = {"CheckIn": "BatchIn", "SegmentIn": "AudienceIn", "AttributeIn": "AudienceIn"}

@@ -1,4 +1,5 @@
 import json
+import re
 
 from sqlalchemy import text
 
@@ -128,3 +129,23 @@ def test_an_erased_contact_verifies_and_the_report_says_it_was_erased(run, ada):
     assert (report["ok"], report["erased"], report["erased_evidence"]) == (True, 1, 1)
     shown = json.loads(run("contacts", "show", ada, "--group", "acme", "--json").stdout)
     assert shown["email"] is None and shown["erased_at"]
+
+
+def test_the_transactional_policy_is_shown_set_and_reset(run, ada):
+    shown = run("policy", "transactional", "--group", "acme").stdout
+    assert re.search(r"^sms +no +deployment_no_bypass$", shown, re.M), shown
+    set_ = json.loads(
+        run("policy", "transactional", "--group", "acme", "--channel", "sms", "--bypass",
+            "--json").stdout
+    )  # fmt: skip
+    assert set_[0]["policy"] == "group_bypass" and set_[0]["updated_by"].startswith("cli:")
+    checked = run(
+        "check", ada, "--channel", "sms", "--scope", "acme", "--category", "transactional"
+    )
+    assert "transactional" in checked.stdout
+    back = run("policy", "transactional", "--group", "acme", "--channel", "sms", "--default")
+    assert "deployment_no_bypass" in back.stdout
+    assert "need --channel" in run("policy", "transactional", "--group", "acme", "--bypass",
+                                   ok=False).output  # fmt: skip
+    both = run("policy", "transactional", "--group", "acme", "--channel", "sms", ok=False)
+    assert "one of --bypass, --no-bypass or --default" in both.output

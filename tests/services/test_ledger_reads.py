@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from consentry.core.channels import AddressKind, Channel
-from consentry.core.contacts import Contact, ContactDetails
+from consentry.core.contacts import Contact, ContactDetails, ContactFilter
 from consentry.core.eligibility import Reason
 from consentry.core.errors import ConsentryError, HardOptOutLocked
 from consentry.core.events import Action, Actor, ActorKind, Source
@@ -29,6 +29,7 @@ from tests.factories import (
     make_contact,
     sender,
     staff,
+    system,
     viewer,
 )
 
@@ -240,6 +241,41 @@ def test_a_batch_check_answers_each_request_in_order(ledger):
         ],
     )
     assert [d.reason for d in answers] == [Reason.OPTED_IN, Reason.NO_ADDRESS, Reason.TRANSACTIONAL]
+
+
+def test_a_large_mixed_batch_answers_as_single_checks_would(ledger):
+    from consentry.core.imports import parse_mapping
+
+    mapping = parse_mapping({"email": "email", "sms": "mobile"})
+    rows = ((n, {"email": f"p{n}@example.com", "sms": f"+4477009{n:05d}"}) for n in range(950))
+    ledger.import_contacts(system(), rows, mapping=mapping, batch_size=1000)
+    ids = [c.id for c in ledger.list_contacts(viewer(), ContactFilter(limit=1000))]
+    ledger.opt_in(staff(), ids[3], "sms", "acme", evidence=WRITTEN)
+    ledger.opt_out(admin(), ids[940], "email", "acme/events")
+    asked = [
+        CheckRequest(cid, channel, scope, category)
+        for n, cid in enumerate(ids)  # 950 contacts: more than one statement's worth
+        for channel, scope, category in [
+            ("sms", "acme/newsletters", "marketing"),
+            ("email", "acme/events", "transactional" if n % 2 else "marketing"),
+        ]
+    ]
+    asked += [CheckRequest(ids[3], "sms", "acme/newsletters")]  # the same question twice
+    answers = ledger.check_many(sender(), asked)
+    singles = [ledger.check(sender(), r.contact_id, r.channel, r.scope_id, category=r.category)
+               for r in asked[::97] + asked[-3:]]  # fmt: skip
+    assert [answers[asked.index(r)] for r in asked[::97] + asked[-3:]] == singles
+    assert answers[6].reason is Reason.OPTED_IN and answers[-1] == answers[6]
+    assert answers[2 * 940 + 1].reason is Reason.SOFT_OPT_OUT
+    assert len(answers) == len(asked) and sum(d.allowed for d in answers) == 2 + 475
+    unknown = [
+        asked[0],
+        CheckRequest("ct_nobody", "sms", "acme"),
+        CheckRequest("ct_x", "sms", "acme"),
+    ]
+    with pytest.raises(ConsentryError) as info:
+        ledger.check_many(sender(), unknown)
+    assert info.value.code == "contact_not_found" and "ct_nobody" in info.value.message
 
 
 # ── units of work: all or nothing (cosmicpython's test_uow), on both databases ──

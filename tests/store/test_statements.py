@@ -53,6 +53,9 @@ PLAUSIBLE: dict[str, Any] = {
     "to": "+447700900123",
     "body": "You are unsubscribed.",
     "pattern": "%ct!_ada%",  # erasure_sql.DELETE_REPLAYS: a LIKE pattern of a contact id
+    "bypass": True,  # policies_sql.PUT_SETTING
+    "by": "admin@acme",
+    "at": 1,
 }
 
 
@@ -113,14 +116,17 @@ def expansions(template: str) -> list[str]:
     """The statement as the store runs it: a template at every path length and address."""
     if "{" not in template:
         return [template]
-    if "{ids}" in template:  # a chunked IN list of ids, digests or external ids
+    if "{ids}" in template and "{{ids}}" not in template:  # a chunked IN list of ids, digests
         return [template.format(ids=", ".join(f":i{n}" for n in range(n_ids))) for n_ids in (1, 3)]
     expanded = (
         on_path(template, levels, address)
         for levels in range(1, len(PATH) + 1)
         for address in ADDRESS_COLUMNS
     )
-    return list(dict.fromkeys(expanded))
+    found = list(dict.fromkeys(expanded))
+    if "{{ids}}" in template:  # a path and a list of contacts (eligibility_sql.SITUATIONS)
+        return [sql for each in found for sql in expansions(each)]
+    return found
 
 
 def test_the_statements_are_found_in_every_module_that_runs_driver_sql():

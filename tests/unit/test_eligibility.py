@@ -12,6 +12,7 @@ from consentry.core.eligibility import (
     Decision,
     Reason,
     Situation,
+    TransactionalPolicy,
     decide,
     effective_status,
 )
@@ -30,6 +31,8 @@ PENDING = Consent(Status.PENDING, "e_pending", LATER)
 STALE = Consent(Status.PENDING, "e_stale", T0)
 HARD_ASKING = Consent(Status.HARD_OPT_OUT, "e_hard", LATER)
 MKT, TX, CONF = Category.MARKETING, Category.TRANSACTIONAL, Category.OPT_IN_CONFIRMATION
+P = TransactionalPolicy
+DEFAULT_BYPASS = P.DEPLOYMENT_BYPASS  # email's, by the deployment's default
 
 
 def situation(consents, channel=Channel.EMAIL, address=True, suppression=None):
@@ -48,7 +51,7 @@ def situation(consents, channel=Channel.EMAIL, address=True, suppression=None):
         ({USER: PENDING}, MKT, Decision(False, Reason.PENDING, USER, "e_pending")),
         ({USER: STALE}, MKT, Decision(False, Reason.NO_CONSENT)),
         ({USER: PENDING, GROUP: IN}, MKT, Decision(True, Reason.OPTED_IN, GROUP, "e_in")),
-        ({GROUP: HARD}, TX, Decision(True, Reason.TRANSACTIONAL)),
+        ({GROUP: HARD}, TX, Decision(True, Reason.TRANSACTIONAL, policy=DEFAULT_BYPASS)),
         ({GROUP: HARD_ASKING}, CONF, Decision(True, Reason.OPT_IN_CONFIRMATION, GROUP, "e_hard")),
         ({USER: PENDING}, CONF, Decision(True, Reason.OPT_IN_CONFIRMATION, USER, "e_pending")),
         ({USER: STALE, GROUP: HARD}, CONF, Decision(False, Reason.NO_CONFIRMATION_REQUEST)),
@@ -61,22 +64,40 @@ def test_decide_walks_the_path_and_an_opt_out_at_any_level_wins(consents, catego
 
 def test_no_address_comes_before_everything():
     found = situation({GROUP: IN}, address=False, suppression=Suppression.BOUNCED)
-    assert decide(found, PATH, TX, T0) == Decision(False, Reason.NO_ADDRESS)
+    assert decide(found, PATH, TX, T0) == Decision(False, Reason.NO_ADDRESS, policy=DEFAULT_BYPASS)
 
 
 @pytest.mark.parametrize("suppression", list(Suppression))
 @pytest.mark.parametrize("category", list(Category))
 def test_a_bounce_or_complaint_is_never_bypassed(suppression, category):
     found = situation({GROUP: IN}, suppression=suppression)
-    assert decide(found, PATH, category, T0) == Decision(False, Reason(suppression.value))
+    policy = DEFAULT_BYPASS if category is TX else None  # named, and still refused
+    expected = Decision(False, Reason(suppression.value), policy=policy)
+    assert decide(found, PATH, category, T0) == expected
 
 
 def test_transactional_bypass_is_per_channel_policy():
     found = situation({GROUP: HARD}, channel=Channel.SMS)
-    refused = Decision(False, Reason.HARD_OPT_OUT, GROUP, "e_hard")
+    refused = Decision(False, Reason.HARD_OPT_OUT, GROUP, "e_hard", P.DEPLOYMENT_NO_BYPASS)
     assert decide(found, PATH, TX, T0) == refused
     policy = ChannelPolicy(transactional_bypass=frozenset({Channel.SMS}))
-    assert decide(found, PATH, TX, T0, policy) == Decision(True, Reason.TRANSACTIONAL)
+    allowed = Decision(True, Reason.TRANSACTIONAL, policy=P.DEPLOYMENT_BYPASS)
+    assert decide(found, PATH, TX, T0, policy) == allowed
+
+
+def test_a_groups_own_setting_overrides_the_default_and_is_named():
+    email = situation({GROUP: SOFT})
+    group = ChannelPolicy().for_group({Channel.EMAIL: False, Channel.SMS: True})
+    assert group.transactional_bypass == ChannelPolicy().transactional_bypass - {Channel.EMAIL} | {
+        Channel.SMS
+    }
+    judged = decide(email, PATH, TX, T0, group)
+    assert judged == Decision(False, Reason.SOFT_OPT_OUT, GROUP, "e_soft", P.GROUP_NO_BYPASS)
+    sms = decide(situation({GROUP: HARD}, channel=Channel.SMS), PATH, TX, T0, group)
+    assert sms == Decision(True, Reason.TRANSACTIONAL, policy=P.GROUP_BYPASS)
+    push = decide(situation({}, channel=Channel.PUSH), PATH, TX, T0, group)
+    assert push.policy is P.DEPLOYMENT_BYPASS  # not set by the group: the default
+    assert decide(email, PATH, MKT, T0, group).policy is None
 
 
 def test_effective_status_names_the_scope_that_set_it():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from consentry.api.deps import SAFE_TO_RETRY, LedgerDep, PrincipalDep
@@ -17,6 +18,7 @@ from consentry.core.errors import BatchTooLarge
 from consentry.ledger import CheckRequest
 
 MAX_BATCH = 10_000
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"], responses=COMMON_ERRORS)
 
@@ -60,8 +62,12 @@ def check(
 
 
 @router.post("/batch", response_model=BatchOut, dependencies=[SAFE_TO_RETRY])
-def check_many(body: BatchIn, ledger: LedgerDep, principal: PrincipalDep) -> BatchOut:
-    """Many checks in one read (writes nothing, so a retry is always safe)."""
+def check_many(body: BatchIn, ledger: LedgerDep, principal: PrincipalDep) -> Response:
+    """Many checks in one read (writes nothing, so a retry is always safe).
+
+    The answer is ``BatchOut``, encoded straight from the decisions: 10,000 of them are
+    no 10,000 response models.
+    """
     if len(body.checks) > MAX_BATCH:
         raise BatchTooLarge(
             f"a batch holds at most {MAX_BATCH:,} checks; split it",
@@ -71,4 +77,9 @@ def check_many(body: BatchIn, ledger: LedgerDep, principal: PrincipalDep) -> Bat
     requests = [
         CheckRequest(c.contact, c.channel.value, c.scope, c.category.value) for c in body.checks
     ]
-    return BatchOut(results=[DecisionOut.of(d) for d in ledger.check_many(principal, requests)])
+    results = [
+        {"allowed": d.allowed, "reason": d.reason.value, "scope_id": d.scope_id,
+         "event_id": d.event_id, "policy": d.policy and d.policy.value}
+        for d in ledger.check_many(principal, requests)
+    ]  # fmt: skip
+    return Response(_ENCODE({"results": results}), media_type="application/json")

@@ -24,7 +24,7 @@ from consentry.core import limits
 from consentry.core.audience import Segment
 from consentry.core.channels import Channel
 from consentry.core.contacts import Contact
-from consentry.core.eligibility import Category, Decision, Reason
+from consentry.core.eligibility import Category, Decision, Reason, TransactionalPolicy
 from consentry.core.errors import BatchTooLarge, Invalid, InvalidAttributes, TooManyItems
 from consentry.core.events import ConsentEvent, canonical_evidence
 
@@ -235,6 +235,12 @@ class DecisionOut(BaseModel):
     reason: Reason
     scope_id: str | None = None
     event_id: str | None = None
+    policy: TransactionalPolicy | None = Field(
+        default=None,
+        description="For a transactional message: the policy that applied — the group's own "
+        "(`group_bypass`, `group_no_bypass`) or the deployment's default "
+        "(`deployment_bypass`, `deployment_no_bypass`); null otherwise.",
+    )
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionOut:
@@ -244,6 +250,7 @@ class DecisionOut(BaseModel):
             reason=decision.reason,
             scope_id=decision.scope_id,
             event_id=decision.event_id,
+            policy=decision.policy,
         )
 
 

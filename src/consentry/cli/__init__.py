@@ -23,6 +23,7 @@ from consentry.cli.exports import export
 from consentry.cli.imports import import_file
 from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
+from consentry.cli.policies import policy
 from consentry.cli.proof import proof
 from consentry.cli.serve import serve
 from consentry.cli.users import users
@@ -119,6 +120,7 @@ for command in (
     keywords,
     outbox,
     expire_confirmations,
+    policy,
     serve,
     demo_seed,
 ):

@@ -25,11 +25,17 @@ LOCAL_PROXY = "127.0.0.1,::1"
 
 
 def uvicorn_options(
-    host: str, port: int, reload: bool, proxy_headers: bool, forwarded_allow_ips: str | None
+    host: str,
+    port: int,
+    reload: bool,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
+    *,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """uvicorn's keyword arguments: its proxy defaults (trust loopback) replaced by ours."""
     trusted = (forwarded_allow_ips or LOCAL_PROXY) if proxy_headers else ""
-    return {
+    options: dict[str, Any] = {
         "factory": True,
         "host": host,
         "port": port,
@@ -37,12 +43,23 @@ def uvicorn_options(
         "proxy_headers": proxy_headers,
         "forwarded_allow_ips": trusted,
     }
+    if workers > 1:  # uvicorn's supervisor: N processes of the stateless app behind one port
+        options["workers"] = workers
+    return options
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes behind the one port (the app keeps no state between requests: "
+    "every process reads and writes the same database).",
+)
 @click.option(
     "--proxy-headers",
     is_flag=True,
@@ -74,6 +91,7 @@ def serve(
     host: str,
     port: int,
     reload: bool,
+    workers: int,
     proxy_headers: bool,
     forwarded_allow_ips: str | None,
     keys_file: str | None,
@@ -86,6 +104,8 @@ def serve(
     """
     import uvicorn  # the server is heavy; other commands do not need it
 
+    if reload and workers > 1:
+        raise click.UsageError("--reload runs one process: leave out --workers")
     if forwarded_allow_ips and not proxy_headers:
         raise click.UsageError(
             "--forwarded-allow-ips names the proxies that --proxy-headers trusts: add it"
@@ -103,5 +123,7 @@ def serve(
         os.environ["CONSENTRY_DEMO"] = "1"
     if settings.keys_file:
         os.environ["CONSENTRY_KEYS_FILE"] = settings.keys_file
-    options = uvicorn_options(host, port, reload, proxy_headers, forwarded_allow_ips)
+    options = uvicorn_options(
+        host, port, reload, proxy_headers, forwarded_allow_ips, workers=workers
+    )
     uvicorn.run(SERVER_FACTORY, **options)

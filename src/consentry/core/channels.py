@@ -6,7 +6,8 @@ unsubscribing (seeds/002): every consent fact names exactly one channel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from consentry.core.errors import InvalidChannel
@@ -66,13 +67,25 @@ class ChannelPolicy:
 
     ``enabled`` are the channels this deployment uses. ``transactional_bypass`` are the
     channels on which a transactional message (receipt, password reset) may reach a contact
-    who opted out of marketing; a bounce or complaint is never bypassed (seeds/003).
+    who opted out of marketing; a bounce or complaint is never bypassed (seeds/003). A group
+    may set its own per channel (``for_group``, decision 075).
     """
 
     enabled: frozenset[Channel] = frozenset(Channel)
     transactional_bypass: frozenset[Channel] = frozenset(
         {Channel.EMAIL, Channel.PUSH, Channel.POST}
     )
+
+    #: the channels whose transactional bypass the group set itself (not the deployment's)
+    set_by_group: frozenset[Channel] = frozenset()
+
+    def for_group(self, settings: Mapping[Channel, bool]) -> ChannelPolicy:
+        """This policy with a group's own transactional settings (channel → may bypass)."""
+        bypass = {c for c in self.transactional_bypass if settings.get(c, True)}
+        bypass |= {c for c, allowed in settings.items() if allowed}
+        return replace(
+            self, transactional_bypass=frozenset(bypass), set_by_group=frozenset(settings)
+        )
 
     def require_enabled(self, channel: Channel) -> Channel:
         """Refuse a channel the deployment has switched off."""

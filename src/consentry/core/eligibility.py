@@ -7,7 +7,8 @@ finding (first that holds wins)              decision
 ===========================================  ==============================================
 no address for the channel                   refused: no_address
 address bounced / complained                 refused: bounced / complained (never bypassed)
-category transactional, channel allows it    allowed: transactional
+category transactional, channel allows it    allowed: transactional (the group's own
+                                             setting, else the deployment's; decision 075)
 category opt-in confirmation                 allowed while a confirmation request is open,
                                              else refused: no_confirmation_request
 a hard opt-out anywhere on the path          refused: hard_opt_out
@@ -23,7 +24,7 @@ The SQL store computes the same table set-based for audiences; a test holds the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -85,6 +86,27 @@ class Decision:
     reason: Reason
     scope_id: str | None = None
     event_id: str | None = None
+    #: for a transactional message: the policy that applied (decision 075), else None
+    policy: TransactionalPolicy | None = None
+
+
+class TransactionalPolicy(StrEnum):
+    """Which transactional policy a decision applied. Add, never rename or remove."""
+
+    GROUP_BYPASS = "group_bypass"  #: the group lets it past a marketing opt-out on the channel
+    GROUP_NO_BYPASS = "group_no_bypass"  #: the group judges it as marketing on the channel
+    DEPLOYMENT_BYPASS = "deployment_bypass"  #: the deployment's default: it may pass
+    DEPLOYMENT_NO_BYPASS = "deployment_no_bypass"  #: the deployment's default: as marketing
+
+
+def transactional_policy(channel: Channel, policy: ChannelPolicy) -> TransactionalPolicy:
+    """The transactional policy of a channel under ``policy`` (a group's or the default)."""
+    bypass = channel in policy.transactional_bypass
+    if channel in policy.set_by_group:
+        return TransactionalPolicy.GROUP_BYPASS if bypass else TransactionalPolicy.GROUP_NO_BYPASS
+    if bypass:
+        return TransactionalPolicy.DEPLOYMENT_BYPASS
+    return TransactionalPolicy.DEPLOYMENT_NO_BYPASS
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +146,22 @@ def decide(
     now: datetime,
     policy: ChannelPolicy | None = None,
 ) -> Decision:
-    """Eligibility for one (contact, channel, scope, category)."""
+    """Eligibility for one (contact, channel, scope, category); a transactional answer says
+    which transactional policy applied (``Decision.policy``)."""
     policy = policy or ChannelPolicy()
+    found = _decide(situation, path, category, now, policy)
+    if category is not Category.TRANSACTIONAL:
+        return found
+    return replace(found, policy=transactional_policy(situation.channel, policy))
+
+
+def _decide(
+    situation: Situation,
+    path: tuple[str, ...],
+    category: Category,
+    now: datetime,
+    policy: ChannelPolicy,
+) -> Decision:
     if not situation.has_address:
         return Decision(False, Reason.NO_ADDRESS)
     if situation.suppression is not None:

@@ -489,3 +489,12 @@ class ImportInterrupted(ConsentryError):
     """An import job stopped before its end (its server stopped); kept in the job, not an answer."""
 
     code = "import_interrupted"
+
+
+# ── deliverability feeds (docs/decisions/074) ──
+
+
+class FeedNotFound(NotFound):
+    """No deliverability feed of that provider is configured for the group in the URL."""
+
+    code = "feed_not_found"

@@ -65,6 +65,7 @@ class Capability(StrEnum):
     VERIFY = "verify"
     ERASE = "erase"
     IMPORT = "import"  #: load contacts and their consent from a file (admins; decision 070)
+    CONFIGURE_POLICY = "configure_policy"  #: the group's transactional policy (decision 075)
     OWN_PREFERENCES = "own_preferences"
 
 

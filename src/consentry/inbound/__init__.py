@@ -1,7 +1,8 @@
 """Inbound webhooks: the contact's own messages and keypresses, from SMS/voice providers.
 
     mount(app, ledger, settings)   # adds POST /v1/inbound/twilio/messages, …/twilio/voice,
-                                   # and /v1/inbound/messages to a FastAPI app
+                                   # and /v1/inbound/messages to a FastAPI app, and the
+                                   # deliverability feeds /v1/inbound/feeds/{group}/… (074)
 
 Thin by design: verify the provider's signature, translate its format, call
 ``Ledger.receive_message`` / ``Ledger.press_key``, answer in the provider's format. Refusals
@@ -14,6 +15,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from consentry.core.errors import ConsentryError
+from consentry.inbound.feeds import make_feeds_router
 from consentry.inbound.routes import make_router
 from consentry.ledger import Ledger
 from consentry.settings import Settings
@@ -29,3 +31,4 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
             "(consentry.api.create_app, or consentry.api.errors.install)"
         )
     app.include_router(make_router(ledger, settings))
+    app.include_router(make_feeds_router(ledger, settings))  # deliverability feeds (074)

@@ -5,6 +5,7 @@ module              use cases
 ==================  ===========================================================
 scopes, contacts    add / get / list scopes; add / find / list / update contacts
 erasure             erase_contact (GDPR Art. 17: personal data gone, the proof kept)
+policies            transactional_policy, set_transactional_policy (per group and channel)
 consent             opt_in, opt_out, resubscribe, request_confirmation, confirm
 confirmations       request_double_opt_in, send_confirmation, expire_confirmations
 eligibility         check, check_many, resolve_audience

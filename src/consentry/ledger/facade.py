@@ -35,11 +35,13 @@ from consentry.ledger import (
     keywords,
     numbers,
     opt_in_requests,
+    policies,
     preferences,
     public_request,
     scopes,
     users,
 )
+from consentry.ledger import feeds as deliverability_feeds
 from consentry.ledger import history as history_reads
 from consentry.ledger import inbound as inbound_messages
 from consentry.ledger import outbox as outbox_queue
@@ -114,6 +116,8 @@ class Ledger:
     contact_page = _delegate(contacts.contact_page)
     update_contact = _delegate(contacts.update_contact)
     erase_contact = _delegate(erasure.erase_contact)
+    transactional_policy = _delegate(policies.transactional_policy)
+    set_transactional_policy = _delegate(policies.set_transactional_policy)
     import_contacts = _delegate(imports.import_contacts)
 
     # ── imports over the API: saved mappings and jobs (decision 071) ──
@@ -153,6 +157,8 @@ class Ledger:
     record_bounce = _delegate(deliverability.record_bounce)
     record_complaint = _delegate(deliverability.record_complaint)
     clear_suppression = _delegate(deliverability.clear_suppression)
+    # deliverability feeds: a provider's verified report, claimed once (decision 074)
+    receive_feed_event = _delegate(deliverability_feeds.receive_feed_event)
     verify = _delegate(integrity.verify)
     verify_contact = _delegate(integrity.verify_contact)
     export_digest = _delegate(integrity.export_digest)

@@ -26,6 +26,7 @@ from consentry.core.erasure import RemovedCopies
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
 from consentry.core.exports import ContactState
+from consentry.core.feeds import FeedRecord
 from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
 from consentry.core.imports import RowOutcome
 from consentry.core.links import LinkClaims
@@ -36,6 +37,7 @@ from consentry.core.messaging import (
     OutboundMessage,
     OutboxItem,
 )
+from consentry.core.policies import GroupSetting
 from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
@@ -130,6 +132,12 @@ class Tx(Protocol):
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None: ...
+    def situations(
+        self, group_id: str, contact_ids: Sequence[str], channel: Channel, path: Sequence[str]
+    ) -> dict[str, Situation]: ...
+    def transactional_settings(self, group_id: str) -> list[GroupSetting]: ...
+    def put_transactional_setting(self, group_id: str, setting: GroupSetting) -> None: ...
+    def delete_transactional_setting(self, group_id: str, channel: Channel) -> None: ...
     def append(self, event: ConsentEvent, update: ProjectionUpdate) -> None:
         """Append the chained event and apply its projection update, in this transaction."""
         ...
@@ -236,6 +244,10 @@ class Tx(Protocol):
         """Up to ``limit`` rows of a job's report with lines after ``after``, in line order."""
         ...
 
+    # deliverability feeds (decision 074): claim a provider's report once, then finish it
+    def claim_feed_event(self, record: FeedRecord) -> FeedRecord | None: ...
+    def finish_feed_event(self, record: FeedRecord) -> None: ...
+
 
 class ChainReader(Protocol):
     """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
@@ -292,6 +304,16 @@ class Reader(Protocol):
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None:
         """What eligibility looks at for one (contact, channel), or None for no such contact."""
+        ...
+
+    def situations(
+        self, group_id: str, contact_ids: Sequence[str], channel: Channel, path: Sequence[str]
+    ) -> dict[str, Situation]:
+        """The same for many contacts on one path, in a few statements (unknown: absent)."""
+        ...
+
+    def transactional_settings(self, group_id: str) -> list[GroupSetting]:
+        """The channels the group set its own transactional policy on (decision 075)."""
         ...
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from consentry.core import limits
 from consentry.core.chain import ChainHead, genesis, heads_digest
-from consentry.core.channels import Channel, parse_channel
+from consentry.core.channels import Channel, ChannelPolicy, parse_channel
 from consentry.core.eligibility import Category, parse_category
 from consentry.core.errors import InvalidTime, Unavailable
 from consentry.core.permissions import Capability, Principal, authorise, can_read_scope
@@ -28,6 +28,7 @@ from consentry.core.scopes import parse_scope_id, path_to_root
 from consentry.ledger.context import Context
 from consentry.ledger.history import status_at
 from consentry.ledger.integrity import group_digest, verify_contact
+from consentry.ledger.policies import policy_of
 from consentry.ledger.steps import load_contact
 
 READ_ATTEMPTS = 3  #: reads of a contact being written to before ``unavailable``
@@ -77,12 +78,18 @@ def eligibility_proof(
         scope_id=path[0],
         category=cat,
         at=at,
-        decision=decision_at(considered, chan, path, cat, at, ctx.policy),
+        decision=decision_at(considered, chan, path, cat, at, _policy(ctx, principal)),
         status=then.status,
         effective=then.effective,
         effective_scope_id=then.effective_scope_id,
         events=tuple(considered),
     )
+
+
+def _policy(ctx: Context, principal: Principal) -> ChannelPolicy:
+    """The group's channel policy as it stands (policy changes are not versioned: 075)."""
+    with ctx.store.transaction(write=False) as tx:
+        return policy_of(ctx, tx, principal.group_id)
 
 
 def _read(ctx: Context, principal: Principal, contact_id: str) -> Proof | None:

@@ -18,14 +18,20 @@ from sqlalchemy import Engine
 
 from consentry.adapters.store.dialect import Dialect, of
 from consentry.adapters.store.eligibility_sql import (
+    chunks,
     situation_from_rows,
     situation_params,
     situation_sql,
+    situations_from_rows,
+    situations_params,
+    situations_sql,
 )
+from consentry.adapters.store.policies_sql import GET_SETTINGS, settings_from_rows
 from consentry.adapters.store.scopes_sql import GET_SCOPE, scope_from_row
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Situation
 from consentry.core.errors import Unavailable
+from consentry.core.policies import GroupSetting
 from consentry.core.scopes import Scope
 
 
@@ -36,11 +42,17 @@ class RawReader:
         self.cursor = cursor
         self.dialect = dialect
         self._get_scope = dialect.driver_sql(GET_SCOPE)
+        self._get_settings = dialect.driver_sql(GET_SETTINGS)
 
     def get_scope(self, scope_id: str) -> Scope | None:
         """One scope by id."""
         self.cursor.execute(self._get_scope, {"id": scope_id})
         return scope_from_row(self.cursor.fetchone())
+
+    def transactional_settings(self, group_id: str) -> list[GroupSetting]:
+        """The group's own transactional policies (decision 075)."""
+        self.cursor.execute(self._get_settings, {"gid": group_id})
+        return settings_from_rows(self.cursor.fetchall())
 
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
@@ -49,6 +61,17 @@ class RawReader:
         sql = situation_sql(self.dialect, channel.address_field, len(path))
         self.cursor.execute(sql, situation_params(group_id, contact_id, channel, path))
         return situation_from_rows(channel, self.cursor.fetchall())
+
+    def situations(
+        self, group_id: str, contact_ids: Sequence[str], channel: Channel, path: Sequence[str]
+    ) -> dict[str, Situation]:
+        """Many contacts' situations on one path: a statement per ``ID_CHUNK`` contacts."""
+        found: dict[str, Situation] = {}
+        for chunk in chunks(contact_ids):
+            sql = situations_sql(self.dialect, channel.address_field, len(path), len(chunk))
+            self.cursor.execute(sql, situations_params(group_id, chunk, channel, path))
+            found.update(situations_from_rows(channel, self.cursor.fetchall()))
+        return found
 
 
 @contextmanager

@@ -415,3 +415,39 @@ import_job_rows = Table(
     Column("code", String(64)),
     Column("message", Text),
 )
+
+# ── deliverability feeds (issue 10; migration 0011; decision 074) ──
+# feed_events  one row per provider report claimed: (feed, group, the provider's event id, the
+#              keyed hash of the address; never the address); what it did, the contact, the
+#              events it recorded. A provider's retry finds the row and records nothing.
+
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("feed", String(16), primary_key=True),
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("event_id", String(200), primary_key=True),
+    Column("address", String(64), primary_key=True),  # "" when the address was unreadable
+    Column("kind", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("contact_id", String(ID)),
+    Column("event_ids", Text),
+    Column("detail", String(64)),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Index("ix_feed_events_contact_id", "contact_id"),
+)
+
+# ── transactional policies (issue 10; migration 0012; decision 075) ──
+# transactional_policies  per (group, channel): may a transactional message reach a contact
+#                         who opted out of marketing there; no row: the deployment's default
+
+transactional_policies = Table(
+    "transactional_policies",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("bypass", Boolean, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

@@ -15,6 +15,8 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     activity_sql      the opt-out activity   trends_sql        the trend counts per day
     evidence_sql      kept evidence files    imports_sql       import jobs, mappings
     erasure_sql       an erased contact's copies of personal data
+    policies_sql      a group's transactional policies
+    feeds_sql         deliverability feeds' claimed reports
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from consentry.adapters.store import (
     eligibility_sql,
     erasure_sql,
     evidence_sql,
+    feeds_sql,
     imports_sql,
     inbound_sql,
     keys_sql,
     ledger_sql,
     meta_sql,
     outbox_sql,
+    policies_sql,
     preferences_sql,
     scopes_sql,
     trends_sql,
@@ -54,9 +58,11 @@ from consentry.core.eligibility import Situation
 from consentry.core.erasure import RemovedCopies
 from consentry.core.events import ConsentEvent
 from consentry.core.evidence import Attachment, EvidenceFile
+from consentry.core.feeds import FeedRecord
 from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
 from consentry.core.imports import RowOutcome
 from consentry.core.messaging import InboundRecord, KeywordChange, NumberConfig, OutboxItem
+from consentry.core.policies import GroupSetting
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
 from consentry.core.trends import TrendRow
@@ -181,6 +187,24 @@ class SqlTx:
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None:
         return eligibility_sql.situation(self.db, group_id, contact_id, channel, path)
+
+    @translated
+    def transactional_settings(self, group_id: str) -> list[GroupSetting]:
+        return policies_sql.group_settings(self.db, group_id)
+
+    @translated
+    def put_transactional_setting(self, group_id: str, setting: GroupSetting) -> None:
+        policies_sql.put_setting(self.db, group_id, setting)
+
+    @translated
+    def delete_transactional_setting(self, group_id: str, channel: Channel) -> None:
+        policies_sql.delete_setting(self.db, group_id, channel)
+
+    @translated
+    def situations(
+        self, group_id: str, contact_ids: Sequence[str], channel: Channel, path: Sequence[str]
+    ) -> dict[str, Situation]:
+        return eligibility_sql.situations(self.db, group_id, contact_ids, channel, path)
 
     @translated
     def append(self, event: ConsentEvent, update: ProjectionUpdate) -> None:
@@ -392,6 +416,15 @@ class SqlTx:
     @translated
     def import_rows(self, job_id: str, after: int, limit: int) -> list[RowOutcome]:
         return imports_sql.import_rows(self.db, job_id, after, limit)
+
+    # ── deliverability feeds: claimed provider reports (decision 074) ───────
+    @translated
+    def claim_feed_event(self, record: FeedRecord) -> FeedRecord | None:
+        return feeds_sql.claim_feed_event(self.db, record)
+
+    @translated
+    def finish_feed_event(self, record: FeedRecord) -> None:
+        feeds_sql.finish_feed_event(self.db, record)
 
 
 class SavepointTx(SqlTx):
