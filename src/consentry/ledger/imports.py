@@ -40,6 +40,7 @@ from consentry.ledger.steps import load_scope
 Line = tuple[int, Mapping[str, Any] | Invalid]
 OnBatch = Callable[[Sequence[RowOutcome]], None]
 DEFAULT_BATCH = 5_000
+ANALYZE_AFTER = 1_000  #: a batch this large may have grown the tables enough to plan anew
 
 
 def import_contacts(
@@ -70,8 +71,16 @@ def import_contacts(
         with ctx.store.bulk() as tx:
             outcomes = _one(ctx, tx, job, mapping, chunk)
             tx.commit()
+            if len(chunk) >= ANALYZE_AFTER and _doubled(report.batches + 1):
+                tx.analyze()  # the tables grew by as much as the planner last counted
         _report(report, on_batch, outcomes)
     return report
+
+
+def _doubled(batches: int) -> bool:
+    """True after the 1st, 2nd, 4th, 8th … batch: the statistics stay within 2x of the truth
+    at the cost of a handful of ``ANALYZE`` runs for any number of batches."""
+    return batches & (batches - 1) == 0
 
 
 def _job(

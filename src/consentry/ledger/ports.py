@@ -349,6 +349,10 @@ class BulkTx(Protocol):
         """Insert and update everything the batch changes (the database's bulk path)."""
         ...
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the tables an import grows (after a commit)."""
+        ...
+
     def commit(self) -> None:
         """Make the batch durable."""
         ...
