@@ -147,7 +147,7 @@ def _copy_in(url: str, dump_dir: Path) -> None:
                 columns = data.readline().decode().strip()
                 sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, NULL '\\N')"
                 with cur.copy(sql) as copy:
-                    while block := data.read(1 << 20):
+                    while block := data.read(1 << 16):  # psycopg queues blocks: keep them small
                         copy.write(block)
         conn.commit()
 
