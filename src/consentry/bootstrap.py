@@ -27,6 +27,7 @@ from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.outbox import DbOutbox, RoutingOutbox
 from consentry.adapters.passwords import Argon2Passwords
 from consentry.adapters.store import SqlStore, open_store
+from consentry.adapters.webhook_sender import DerivedSecrets
 from consentry.core.channels import Channel, ChannelPolicy, parse_channel
 from consentry.core.errors import Invalid, SecretsInDatabase, SecretsMismatch, SecretsMissing
 from consentry.ledger import Context, Ledger
@@ -94,6 +95,7 @@ def build(
         signer=LinkSigner(keys.link_keys, settings.public_url),
         outbox=make_outbox(settings, store, clock),
         passwords=Argon2Passwords(),
+        webhook_secrets=DerivedSecrets(keys.address_key),  # nothing stored (decision 076)
     )
     return Ledger(context)
 

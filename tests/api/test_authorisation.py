@@ -66,6 +66,7 @@ class Case:
 
 IMPORT_MAPPING = {"Email": "email"}
 IMPORT_FILE = ("people.csv", b"Email\nperson@example.com\n", "text/csv")
+HOOK_URL = "http://127.0.0.1:9/hooks"
 
 
 def consent(**more: Any) -> dict[str, Any]:
@@ -359,6 +360,35 @@ CASES = [
     ),
     Case("get import", "GET", "/v1/imports/{job_id}", {"admin"}, state="import_job"),
     Case("import report", "GET", "/v1/imports/{job_id}/report", {"admin"}, state="import_job"),
+    # Outbound webhooks (decision 076): admins, within their scope.
+    Case(
+        "create webhook",
+        "POST",
+        "/v1/webhooks",
+        {"admin"},
+        201,
+        body={"scope": "{scope}", "url": HOOK_URL, "event_types": ["consent.opted_out"]},
+    ),
+    Case("list webhooks", "GET", "/v1/webhooks", {"admin"}, out=None),
+    Case("get webhook", "GET", "/v1/webhooks/{webhook_id}", {"admin"}, state="webhook"),
+    Case(
+        "update webhook",
+        "PATCH",
+        "/v1/webhooks/{webhook_id}",
+        {"admin"},
+        body={"enabled": False},
+        state="webhook",
+    ),
+    Case("delete webhook", "DELETE", "/v1/webhooks/{webhook_id}", {"admin"}, state="webhook"),
+    Case(
+        "replay webhook",
+        "POST",
+        "/v1/webhooks/{webhook_id}/replay",
+        {"admin"},
+        202,
+        body={"since": "2026-01-05T08:00:00Z"},
+        state="webhook",
+    ),
 ]
 
 
@@ -425,6 +455,11 @@ class World:
                 attachment=copy,
             )  # fmt: skip
             values["sha256"] = hashlib.sha256(copy.data).hexdigest()
+        elif state == "webhook":
+            sub, _ = self.ledger.create_webhook(
+                op, values["scope"], HOOK_URL, event_types=["consent.opted_out"]
+            )
+            values["webhook_id"] = sub.id
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id

@@ -56,6 +56,12 @@ PLAUSIBLE: dict[str, Any] = {
     "bypass": True,  # policies_sql.PUT_SETTING
     "by": "admin@acme",
     "at": 1,
+    "due_at": 1,  # webhooks_sql.DUE: deliveries due by then
+    "batch": 10,  # webhooks_sql: how many rows a page or a claim takes
+    "claim": "claim_0001",
+    "attempt_no": 1,  # webhooks_sql.INSERT_ATTEMPT: the attempt's number
+    "url": "https://crm.example.com/hooks",
+    "event_types": ",consent.opted_out,",
 }
 
 

@@ -43,6 +43,7 @@ from consentry.api import (
     scopes,
     trends,
     unsubscribe,
+    webhooks,
 )
 from consentry.api.import_runner import ImportRunner
 from consentry.api.limits import BodyLimit
@@ -79,6 +80,7 @@ ROUTERS = (
     trends,
     proof,
     imports,
+    webhooks,
 )
 
 

@@ -27,6 +27,7 @@ from consentry.cli.policies import policy
 from consentry.cli.proof import proof
 from consentry.cli.serve import serve
 from consentry.cli.users import users
+from consentry.cli.worker import worker
 from consentry.core.errors import ConsentryError
 
 __all__ = ["cli", "main"]
@@ -122,6 +123,7 @@ for command in (
     expire_confirmations,
     policy,
     serve,
+    worker,
     demo_seed,
 ):
     cli.add_command(command)

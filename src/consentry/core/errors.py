@@ -14,7 +14,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── ApiKeyNotFound                 api_key_not_found
     │   ├── NumberNotFound                 number_not_found
     │   ├── UserNotFound                   user_not_found
-    │   └── EvidenceFileNotFound           evidence_file_not_found
+    │   ├── EvidenceFileNotFound           evidence_file_not_found
+    │   └── WebhookNotFound                webhook_not_found
     ├── Invalid                            invalid
     │   ├── InvalidEmail                   invalid_email
     │   ├── InvalidMobile                  invalid_mobile
@@ -29,7 +30,9 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── InvalidAttributes              invalid_attributes
     │   ├── TooManyItems                   too_many_items
     │   ├── InvalidSource                  invalid_source
-    │   └── WeakPassword                   weak_password
+    │   ├── WeakPassword                   weak_password
+    │   ├── InvalidWebhookUrl              invalid_webhook_url
+    │   └── InvalidEventType               invalid_event_type
     ├── Conflict                           conflict
     │   ├── ContactExists                  contact_exists
     │   ├── ScopeExists                    scope_exists
@@ -498,3 +501,24 @@ class FeedNotFound(NotFound):
     """No deliverability feed of that provider is configured for the group in the URL."""
 
     code = "feed_not_found"
+
+
+# ── outbound webhooks (docs/decisions/076) ──
+
+
+class WebhookNotFound(NotFound):
+    """No webhook subscription with that id within the caller's scope."""
+
+    code = "webhook_not_found"
+
+
+class InvalidWebhookUrl(Invalid):
+    """A webhook URL that is not https (plain http only to localhost), or holds credentials."""
+
+    code = "invalid_webhook_url"
+
+
+class InvalidEventType(Invalid):
+    """A webhook event type that is not one of ``core.webhooks.EventType``."""
+
+    code = "invalid_event_type"

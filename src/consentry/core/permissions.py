@@ -66,6 +66,7 @@ class Capability(StrEnum):
     ERASE = "erase"
     IMPORT = "import"  #: load contacts and their consent from a file (admins; decision 070)
     CONFIGURE_POLICY = "configure_policy"  #: the group's transactional policy (decision 075)
+    MANAGE_WEBHOOKS = "manage_webhooks"  #: outbound webhook subscriptions (admins; 076)
     OWN_PREFERENCES = "own_preferences"
 
 

@@ -14,7 +14,15 @@ from datetime import timedelta
 
 from consentry.core.channels import ChannelPolicy
 from consentry.core.scopes import Scope
-from consentry.ledger.ports import Addresses, Clock, Outbox, PasswordHasher, Signer, Store
+from consentry.ledger.ports import (
+    Addresses,
+    Clock,
+    Outbox,
+    PasswordHasher,
+    Signer,
+    Store,
+    WebhookSecrets,
+)
 
 DEFAULT_CONFIRMATION_TTL = timedelta(days=7)
 NUMBER_KEYS_KEPT = 4096  # remembered spellings of receiving numbers (numbers.number_key)
@@ -52,4 +60,5 @@ class Context:
     outbox: Outbox | None = None
     signer: Signer | None = None  # signed links of the hosted pages
     passwords: PasswordHasher | None = None  # staff users' passwords (ledger/users.py)
+    webhook_secrets: WebhookSecrets | None = None  # outbound webhooks' signing (076)
     memo: Memo = field(default_factory=Memo)

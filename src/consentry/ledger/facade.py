@@ -40,6 +40,7 @@ from consentry.ledger import (
     public_request,
     scopes,
     users,
+    webhooks,
 )
 from consentry.ledger import feeds as deliverability_feeds
 from consentry.ledger import history as history_reads
@@ -196,6 +197,15 @@ class Ledger:
     list_api_keys = _delegate(keys.list_api_keys)
     revoke_api_key = _delegate(keys.revoke_api_key)
     prune_idempotency_keys = _delegate(idempotency.prune_idempotency_keys)
+
+    # ── outbound webhooks (decision 076) ──
+    create_webhook = _delegate(webhooks.create_webhook)
+    list_webhooks = _delegate(webhooks.list_webhooks)
+    get_webhook = _delegate(webhooks.get_webhook)
+    update_webhook = _delegate(webhooks.update_webhook)
+    delete_webhook = _delegate(webhooks.delete_webhook)
+    replay_webhook = _delegate(webhooks.replay_webhook)
+    deliver_webhooks = _delegate(webhooks.deliver_webhooks)
 
     # ── the people who sign in to the staff web app ──
     create_user = _delegate(users.create_user)

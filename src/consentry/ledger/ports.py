@@ -9,7 +9,7 @@ core, in the module of their concept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -43,6 +43,13 @@ from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
 from consentry.core.trends import TrendRow
 from consentry.core.users import User
+from consentry.core.webhooks import (
+    Attempt,
+    DeliveryStatus,
+    Outgoing,
+    SendResult,
+    Subscription,
+)
 
 
 class Clock(Protocol):
@@ -248,6 +255,9 @@ class Tx(Protocol):
     def claim_feed_event(self, record: FeedRecord) -> FeedRecord | None: ...
     def finish_feed_event(self, record: FeedRecord) -> None: ...
 
+    # outbound webhooks (decision 076): a small port of their own, on this transaction
+    def webhooks(self) -> WebhookTx: ...
+
 
 class ChainReader(Protocol):
     """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
@@ -450,4 +460,61 @@ class TransactionalOutbox(Protocol):
 
     def enqueue(self, tx: Tx, message: OutboundMessage, now: datetime) -> str | None:
         """Queue ``message`` in ``tx`` and return its id; ``None`` when it must be sent later."""
+        ...
+
+
+# ── outbound webhooks (decision 076) ──
+class WebhookTx(Protocol):
+    """Subscriptions, the delivery outbox and attempts, on one transaction (``Tx.webhooks()``).
+
+    The deliveries of a recorded event are not written here: ``Tx.append`` writes them with the
+    event, so no path records an event without them."""
+
+    def add_subscription(self, sub: Subscription) -> None: ...
+    def get_subscription(self, subscription_id: str) -> Subscription | None: ...
+    def list_subscriptions(self, group_id: str) -> list[Subscription]: ...
+    def update_subscription(self, sub: Subscription) -> None: ...
+    def delete_subscription(self, subscription_id: str) -> None:
+        """Delete it with its deliveries and attempts."""
+        ...
+
+    def claim_due(
+        self, now: datetime, *, lease_until: datetime, claim: str, limit: int
+    ) -> list[Outgoing]:
+        """Lease up to ``limit`` due deliveries of enabled subscriptions; no two claims share
+        one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        ...
+
+    def finish(
+        self,
+        delivery: Outgoing,
+        attempt: Attempt,
+        *,
+        claim: str,
+        status: DeliveryStatus,
+        next_at: datetime | None,
+    ) -> bool:
+        """Record an attempt and the delivery's new state, and count the subscription's
+        failures in a row, while the claim is still ours (False: another worker's now)."""
+        ...
+
+    def recent_attempts(self, subscription_id: str, limit: int) -> list[Attempt]: ...
+    def replay(
+        self, sub: Subscription, since: datetime, now: datetime, new_id: Callable[[datetime], str]
+    ) -> int:
+        """Queue again each of its group's events ``sub`` takes recorded since ``since``."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """Posts one signed delivery (``adapters.webhook_sender``): never raises for the receiver."""
+
+    def send(self, url: str, secret: str, *, message_id: str, body: str) -> SendResult: ...
+
+
+class WebhookSecrets(Protocol):
+    """Each subscription's signing secret, derived from the deployment's key (never stored)."""
+
+    def secret(self, subscription_id: str) -> str:
+        """The ``whsec_…`` secret of a subscription."""
         ...

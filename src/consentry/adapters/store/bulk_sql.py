@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from consentry.adapters.store import contacts_sql
+from consentry.adapters.store import contacts_sql, webhooks_sql
 from consentry.adapters.store.contacts_sql import CONTACT_COLUMNS
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translated
@@ -170,6 +170,7 @@ class SqlBulk:
             if not changed.new:
                 self._update(changed)
         self.db.insert_rows("events", EVENT_COLUMNS, [_event_row(e) for e in batch.events])
+        webhooks_sql.enqueue_batch(self.db, batch.events)  # subscribed groups only (076)
         self._heads(batch)
         self._consents(batch, {w.contact.id for w in new})
         self.db.run_many(UPSERT_TREND, [

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from consentry.adapters.store import schema as t
+from consentry.adapters.store import webhooks_sql
 from consentry.adapters.store.dialect import Write, of
 from consentry.adapters.store.driver import Db, on_path, path_params
 from consentry.adapters.store.reads import driver_stream
@@ -104,8 +105,8 @@ def suppression(db: Db, contact_id: str, channel: Channel) -> Suppression | None
 
 
 def append(db: Db, event: ConsentEvent, update: ProjectionUpdate) -> None:
-    """The event, the moved chain head, the projection and the day's trend counts, in this
-    transaction (on PostgreSQL as one statement)."""
+    """The event, the moved chain head, the projection, the day's trend counts and a webhook
+    delivery per matching subscription, in this transaction (on PostgreSQL as one statement)."""
     head = {"seq": event.seq, "hash": event.hash, "contact_id": event.contact_id}
     now = to_micros(event.recorded_at)
     writes: list[Write] = [(INSERT_EVENT, event_values(event)), (MOVE_HEAD, head)]
@@ -115,6 +116,7 @@ def append(db: Db, event: ConsentEvent, update: ProjectionUpdate) -> None:
             writes.append(_trend_write(event, update.counts))
     else:
         writes.append(_suppression_write(event, update.suppression, now))
+    writes.append(webhooks_sql.enqueue_write(event))  # its webhook deliveries, if any (076)
     db.writes(writes)
 
 

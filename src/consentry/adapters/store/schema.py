@@ -21,6 +21,7 @@ Enum columns hold the stable string values of the core enums.
     evidence_files  uploaded copies of written permission, by contact and SHA-256 (erasable)
     import_mappings saved column mappings of imports, by group and name
     import_jobs     imports over the API: status, counts, error; import_job_rows their reports
+    webhook_*       outbound webhooks: subscriptions, deliveries (the outbox), attempts
 """
 
 from __future__ import annotations
@@ -450,4 +451,62 @@ transactional_policies = Table(
     Column("bypass", Boolean, nullable=False),
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# ── outbound webhooks (issue 10; migration 0013; decision 076) ──
+# webhook_subscriptions  per scope: URL, event types (",a,b,"), enabled or why not, failures in a
+#                        row; no secret: each one's signing secret is derived from the
+#                        deployment's key and its id, never stored
+# webhook_deliveries     one row per (event, subscription) it matched, written in the event's
+#                        transaction: status, attempts made, when next due (a claim leases it)
+# webhook_attempts       each POST: its number, when, the status code or error, how long
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(32)),
+    Column("disabled_at", BigInteger),
+    Column("failures", Integer, nullable=False),
+    Column("failing_since", BigInteger),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_webhook_subscriptions_group_id", "group_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("subscription_id", String(ID), nullable=False),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("event_id", String(ID), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("claim", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Index("ix_webhook_deliveries_status_next_at", "status", "next_at"),
+    Index("ix_webhook_deliveries_subscription_id", "subscription_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", String(128), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("subscription_id", String(ID), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("error", String(200)),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_webhook_attempts_subscription_id_at", "subscription_id", "at"),
 )

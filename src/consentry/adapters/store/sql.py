@@ -17,6 +17,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     erasure_sql       an erased contact's copies of personal data
     policies_sql      a group's transactional policies
     feeds_sql         deliverability feeds' claimed reports
+    webhooks_sql      outbound webhooks: ``webhooks()`` returns their small adapter (076)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from consentry.adapters.store import (
 )
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translate, translated
+from consentry.adapters.store.webhooks_sql import SqlWebhooks
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.chain import ChainHead
@@ -416,6 +418,11 @@ class SqlTx:
     @translated
     def import_rows(self, job_id: str, after: int, limit: int) -> list[RowOutcome]:
         return imports_sql.import_rows(self.db, job_id, after, limit)
+
+    # ── outbound webhooks (decision 076): their own small adapter, same transaction ──
+    def webhooks(self) -> SqlWebhooks:
+        """Subscriptions, deliveries and attempts, on this transaction (``webhooks_sql``)."""
+        return SqlWebhooks(self.db)
 
     # ── deliverability feeds: claimed provider reports (decision 074) ───────
     @translated
