@@ -191,6 +191,8 @@ def test_the_webhooks_document_their_403_with_the_error_body(server: TestClient)
         "/v1/inbound/twilio/messages",
         "/v1/inbound/twilio/voice",
         "/v1/inbound/messages",
+        *(f"/v1/inbound/feeds/{{group}}/{feed}" for feed in ("ses", "sendgrid", "postmark")),
+        "/v1/inbound/feeds/{group}/twilio",  # the deliverability feeds (decision 074)
     }
     for path, operations in webhooks.items():
         forbidden = operations["post"]["responses"]["403"]

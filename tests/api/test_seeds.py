@@ -137,6 +137,7 @@ def test_a_bounce_stays_after_the_contact_opts_back_in(api: Api, admin: Caller) 
         "reason": "bounced",
         "scope_id": None,
         "event_id": None,
+        "policy": None,  # a marketing check names no transactional policy (decision 075)
     }
 
 

@@ -278,6 +278,22 @@ def test_a_large_mixed_batch_answers_as_single_checks_would(ledger):
     assert info.value.code == "contact_not_found" and "ct_nobody" in info.value.message
 
 
+def test_a_batch_over_many_scopes_reads_each_path_on_its_own_and_answers_the_same(ledger):
+    from consentry.ledger.eligibility import MAX_SCOPES
+
+    ada = make_contact(ledger)
+    ledger.opt_in(staff(), ada.id, "sms", "acme/newsletters", evidence=WRITTEN)
+    users = [f"acme/newsletters/u{n}" for n in range(MAX_SCOPES)]
+    for scope in users:
+        ledger.add_scope(system(), scope)
+    ledger.opt_out(admin(), ada.id, "sms", users[7])
+    asked = [CheckRequest(ada.id, "sms", scope) for scope in users]  # > MAX_SCOPES scopes
+    answers = ledger.check_many(sender(), asked)
+    assert [d.reason for d in answers].count(Reason.SOFT_OPT_OUT) == 1
+    assert answers[7].reason is Reason.SOFT_OPT_OUT and answers[8].reason is Reason.OPTED_IN
+    assert answers[:20] == ledger.check_many(sender(), asked[:20])  # one read for 20 paths
+
+
 # ── units of work: all or nothing (cosmicpython's test_uow), on both databases ──
 
 

@@ -31,6 +31,7 @@ from consentry.ledger.ports import Reader, Tx
 from consentry.ledger.steps import load_scope
 
 ELIGIBLE = (Reason.OPTED_IN, Reason.TRANSACTIONAL, Reason.OPT_IN_CONFIRMATION)
+MAX_SCOPES = 120  #: scopes one batch read covers (a group, 10 clients and their 100 users)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +124,29 @@ def _situations(
     requests: Sequence[CheckRequest],
     asked: Sequence[tuple[Channel, tuple[str, ...], Category]],
 ) -> dict[tuple[Channel, tuple[str, ...]], dict[str, Situation]]:
-    """The situations of every (channel, path) asked about, by contact."""
-    wanted: dict[tuple[Channel, tuple[str, ...]], list[str]] = {}
+    """The situations of every (channel, path) asked about, by contact.
+
+    One read per channel covers every path asked about on it: its consents rows at any scope
+    of those paths (``decide`` looks only at the scopes of its own path). Only when the paths
+    span more than ``MAX_SCOPES`` scopes is each path read on its own.
+    """
+    by_channel: dict[Channel, dict[tuple[str, ...], None]] = {}
+    contacts: dict[Channel, list[str]] = {}
     for req, (channel, path, _) in zip(requests, asked, strict=True):
-        wanted.setdefault((channel, path), []).append(req.contact_id)
-    return {
-        (channel, path): tx.situations(group_id, contact_ids, channel, path)
-        for (channel, path), contact_ids in wanted.items()
-    }
+        by_channel.setdefault(channel, {})[path] = None
+        contacts.setdefault(channel, []).append(req.contact_id)
+    found: dict[tuple[Channel, tuple[str, ...]], dict[str, Situation]] = {}
+    for channel, paths in by_channel.items():
+        scopes = tuple(dict.fromkeys(s for path in paths for s in path))
+        if len(scopes) <= MAX_SCOPES:
+            read = tx.situations(group_id, contacts[channel], channel, scopes)
+            found.update(((channel, path), read) for path in paths)
+            continue
+        for path in paths:
+            ids = [r.contact_id for r, (c, p, _) in zip(requests, asked, strict=True)
+                   if (c, p) == (channel, path)]  # fmt: skip
+            found[channel, path] = tx.situations(group_id, ids, channel, path)
+    return found
 
 
 def resolve_audience(

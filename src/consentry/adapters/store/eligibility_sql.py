@@ -59,10 +59,12 @@ def situations_params(
     return {"gid": group_id, "ch": channel.value, **path_params(path), **ids}
 
 
-def chunks(contact_ids: Sequence[str]) -> list[Sequence[str]]:
-    """The distinct contact ids in lists of at most ``ID_CHUNK``."""
+def chunks(contact_ids: Sequence[str], levels: int = 0) -> list[Sequence[str]]:
+    """The distinct contact ids in lists that, with ``levels`` scopes, stay within 999
+    parameters (``ID_CHUNK`` at most)."""
     distinct = list(dict.fromkeys(contact_ids))
-    return [distinct[n : n + ID_CHUNK] for n in range(0, len(distinct), ID_CHUNK)]
+    size = max(1, min(ID_CHUNK, 990 - levels))
+    return [distinct[n : n + size] for n in range(0, len(distinct), size)]
 
 
 def situations_from_rows(channel: Channel, rows: Sequence[Any]) -> dict[str, Situation]:
@@ -78,7 +80,7 @@ def situations(
 ) -> dict[str, Situation]:
     """The many-contacts lookup inside a transaction (unknown contacts are absent)."""
     found: dict[str, Situation] = {}
-    for chunk in chunks(contact_ids):
+    for chunk in chunks(contact_ids, len(path)):
         sql = on_path(SITUATIONS, len(path), channel.address_field)
         sql = sql.format(ids=", ".join(f":i{n}" for n in range(len(chunk))))
         rows = db.all(sql, situations_params(group_id, chunk, channel, path))

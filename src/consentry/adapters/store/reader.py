@@ -67,7 +67,7 @@ class RawReader:
     ) -> dict[str, Situation]:
         """Many contacts' situations on one path: a statement per ``ID_CHUNK`` contacts."""
         found: dict[str, Situation] = {}
-        for chunk in chunks(contact_ids):
+        for chunk in chunks(contact_ids, len(path)):
             sql = situations_sql(self.dialect, channel.address_field, len(path), len(chunk))
             self.cursor.execute(sql, situations_params(group_id, chunk, channel, path))
             found.update(situations_from_rows(channel, self.cursor.fetchall()))
