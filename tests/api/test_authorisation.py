@@ -67,6 +67,10 @@ class Case:
 IMPORT_MAPPING = {"Email": "email"}
 IMPORT_FILE = ("people.csv", b"Email\nperson@example.com\n", "text/csv")
 HOOK_URL = "http://127.0.0.1:9/hooks"
+RULE_BODY = {
+    "scope": "{scope}", "trigger": "list_joined", "name": "nobody", "channel": "sms",
+    "status": "opted_out",
+}  # fmt: skip
 
 
 def consent(**more: Any) -> dict[str, Any]:
@@ -389,6 +393,11 @@ CASES = [
         body={"since": "2026-01-05T08:00:00Z"},
         state="webhook",
     ),
+    # Lifecycle rules (decision 077): admins, within their scope (on a list nobody joins here).
+    Case("create rule", "POST", "/v1/rules", {"admin"}, 201, body=RULE_BODY),
+    Case("list rules", "GET", "/v1/rules", {"admin"}, out=None),
+    Case("get rule", "GET", "/v1/rules/{rule_id}", {"admin"}, state="rule"),
+    Case("delete rule", "DELETE", "/v1/rules/{rule_id}", {"admin"}, state="rule"),
 ]
 
 
@@ -460,6 +469,12 @@ class World:
                 op, values["scope"], HOOK_URL, event_types=["consent.opted_out"]
             )
             values["webhook_id"] = sub.id
+        elif state == "rule":
+            rule = self.ledger.create_rule(
+                op, values["scope"], trigger="list_joined", name="nobody", channel="sms",
+                status="opted_out",
+            )  # fmt: skip
+            values["rule_id"] = rule.id
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id

@@ -104,6 +104,7 @@ EXPECTED: dict[type[e.ConsentryError], int] = {
     e.WebhookNotFound: 404,
     e.InvalidWebhookUrl: 422,
     e.InvalidEventType: 422,
+    e.RuleNotFound: 404,
     e.ImportJobNotFound: 404,
     e.ImportMappingNotFound: 404,
     e.ImportInterrupted: 500,

@@ -222,6 +222,19 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"url": "https://crm.example.com/h", "event_types": ["consent.opted_in"], "enabled": True},
     ),
     "ReplayIn": ("POST", "/v1/webhooks/wh_none/replay", {"since": "2026-01-05T08:00:00Z"}),
+    "LifecycleRuleIn": (
+        "POST",
+        "/v1/rules",
+        {
+            "scope": "acme",
+            "trigger": "attribute_changed",
+            "name": "tier",
+            "value": "gold",
+            "channel": "email",
+            "status": "opted_in",
+            "permission": WRITTEN,
+        },
+    ),
 }
 #: Models only ever sent inside another one: where they sit.
 NESTED = {"CheckIn": "BatchIn", "SegmentIn": "AudienceIn", "AttributeIn": "AudienceIn"}
@@ -422,6 +435,7 @@ DOCUMENT_CODES = {
     "evidence": "invalid_evidence",
     "attributes": "invalid_attributes",
     "mapping": "invalid_mapping",
+    "permission": "invalid_evidence",  # a lifecycle rule's record of permission (077)
 }
 DOCUMENT_SLOTS = [s for s in ALL_SLOTS if s.kind == "document"]
 
@@ -476,7 +490,7 @@ GOOD = {
     "category": "marketing", "opted_out": "email", "kind": "opt_out", "word": "ENOUGH",
     "language": "en", "email": "ada@example.com", "mobile": "+447700900123", "external_id": "a",
     "list": "news", "after": "ct_0", "mailto": "unsubscribe@example.com", "job_id": "ij_0",
-    "sha256": "ab" * 32, "webhook_id": "wh_none",
+    "sha256": "ab" * 32, "webhook_id": "wh_none", "rule_id": "lr_none",
 }  # fmt: skip
 
 #: Enum parameters: any other text is ``invalid`` (FastAPI's own answer, which names the

@@ -62,6 +62,10 @@ PLAUSIBLE: dict[str, Any] = {
     "attempt_no": 1,  # webhooks_sql.INSERT_ATTEMPT: the attempt's number
     "url": "https://crm.example.com/hooks",
     "event_types": ",consent.opted_out,",
+    "version": 1,  # rules_sql: a lifecycle rule's version
+    "trigger_kind": "list_joined",
+    "rule_version": 1,
+    "trigger_label": "list_joined:vip",
 }
 
 

@@ -40,6 +40,7 @@ from consentry.api import (
     outbox,
     policies,
     proof,
+    rules,
     scopes,
     trends,
     unsubscribe,
@@ -81,6 +82,7 @@ ROUTERS = (
     proof,
     imports,
     webhooks,
+    rules,
 )
 
 

@@ -25,6 +25,7 @@ from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
 from consentry.cli.policies import policy
 from consentry.cli.proof import proof
+from consentry.cli.rules import rules
 from consentry.cli.serve import serve
 from consentry.cli.users import users
 from consentry.cli.worker import worker
@@ -122,6 +123,7 @@ for command in (
     outbox,
     expire_confirmations,
     policy,
+    rules,
     serve,
     worker,
     demo_seed,

@@ -522,3 +522,12 @@ class InvalidEventType(Invalid):
     """A webhook event type that is not one of ``core.webhooks.EventType``."""
 
     code = "invalid_event_type"
+
+
+# ── lifecycle rules (docs/decisions/077) ──
+
+
+class RuleNotFound(NotFound):
+    """No lifecycle rule with that id within the caller's scope (or it was deleted)."""
+
+    code = "rule_not_found"

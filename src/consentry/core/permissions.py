@@ -67,6 +67,7 @@ class Capability(StrEnum):
     IMPORT = "import"  #: load contacts and their consent from a file (admins; decision 070)
     CONFIGURE_POLICY = "configure_policy"  #: the group's transactional policy (decision 075)
     MANAGE_WEBHOOKS = "manage_webhooks"  #: outbound webhook subscriptions (admins; 076)
+    MANAGE_RULES = "manage_rules"  #: lifecycle rules (admins, at or above their scope; 077)
     OWN_PREFERENCES = "own_preferences"
 
 

@@ -26,6 +26,7 @@ from consentry.core.permissions import Capability, Principal, authorise
 from consentry.core.status import NO_CONSENT
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Tx
+from consentry.ledger.rules import apply_rules
 from consentry.ledger.steps import Change, load_contact, load_scope, record
 
 
@@ -40,6 +41,7 @@ def add_contact(ctx: Context, principal: Principal, details: ContactDetails) -> 
     with ctx.store.transaction() as tx:
         _refuse_erased(tx, contact.group_id, keys)
         tx.add_contact(contact, keys)
+        apply_rules(ctx, tx, principal, None, contact)  # lifecycle rules, same transaction (077)
         tx.commit()
     return contact
 
@@ -158,6 +160,7 @@ def update_contact(
         keys = keys_of(ctx, after)
         tx.update_contact(after, keys)
         _clear_changed_addresses(ctx, tx, principal, before, after)
+        apply_rules(ctx, tx, principal, before, after)  # lifecycle rules, same transaction (077)
         tx.commit()
     return after
 

@@ -47,6 +47,7 @@ from consentry.ledger import history as history_reads
 from consentry.ledger import inbound as inbound_messages
 from consentry.ledger import outbox as outbox_queue
 from consentry.ledger import proof as proofs
+from consentry.ledger import rules as lifecycle_rules
 from consentry.ledger import trends as trend_reads
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Clock, Outbox, Signer, Store
@@ -206,6 +207,13 @@ class Ledger:
     delete_webhook = _delegate(webhooks.delete_webhook)
     replay_webhook = _delegate(webhooks.replay_webhook)
     deliver_webhooks = _delegate(webhooks.deliver_webhooks)
+
+    # ── lifecycle rules (decision 077) ──
+    create_rule = _delegate(lifecycle_rules.create_rule)
+    update_rule = _delegate(lifecycle_rules.update_rule)
+    list_rules = _delegate(lifecycle_rules.list_rules)
+    get_rule = _delegate(lifecycle_rules.get_rule)
+    delete_rule = _delegate(lifecycle_rules.delete_rule)
 
     # ── the people who sign in to the staff web app ──
     create_user = _delegate(users.create_user)

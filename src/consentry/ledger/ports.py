@@ -39,6 +39,7 @@ from consentry.core.messaging import (
 )
 from consentry.core.policies import GroupSetting
 from consentry.core.projection import ConsentRow, SuppressionRow
+from consentry.core.rules import Rule, Skip
 from consentry.core.scopes import Scope
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
 from consentry.core.trends import TrendRow
@@ -257,6 +258,9 @@ class Tx(Protocol):
 
     # outbound webhooks (decision 076): a small port of their own, on this transaction
     def webhooks(self) -> WebhookTx: ...
+
+    # lifecycle rules (decision 077): a small port of their own, on this transaction
+    def rules(self) -> RuleTx: ...
 
 
 class ChainReader(Protocol):
@@ -504,6 +508,30 @@ class WebhookTx(Protocol):
     ) -> int:
         """Queue again each of its group's events ``sub`` takes recorded since ``since``."""
         ...
+
+
+# ── lifecycle rules (decision 077) ──
+class RuleTx(Protocol):
+    """Lifecycle rules, their versions and skipped firings, on one transaction (``Tx.rules()``)."""
+
+    def add_rule(self, rule: Rule) -> None:
+        """Keep a new version and make it the rule's current one."""
+        ...
+
+    def get_rule(self, rule_id: str) -> Rule | None:
+        """The rule's current version (None: no such rule, or deleted)."""
+        ...
+
+    def list_rules(self, group_id: str) -> list[Rule]:
+        """The current version of each of the group's rules, in id order."""
+        ...
+
+    def delete_rule(self, rule_id: str) -> None:
+        """No version is current any more; the versions stay, as events name them."""
+        ...
+
+    def add_skip(self, skip: Skip) -> None: ...
+    def recent_skips(self, rule_id: str, limit: int) -> list[Skip]: ...
 
 
 class WebhookSender(Protocol):

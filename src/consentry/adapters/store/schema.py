@@ -22,6 +22,7 @@ Enum columns hold the stable string values of the core enums.
     import_mappings saved column mappings of imports, by group and name
     import_jobs     imports over the API: status, counts, error; import_job_rows their reports
     webhook_*       outbound webhooks: subscriptions, deliveries (the outbox), attempts
+    lifecycle_*     lifecycle rules, every version; the firings they skipped (decision 077)
 """
 
 from __future__ import annotations
@@ -509,4 +510,43 @@ webhook_attempts = Table(
     Column("error", String(200)),
     Column("duration_ms", Integer, nullable=False),
     Index("ix_webhook_attempts_subscription_id_at", "subscription_id", "at"),
+)
+
+# ── lifecycle rules (issue 10; migration 0014; decision 077) ──
+# lifecycle_rules       every version of every rule: its trigger, the status it sets on a
+#                       channel at a scope, the admin's record of permission (opted_in only,
+#                       JSON); ``is_current`` marks the version that fires (none: deleted)
+# lifecycle_rule_skips  firings that changed nothing and why (a hard opt-out, …), by contact
+
+lifecycle_rules = Table(
+    "lifecycle_rules",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("trigger_kind", String(32), nullable=False),
+    Column("trigger_name", String(200)),
+    Column("trigger_value", String(1000)),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("permission", Text),
+    Column("is_current", Boolean, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_lifecycle_rules_group_id_is_current", "group_id", "is_current"),
+)
+
+lifecycle_rule_skips = Table(
+    "lifecycle_rule_skips",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("id", String(ID), primary_key=True),
+    Column("rule_id", String(ID), nullable=False),
+    Column("rule_version", Integer, nullable=False),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("trigger_label", String(300), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_lifecycle_rule_skips_rule_id_at", "rule_id", "at"),
 )

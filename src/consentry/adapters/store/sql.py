@@ -18,6 +18,7 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     policies_sql      a group's transactional policies
     feeds_sql         deliverability feeds' claimed reports
     webhooks_sql      outbound webhooks: ``webhooks()`` returns their small adapter (076)
+    rules_sql         lifecycle rules: ``rules()`` returns their small adapter (077)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from consentry.adapters.store import (
 )
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translate, translated
+from consentry.adapters.store.rules_sql import SqlRules
 from consentry.adapters.store.webhooks_sql import SqlWebhooks
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
@@ -423,6 +425,11 @@ class SqlTx:
     def webhooks(self) -> SqlWebhooks:
         """Subscriptions, deliveries and attempts, on this transaction (``webhooks_sql``)."""
         return SqlWebhooks(self.db)
+
+    # ── lifecycle rules (decision 077): their own small adapter, same transaction ──
+    def rules(self) -> SqlRules:
+        """Rules, their versions and skipped firings, on this transaction (``rules_sql``)."""
+        return SqlRules(self.db)
 
     # ── deliverability feeds: claimed provider reports (decision 074) ───────
     @translated
