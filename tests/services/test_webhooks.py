@@ -31,6 +31,7 @@ from consentry.ledger.steps import Change, record
 from consentry.settings import Settings
 from tests.conftest import ADDRESS_KEY, SECRET_KEYS, empty_database
 from tests.factories import T0, admin, make_contact, make_scopes, sql, staff
+from tests.factories import sender as sender_key
 
 ALL = [t.value for t in EventType]
 
@@ -42,6 +43,7 @@ class Receiver:
     def __init__(self) -> None:
         self.secret: str | None = None
         self.status = 204
+        self.fail_ids: set[str] = set()  # webhook-ids always answered 500
         self.refused = 0
         self.got: list[tuple[dict[str, str], dict[str, Any]]] = []
         self.lock = threading.Lock()
@@ -60,7 +62,8 @@ class Receiver:
                 else:
                     with receiver.lock:
                         receiver.got.append((headers, data))
-                    self.send_response(receiver.status)
+                    failing = headers["webhook-id"] in receiver.fail_ids
+                    self.send_response(500 if failing else receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -311,3 +314,80 @@ def test_two_workers_on_postgresql_deliver_each_attempt_once(pg_ledger, receiver
     ids = receiver.ids()
     assert len(ids) == 60 and len(set(ids)) == 60
     assert sql(pg_ledger, "SELECT count(*) FROM webhook_attempts")[0][0] == 60
+
+
+def test_a_delivery_is_given_up_after_its_last_attempt_while_others_succeed(
+    ledger, receiver, sender, clock: FixedClock
+):
+    """Successes of the subscription's other deliveries keep it enabled; the one that always
+    fails is given up (``failed``) after its last attempt."""
+    ada = make_contact(ledger)
+    subscribe(ledger, receiver)
+    ledger.opt_out(admin(), ada.id, "email", "acme")
+    receiver.status = 500
+    ledger.deliver_webhooks(sender, jitter=lambda: 0.0)
+    [failing] = receiver.ids()
+    receiver.fail_ids = {failing}
+    receiver.status = 204
+    report = None
+    for n in range(20):
+        [(next_at,)] = sql(
+            ledger, "SELECT next_at FROM webhook_deliveries WHERE id = :i", i=failing
+        )
+        clock.set(T0 + timedelta(microseconds=next_at - int(T0.timestamp() * 1_000_000)))
+        other = make_contact(ledger, f"p{n}@example.com", f"+4477009{n:05d}")
+        ledger.record_bounce(sender_key(), other.id, "email")  # a delivery that succeeds
+        report = ledger.deliver_webhooks(sender, jitter=lambda: 0.0)
+        if report.given_up:
+            break
+    assert report is not None and report.given_up == 1 and not report.disabled
+    [(status, attempts)] = sql(
+        ledger, "SELECT status, attempts FROM webhook_deliveries WHERE id = :i", i=failing
+    )
+    assert (status, attempts) == ("failed", 16)
+
+
+def test_an_attempt_whose_lease_was_taken_over_is_not_recorded(
+    ledger, receiver, sender, clock: FixedClock
+):
+    ada = make_contact(ledger)
+    subscribe(ledger, receiver)
+    ledger.opt_out(admin(), ada.id, "email", "acme")
+
+    class Slow:
+        """Posts for real, but only after the lease ran out and another worker took it."""
+
+        def __init__(self) -> None:
+            self.late: Any = None
+
+        def send(self, url: str, secret: str, *, message_id: str, body: str) -> Any:
+            if self.late is None:
+                clock.set(clock.now() + timedelta(minutes=6))  # past the five-minute lease
+                self.late = ledger.deliver_webhooks(sender)  # the other worker
+            return sender.send(url, secret, message_id=message_id, body=body)
+
+    first = ledger.deliver_webhooks(Slow())
+    assert first.delivered == 0 and first.attempted == 0  # its attempt came too late
+    [(attempts,)] = sql(ledger, "SELECT count(*) FROM webhook_attempts")
+    assert attempts == 1 and len(receiver.got) == 2  # posted twice, recorded once
+
+
+def test_an_update_without_enabled_keeps_the_state_and_no_secrets_means_no_webhooks(
+    ledger, receiver, sender
+):
+    sub = subscribe(ledger, receiver)
+    moved = ledger.update_webhook(admin(), sub, url="https://crm.example.com/hooks")
+    assert moved.enabled and moved.url == "https://crm.example.com/hooks"
+    assert ledger.update_webhook(admin(), sub, enabled=True).enabled
+    from dataclasses import replace as with_
+
+    from consentry.ledger.webhooks import create_webhook, deliver_webhooks
+
+    bare = with_(ledger.context, webhook_secrets=None)
+    for call in (
+        lambda: deliver_webhooks(bare, sender),
+        lambda: create_webhook(bare, admin(), "acme", receiver.url, event_types=ALL),
+    ):
+        with pytest.raises(Exception) as info:
+            call()
+        assert getattr(info.value, "code", None) == "invalid"
