@@ -41,7 +41,7 @@ from consentry.inbound.feed_signatures import (
     verify_sendgrid,
     verify_sns,
 )
-from consentry.inbound.routes import SIGNATURE_REFUSED, public_url
+from consentry.inbound.routes import SIGNATURE_REFUSED, public_url, read_body
 from consentry.inbound.signatures import verify_twilio
 from consentry.ledger import Ledger
 from consentry.ledger.feeds import feed_principal
@@ -55,17 +55,7 @@ TWILIO_TEXTS = ("MessageSid", "SmsSid", "MessageStatus", "SmsStatus", "ErrorCode
 
 async def feed_body(request: Request) -> bytes:
     """The request body, refused past ``MAX_FEED_BODY`` bytes (declared or streamed)."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FEED_BODY):
-        raise e.PayloadTooLarge(f"a feed's body is at most {MAX_FEED_BODY} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FEED_BODY:
-            raise e.PayloadTooLarge(f"a feed's body is at most {MAX_FEED_BODY} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(request, limit=MAX_FEED_BODY, what="a feed's body")
 
 
 def feed_of(settings: Settings, group: str, feed: Feed) -> FeedConfig:

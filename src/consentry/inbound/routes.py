@@ -118,17 +118,20 @@ def public_url(settings: Settings, request: Request) -> str:
     return base + request.url.path + (f"?{query}" if query else "")
 
 
-async def read_body(request: Request) -> bytes:
-    """The request body, refused past ``MAX_BODY`` bytes (declared or streamed)."""
+async def read_body(
+    request: Request, *, limit: int = MAX_BODY, what: str = "an inbound webhook body"
+) -> bytes:
+    """The request body, refused past ``limit`` bytes (declared or streamed)."""
+    too_large = f"{what} is at most {limit} bytes"
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        raise e.PayloadTooLarge(f"an inbound webhook body is at most {MAX_BODY} bytes")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise e.PayloadTooLarge(too_large)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise e.PayloadTooLarge(f"an inbound webhook body is at most {MAX_BODY} bytes")
+        if size > limit:
+            raise e.PayloadTooLarge(too_large)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -130,22 +130,19 @@ def _situations(
     of those paths (``decide`` looks only at the scopes of its own path). Only when the paths
     span more than ``MAX_SCOPES`` scopes is each path read on its own.
     """
-    by_channel: dict[Channel, dict[tuple[str, ...], None]] = {}
-    contacts: dict[Channel, list[str]] = {}
+    by_channel: dict[Channel, dict[tuple[str, ...], list[str]]] = {}
     for req, (channel, path, _) in zip(requests, asked, strict=True):
-        by_channel.setdefault(channel, {})[path] = None
-        contacts.setdefault(channel, []).append(req.contact_id)
+        by_channel.setdefault(channel, {}).setdefault(path, []).append(req.contact_id)
     found: dict[tuple[Channel, tuple[str, ...]], dict[str, Situation]] = {}
     for channel, paths in by_channel.items():
         scopes = tuple(dict.fromkeys(s for path in paths for s in path))
         if len(scopes) <= MAX_SCOPES:
-            read = tx.situations(group_id, contacts[channel], channel, scopes)
+            every = [cid for ids in paths.values() for cid in ids]
+            read = tx.situations(group_id, every, channel, scopes)
             found.update(((channel, path), read) for path in paths)
-            continue
-        for path in paths:
-            ids = [r.contact_id for r, (c, p, _) in zip(requests, asked, strict=True)
-                   if (c, p) == (channel, path)]  # fmt: skip
-            found[channel, path] = tx.situations(group_id, ids, channel, path)
+        else:
+            for path, ids in paths.items():
+                found[channel, path] = tx.situations(group_id, ids, channel, path)
     return found
 
 
