@@ -1,6 +1,7 @@
 """Ledger hot paths against the bare database doing the minimum work, in the same run (SPEC §9).
 
     .venv/bin/python benchmarks/bench_ledger.py --contacts 20000 [--db postgresql://…]
+        [--only webhook,verify] [--jobs 2]
 
 Prints, for each hot path, Consentry's figure, the bare database's figure and their ratio:
 
@@ -13,7 +14,11 @@ Prints, for each hot path, Consentry's figure, the bare database's figure and th
   ``inbound_principal`` and ``receive_message`` — dedupe, number, keywords, contact, opt-out,
   outbox reply, outcome, commit; HTTP parsing excluded) vs the same single-row INSERT + commit;
 - audience resolution (streamed, counted by reason) vs the bare SELECT of the same ids;
-- ledger verification vs a raw scan + SHA-256 of the same bytes.
+- ledger verification, serial and over ``--jobs`` worker processes (``verify_parallel``), vs a
+  raw scan + SHA-256 of the same bytes; events/s and events per CPU-second.
+
+``--only webhook,verify`` runs some of them. Figures of paths measured side by side are taken in
+rounds with the order turned each round, since the machine may be shared.
 
 The data set is built through the use cases themselves (so it is slow to build; the figures are
 what matters). No assertion: benchmarks report, tests assert.
@@ -25,6 +30,7 @@ import argparse
 import hashlib
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -79,6 +85,13 @@ def build_data(ledger: Ledger, contacts: int, seed: int = 7) -> list[str]:
         elif roll < 0.09:
             ledger.record_bounce(SENDER, c.id, "email")
     return ids
+
+
+def existing_ids(ledger: Ledger) -> list[str]:
+    """The contact ids of a data set built by an earlier run (``--existing``)."""
+    with ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(text("SELECT id FROM contacts WHERE group_id = 'bench' ORDER BY id"))
+        return [row[0] for row in rows]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -250,15 +263,20 @@ TWILIO_TOKEN = "bench-token"
 WEBHOOK_URL = "https://consentry.example/v1/inbound/twilio/messages"
 
 
-def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
-    """A Twilio STOP per contact: verify the signature, then the route's ledger calls."""
+def bench_webhook(ledger: Ledger, ids: list[str], n: int, rounds: int = 10) -> None:
+    """A Twilio STOP per contact: verify the signature, then the route's ledger calls.
+
+    Side by side with the bare single-row commit, in ``rounds`` rounds with the order swapped
+    each round (the machine is shared: a noisy minute hits both). CPU time is reported too.
+    """
     ledger.configure_number(SYSTEM, STOP_NUMBER, "bench/c2", channels=["sms"])
     with ledger.store.transaction(write=False) as tx:
         mobiles = [c.mobile for c in (tx.get_contact("bench", i) for i in ids) if c and c.mobile]
-    rng = random.Random(3)
+    rng = random.Random()  # other contacts, and new message ids, in each run on one data set
+    run = rng.getrandbits(32)
     forms = []
     for k, mobile in enumerate(rng.sample(mobiles, min(n, len(mobiles)))):
-        params = {"MessageSid": f"SMbench{k:08d}", "From": mobile, "To": STOP_NUMBER}
+        params = {"MessageSid": f"SM{run:08x}{k:08d}", "From": mobile, "To": STOP_NUMBER}
         params.update({"Body": "Stop", "NumMedia": "0"})
         signature = twilio_signature(TWILIO_TOKEN, WEBHOOK_URL, params.items())
         forms.append((params, signature))
@@ -268,10 +286,19 @@ def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
         params, signature = next(it)
         verify_twilio((TWILIO_TOKEN,), WEBHOOK_URL, list(params.items()), signature)
         result = twilio_message(ledger, params)
-        assert result.outcome is Outcome.OPTED_OUT and not result.replayed
+        assert result.outcome is Outcome.OPTED_OUT and not result.replayed, result
 
-    bare_t = single_row_commits(ledger, len(forms))
-    ours_t = timed(ours, len(forms))
+    per_round = max(1, len(forms) // rounds)
+    ours_t: list[float] = []
+    bare_t: list[float] = []
+    cpu = {"ours": 0.0, "bare": 0.0}
+    for r in range(rounds):
+        pair = [("ours", lambda: ours_t.extend(timed(ours, per_round))),
+                ("bare", lambda: bare_t.extend(single_row_commits(ledger, per_round)))]  # fmt: skip
+        for name, run in pair if r % 2 == 0 else reversed(pair):
+            start = time.process_time()
+            run()
+            cpu[name] += time.process_time() - start
     for q, label in ((0.5, "p50"), (0.99, "p99")):
         report(
             f"STOP webhook (verify..commit) {label}",
@@ -279,6 +306,8 @@ def bench_webhook(ledger: Ledger, ids: list[str], n: int) -> None:
             percentile(bare_t, q) * 1e6,
             "µs",
         )
+    report("STOP webhook CPU per message", cpu["ours"] / len(ours_t) * 1e6,
+           cpu["bare"] / len(bare_t) * 1e6, "µs")  # fmt: skip
     print(f"STOP webhook throughput: {len(ours_t) / sum(ours_t):.0f} req/s (one process)")
 
 
@@ -306,24 +335,72 @@ def bench_audience(ledger: Ledger, ids: list[str]) -> None:
     report("audience (contacts/s)", len(ids) / ours, len(ids) / bare, "/s")
 
 
-def bench_verify(ledger: Ledger) -> None:
-    start = time.perf_counter()
-    result = ledger.verify(SYSTEM)
-    ours = time.perf_counter() - start
-    engine = ledger.store.engine  # type: ignore[attr-defined]
-    start = time.perf_counter()
-    with engine.connect() as conn:
-        for row in conn.execution_options(stream_results=True, yield_per=20000).execute(
-            text("SELECT * FROM events ORDER BY contact_id, seq")
-        ):
-            hashlib.sha256(repr(tuple(row)).encode()).digest()
-    bare = time.perf_counter() - start
-    report(
-        f"verify ({result.checked} events, ok={result.ok}) events/s",
-        result.checked / ours,
-        result.checked / bare,
-        "/s",
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the verify workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
     )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bench_verify(ledger: Ledger, url: str, jobs: int, rounds: int = 3) -> None:
+    """Serial ``verify``, ``verify_parallel`` over ``jobs`` worker processes and the bare scan,
+    side by side in rounds with the order turned; events/s (wall) and per CPU-second."""
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    found: dict[str, Any] = {}
+
+    def serial() -> int:
+        found["serial"] = ledger.verify(SYSTEM)
+        return int(found["serial"].checked)
+
+    def parallel() -> int:
+        from consentry.bootstrap import verify_in_processes  # not before decision 084
+        from consentry.ledger.integrity import verify_parallel
+
+        runner = verify_in_processes(url)
+        report = verify_parallel(ledger.context, SYSTEM, runner, jobs=jobs, smallest=1)
+        found["parallel"] = report
+        return report.checked
+
+    def bare() -> int:
+        n = 0
+        with engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=20000).execute(
+                text("SELECT * FROM events ORDER BY contact_id, seq")
+            ):
+                hashlib.sha256(repr(tuple(row)).encode()).digest()
+                n += 1
+        return n
+
+    runs: dict[str, list[tuple[float, float, int]]] = {"serial": [], "parallel": [], "bare": []}
+    order = [("serial", serial), ("parallel", parallel), ("bare", bare)]
+    if jobs <= 1:  # the serial figure only (``--jobs 1``)
+        order = [("serial", serial), ("bare", bare)]
+        found["parallel"] = None
+    for r in range(rounds):
+        for name, fn in order if r % 2 == 0 else reversed(order):
+            cpu, start = _cpu(), time.perf_counter()
+            events = fn()
+            runs[name].append((time.perf_counter() - start, _cpu() - cpu, events))
+    if jobs > 1:
+        assert found["serial"] == found["parallel"], "the parallel report is not the serial one"
+
+    def rate(name: str) -> tuple[float, float]:
+        wall, cpu, events = min(runs[name])  # the least disturbed round
+        return events / wall, events / cpu
+
+    bare_wall, bare_cpu = rate("bare")
+    checked = found["serial"].checked
+    for name, label in (("serial", "verify serial"), ("parallel", f"verify --jobs {jobs}")):
+        if not runs[name]:
+            continue
+        wall, cpu = rate(name)
+        report(f"{label} ({checked} events) events/s", wall, bare_wall, "/s")
+        report(f"{label} events per CPU-second", cpu, bare_cpu, "/s")
+
+
+BENCHES = ("check", "batch", "stop", "webhook", "audience", "verify")
 
 
 def main() -> None:
@@ -331,22 +408,35 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=5000)
     parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
     parser.add_argument("--checks", type=int, default=5000)
+    parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated benches")
+    parser.add_argument("--jobs", type=int, default=2, help="verify's worker processes")
+    parser.add_argument(
+        "--existing", action="store_true", help="use the data set already in --db (no build)"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
     url = args.db or f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'bench.db')}"
-    ledger = build(Settings(database_url=url, address_key="cd" * 32))
+    settings = Settings(database_url=url, address_key="cd" * 32, secret_keys="b1:" + "ef" * 32)
+    ledger = build(settings)
     print(f"database {ledger.store.dialect}; building {args.contacts} contacts …")  # type: ignore[attr-defined]
     start = time.perf_counter()
-    ids = build_data(ledger, args.contacts)
+    ids = existing_ids(ledger) if args.existing else build_data(ledger, args.contacts)
     with ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
         conn.exec_driver_sql("ANALYZE")  # planner statistics, as autovacuum keeps them live
         conn.commit()
     print(f"built in {time.perf_counter() - start:.1f} s")
-    bench_check(ledger, ids, args.checks)
-    bench_batch(ledger, ids)
-    bench_stop(ledger, ids, min(1000, args.contacts))
-    bench_webhook(ledger, ids, min(1000, args.contacts))
-    bench_audience(ledger, ids)
-    bench_verify(ledger)
+    if "check" in only:
+        bench_check(ledger, ids, args.checks)
+    if "batch" in only:
+        bench_batch(ledger, ids)
+    if "stop" in only:
+        bench_stop(ledger, ids, min(1000, args.contacts))
+    if "webhook" in only:
+        bench_webhook(ledger, ids, min(2000, args.contacts))
+    if "audience" in only:
+        bench_audience(ledger, ids)
+    if "verify" in only:
+        bench_verify(ledger, url, args.jobs)
     ledger.close()
 
 

@@ -1,9 +1,10 @@
 """The benchmarks' data set, built through the bulk import and kept between runs.
 
 One group ``bench`` with 10 clients x 10 users; every contact has an email address and a mobile
-number, opted in to email and SMS at the group; then about 10 % opt out of SMS at one of the
-clients, 5 % out of email at one of the users, 2 % out of SMS at the group — mixed levels, as
-a real deployment's. Built once per size and database (a SQLite file in ``--data-dir``, or a
+number, opted in to email, SMS and voice at the group; then about 10 % opt out of SMS at one of
+the clients, 5 % out of email at one of the users, 2 % out of SMS at the group, 3 % out of voice
+at a client — about 20 % opted out at mixed levels, as a real deployment's — and 3 % of the
+email addresses bounced. Built once per size and database (a SQLite file in ``--data-dir``, or a
 PostgreSQL database named for the size on the given server) and reused while its contact count
 matches.
 """
@@ -37,7 +38,9 @@ EVIDENCE = {
     "reference": "benchmark sign-up forms",
 }
 BASE = parse_mapping({"email": "email", "mobile": "mobile", "email_c": "consent:email",
-                      "sms_c": "consent:sms"})  # fmt: skip
+                      "sms_c": "consent:sms", "voice_c": "consent:voice"})  # fmt: skip
+VOICE_OUT = parse_mapping({"email": "email", "voice_c": "consent:voice"})
+VERSION = 2  #: in the data set's name: a changed recipe builds a new one
 SMS_OUT = parse_mapping({"email": "email", "sms_c": "consent:sms"})
 EMAIL_OUT = parse_mapping({"email": "email", "email_c": "consent:email"})
 
@@ -54,8 +57,8 @@ def database_url(kind: str, contacts: int, data_dir: Path, pg_server: str) -> st
     """Where the data set of this size lives on this database (created when missing)."""
     if kind == "sqlite":
         data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{data_dir / f'bench-{contacts}.db'}"
-    name = f"consentry_bench_{contacts}"
+        return f"sqlite:///{data_dir / f'bench-v{VERSION}-{contacts}.db'}"
+    name = f"consentry_bench_v{VERSION}_{contacts}"
     server = create_engine(
         "postgresql+psycopg://" + pg_server.split("://", 1)[1], isolation_level="AUTOCOMMIT"
     )
@@ -106,12 +109,25 @@ def ensure(ledger: Ledger, contacts: int, seed: int = 7) -> float:
         _import(ledger, EMAIL_OUT, user, ({"email": email(i), "email_c": "no"} for i in rows))
     rows_out = (i for i in range(contacts) if 0.15 <= picks[i] < 0.17)
     _import(ledger, SMS_OUT, GROUP, ({"email": email(i), "sms_c": "no"} for i in rows_out))
+    for n, client in enumerate(CLIENTS):
+        rows = (i for i in range(contacts) if 0.17 <= picks[i] < 0.20 and i % len(CLIENTS) == n)
+        _import(ledger, VOICE_OUT, client, ({"email": email(i), "voice_c": "no"} for i in rows))
+    _bounce(ledger, share=0.03)
     return time.perf_counter() - started
+
+
+def _bounce(ledger: Ledger, *, share: float) -> None:
+    """Bounce the email of every ``1 / share``-th contact in id order (the feeds' use case)."""
+    with ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        ids = conn.execute(text("SELECT id FROM contacts ORDER BY id")).scalars().all()
+    for contact_id in ids[:: round(1 / share)]:
+        ledger.record_bounce(OPERATOR, contact_id, "email")
 
 
 def _base(contacts: int) -> Iterator[dict[str, Any]]:
     for n in range(contacts):
-        yield {"email": email(n), "mobile": mobile(n), "email_c": "yes", "sms_c": "yes"}
+        yield {"email": email(n), "mobile": mobile(n), "email_c": "yes", "sms_c": "yes",
+               "voice_c": "yes"}  # fmt: skip
 
 
 def _import(

@@ -22,6 +22,7 @@ from consentry.adapters.clock import FixedClock
 from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.store.engine import make_engine
 from consentry.adapters.store.migrate import upgrade
+from consentry.adapters.store.partitioning import partition_events
 from consentry.adapters.store.schema import metadata
 from consentry.bootstrap import build
 from consentry.ledger import Ledger
@@ -30,6 +31,8 @@ from tests.factories import T0, make_numbers, make_scopes
 from tests.mail import Inbox, free_port
 
 PG_SERVER = os.environ.get("CONSENTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+#: ``CONSENTRY_TEST_EVENTS_PARTITIONS=N``: run on PostgreSQL with ``events`` hash-partitioned
+PARTITIONS = int(os.environ.get("CONSENTRY_TEST_EVENTS_PARTITIONS") or 0)
 ADDRESS_KEY = "ab" * 32
 #: The test deployment's link-signing keys: configured, as every deployment's are (decision 051).
 SECRET_KEYS = "t1:" + "cd" * 32
@@ -56,6 +59,8 @@ def pg_database() -> Iterator[str]:
     url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
     engine = make_engine(url)
     upgrade(engine)
+    if PARTITIONS:  # the whole suite on a hash-partitioned events table (decision 083)
+        partition_events(engine, partitions=PARTITIONS)
     engine.dispose()
     yield url
     with server.connect() as conn:
@@ -103,8 +108,11 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """Settings for a test deployment on ``db_url``."""
-    return Settings(database_url=db_url, address_key=ADDRESS_KEY, secret_keys=SECRET_KEYS)
+    """Settings for a test deployment on ``db_url`` (webhooks may go to 127.0.0.1: 080)."""
+    return Settings(
+        database_url=db_url, address_key=ADDRESS_KEY, secret_keys=SECRET_KEYS,
+        webhook_allow_private=True,
+    )  # fmt: skip
 
 
 @pytest.fixture

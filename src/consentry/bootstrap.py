@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import multiprocessing
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from itertools import repeat
 from pathlib import Path
 
 from consentry.adapters.addresses import Addresses
@@ -27,10 +30,13 @@ from consentry.adapters.mailer import SmtpSender
 from consentry.adapters.outbox import DbOutbox, RoutingOutbox
 from consentry.adapters.passwords import Argon2Passwords
 from consentry.adapters.store import SqlStore, open_store
+from consentry.adapters.store.partitioning import partition_events as _partition
 from consentry.adapters.webhook_sender import DerivedSecrets
+from consentry.core.chain import Between
 from consentry.core.channels import Channel, ChannelPolicy, parse_channel
 from consentry.core.errors import Invalid, SecretsInDatabase, SecretsMismatch, SecretsMissing
 from consentry.ledger import Context, Ledger
+from consentry.ledger.integrity import PartRunner, VerifyPart, verify_range
 from consentry.ledger.ports import Clock, Outbox
 from consentry.settings import ADDRESS_KEY_VAR, SECRET_KEYS_VAR, Settings, parse_keys_file
 
@@ -96,8 +102,16 @@ def build(
         outbox=make_outbox(settings, store, clock),
         passwords=Argon2Passwords(),
         webhook_secrets=DerivedSecrets(keys.address_key),  # nothing stored (decision 076)
+        webhook_allow_private=settings.webhook_allow_private,  # decision 080
+        replica=_replica(settings),  # decision 083
     )
     return Ledger(context)
+
+
+def _replica(settings: Settings) -> SqlStore | None:
+    """The read replica's store: never migrated from here (it follows its primary)."""
+    url = settings.read_database_url
+    return None if url is None else open_store(url, migrate=False)
 
 
 def make_outbox(settings: Settings, store: SqlStore, clock: Clock) -> Outbox:
@@ -331,3 +345,37 @@ def open_ledger(url: str | None = None, clock: Clock | None = None) -> Ledger:
     if url is not None:
         settings = replace(settings, database_url=url)
     return build(settings, clock)
+
+
+def partition_events(settings: Settings, *, partitions: int) -> bool:
+    """Hash-partition the ``events`` table of the settings' PostgreSQL database by contact
+    (migrated first); False when it already was (decision 083)."""
+    store = open_store(settings.database_url)
+    try:
+        return _partition(store.engine, partitions=partitions)
+    finally:
+        store.close()
+
+
+def verify_in_processes(url: str) -> PartRunner:
+    """Parallel verification's runner (decision 084): one worker process per range, each
+    opening its own connection to ``url``. Forked where the system can (a spawned worker spends
+    over a CPU-second importing the store again); a forked worker never touches the parent's
+    pooled connections, and leaves by ``os._exit``, which closes none of them."""
+
+    def run_parts(group_id: str | None, ranges: Sequence[Between]) -> list[VerifyPart]:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+            return list(pool.map(_verify_range_at, repeat(url), repeat(group_id), ranges))
+
+    return run_parts
+
+
+def _verify_range_at(url: str, group_id: str | None, between: Between) -> VerifyPart:
+    """One worker's range, on a store of its own."""
+    store = open_store(url, migrate=False)
+    try:
+        return verify_range(store, group_id, between)
+    finally:
+        store.close()

@@ -34,6 +34,9 @@ CONSENTRY_FEEDS_FILE        the groups' deliverability feeds, TOML          none
 CONSENTRY_SNS_CERTIFICATES  SNS signing certificates: a PEM file (used for  fetched over HTTPS from
                             every URL) or a directory of PEMs named as the  the message's verified
                             URL's last segment                              ``sns.*`` URL, cached
+CONSENTRY_WEBHOOK_ALLOW_    ``1``: outbound webhooks may go to private,     off; on in demo mode
+PRIVATE                     loopback and link-local addresses (tests, the
+                            demo; decision 080)
 ==========================  ==============================================  =====================
 """
 
@@ -77,12 +80,15 @@ class Settings:
     import_max_bytes: int = IMPORT_MAX_BYTES
     feeds: tuple[FeedConfig, ...] = ()  #: each group's deliverability feeds (decision 074)
     sns_certificates: str | None = None
+    webhook_allow_private: bool = False  #: webhooks may reach private networks (decision 080)
+    read_database_url: str | None = None  #: a read replica for audiences and trends (083)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from the environment (or the mapping given)."""
         env = os.environ if environ is None else environ
         channels = env.get("CONSENTRY_CHANNELS")
+        demo = _flag(env.get("CONSENTRY_DEMO"), False)
         return cls(
             database_url=env.get("CONSENTRY_DATABASE_URL", DEFAULT_URL),
             address_key=env.get("CONSENTRY_ADDRESS_KEY") or None,
@@ -98,11 +104,13 @@ class Settings:
             inbound_secrets=_secrets(env.get("CONSENTRY_INBOUND_SECRET")),
             inbound_url=(env.get("CONSENTRY_INBOUND_URL") or "").rstrip("/") or None,
             keys_file=env.get("CONSENTRY_KEYS_FILE") or None,
-            demo=env.get("CONSENTRY_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
+            demo=demo,
             import_dir=env.get("CONSENTRY_IMPORT_DIR") or None,
             import_max_bytes=int(env.get("CONSENTRY_IMPORT_MAX_BYTES", str(IMPORT_MAX_BYTES))),
             feeds=_feeds(env.get("CONSENTRY_FEEDS_FILE")),
             sns_certificates=env.get("CONSENTRY_SNS_CERTIFICATES") or None,
+            webhook_allow_private=_flag(env.get("CONSENTRY_WEBHOOK_ALLOW_PRIVATE"), demo),
+            read_database_url=env.get("CONSENTRY_READ_DATABASE_URL") or None,
         )
 
     def feed_config(self, group_id: str) -> FeedConfig | None:
@@ -142,6 +150,13 @@ def parse_keys_file(text: str) -> dict[str, str]:
         if sep and not name.startswith("#"):
             values[name.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
     return values
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    """A yes/no variable (``1``, ``true``, ``yes``, ``on``; ``0``, …); ``default`` when unset."""
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _secrets(value: str | None) -> tuple[str, ...]:

@@ -72,6 +72,16 @@ RULE_BODY = {
     "status": "opted_out",
 }  # fmt: skip
 
+JOURNEY_BODY = {
+    "contact_id": "{contact}", "channel": "email", "scope": "{scope}", "journey": "birthday",
+    "message_id": "m-{email}",
+}  # fmt: skip
+SENDS_BODY = {"sends": [{
+    "contact": "{contact}", "channel": "email", "scope": "{scope}", "message_id": "m-{email}",
+    "sent_at": "2026-01-05T09:00:00Z",
+}]}  # fmt: skip
+SCHEDULED_BODY = {"scope": "{scope}", "name": "Birthday", "channel": "email", "attribute": "bd"}
+
 
 def consent(**more: Any) -> dict[str, Any]:
     return {"channel": "email", "scope": "{scope}", **more}
@@ -397,7 +407,58 @@ CASES = [
     Case("create rule", "POST", "/v1/rules", {"admin"}, 201, body=RULE_BODY),
     Case("list rules", "GET", "/v1/rules", {"admin"}, out=None),
     Case("get rule", "GET", "/v1/rules/{rule_id}", {"admin"}, state="rule"),
+    Case(
+        "update rule",
+        "PATCH",
+        "/v1/rules/{rule_id}",
+        {"admin"},
+        body={"name": "nobody-else"},
+        state="rule",
+    ),
     Case("delete rule", "DELETE", "/v1/rules/{rule_id}", {"admin"}, state="rule"),
+    # Journeys (decision 078): senders report; staff see the missed and ask for a re-send;
+    # admins define scheduled journeys.
+    Case(
+        "report journey message",
+        "POST",
+        "/v1/journey-messages",
+        {"admin", "sender"},
+        201,
+        body=JOURNEY_BODY,
+    ),
+    Case(
+        "missed messages", "GET", "/v1/journey-messages/missed", VIEW, params={"scope": "{scope}"}
+    ),
+    Case(
+        "contact missed messages",
+        "GET",
+        "/v1/contacts/{contact}/missed-messages",
+        VIEW,
+        out="contact_not_found",
+    ),
+    Case(
+        "get journey message",
+        "GET",
+        "/v1/journey-messages/{journey_message_id}",
+        VIEW,
+        state="missed",
+    ),
+    Case(
+        "request resend",
+        "POST",
+        "/v1/journey-messages/{journey_message_id}/resend",
+        {"admin", "staff"},
+        state="missed",
+    ),
+    Case("create journey", "POST", "/v1/journeys", {"admin"}, 201, body=SCHEDULED_BODY),
+    Case("list journeys", "GET", "/v1/journeys", {"admin"}, out=None),
+    Case("get journey", "GET", "/v1/journeys/{journey_id}", {"admin"}, state="journey"),
+    Case("delete journey", "DELETE", "/v1/journeys/{journey_id}", {"admin"}, state="journey"),
+    # Send reports (decision 079): senders (and admins) report; an item out of the key's scope
+    # is refused within the 200 answer; staff and viewers read violations and the report.
+    Case("report sends", "POST", "/v1/sends", {"admin", "sender"}, out=None, body=SENDS_BODY),
+    Case("list violations", "GET", "/v1/violations", VIEW, params={"scope": "{scope}"}),
+    Case("compliance report", "GET", "/v1/compliance/report", VIEW, params={"scope": "{scope}"}),
 ]
 
 
@@ -475,6 +536,18 @@ class World:
                 status="opted_out",
             )  # fmt: skip
             values["rule_id"] = rule.id
+        elif state == "missed":  # missed while it had no consent; eligible now (a re-send)
+            found = self.ledger.report_journey_message(
+                op, values["contact"], "email", values["scope"], journey="birthday",
+                message_id="m-1",
+            )  # fmt: skip
+            self.ledger.opt_in(op, values["contact"], "email", values["scope"], evidence=WRITTEN)
+            values["journey_message_id"] = found.id
+        elif state == "journey":
+            journey = self.ledger.create_journey(
+                op, values["scope"], name="Birthday", channel="email", attribute="bd"
+            )
+            values["journey_id"] = journey.id
         elif state == "key":
             key, _ = self.ledger.create_api_key(op, "viewer", values["scope"], name="to revoke")
             values["key"] = key.id

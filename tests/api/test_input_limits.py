@@ -235,9 +235,66 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any]]] = {
             "permission": WRITTEN,
         },
     ),
+    "LifecycleRulePatch": (
+        "PATCH",
+        "/v1/rules/lr_none",
+        {
+            "trigger": "attribute_changed",
+            "name": "tier",
+            "value": "gold",
+            "channel": "email",
+            "status": "opted_in",
+            "permission": WRITTEN,
+        },
+    ),
+    "JourneyMessageIn": (
+        "POST",
+        "/v1/journey-messages",
+        {
+            "contact_id": "{ada}",
+            "channel": "email",
+            "scope": "acme",
+            "journey": "birthday",
+            "message_id": "m-1",
+            "category": "marketing",
+            "triggered_at": "2026-01-05T08:00:00Z",
+        },
+    ),
+    "SendsIn": (
+        "POST",
+        "/v1/sends",
+        {
+            "sends": [
+                {
+                    "contact": "{ada}",
+                    "channel": "email",
+                    "scope": "acme",
+                    "category": "marketing",
+                    "message_id": "m-1",
+                    "sent_at": "2026-01-05T08:00:00Z",
+                }
+            ]
+        },
+    ),
+    "ScheduledJourneyIn": (
+        "POST",
+        "/v1/journeys",
+        {
+            "scope": "acme",
+            "name": "Birthday",
+            "channel": "email",
+            "attribute": "birthday",
+            "category": "marketing",
+        },
+    ),
 }
 #: Models only ever sent inside another one: where they sit.
-NESTED = {"CheckIn": "BatchIn", "SegmentIn": "AudienceIn", "AttributeIn": "AudienceIn"}
+NESTED = {
+    "CheckIn": "BatchIn",
+    "SegmentIn": "AudienceIn",
+    "AttributeIn": "AudienceIn",
+    "SendIn": "SendsIn",
+}
 
 
 def request_models() -> dict[str, type[Strict]]:
@@ -491,6 +548,7 @@ GOOD = {
     "language": "en", "email": "ada@example.com", "mobile": "+447700900123", "external_id": "a",
     "list": "news", "after": "ct_0", "mailto": "unsubscribe@example.com", "job_id": "ij_0",
     "sha256": "ab" * 32, "webhook_id": "wh_none", "rule_id": "lr_none",
+    "journey_message_id": "jm_none", "journey_id": "sj_none", "journey": "birthday",
 }  # fmt: skip
 
 #: Enum parameters: any other text is ``invalid`` (FastAPI's own answer, which names the

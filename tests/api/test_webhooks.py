@@ -76,3 +76,16 @@ def test_refusals(api: Api, admin: Caller):
         422,
         "invalid_event_type",
     )
+
+
+def test_a_url_to_a_private_network_is_refused(api: Api, admin: Caller):
+    api.ledger.context.webhook_allow_private = False  # as a deployment has it (decision 080)
+    metadata = {**HOOK, "url": "https://169.254.169.254/latest/meta-data"}
+    refused(
+        admin.post("/v1/webhooks", json=metadata, headers={"Idempotency-Key": "m"}),
+        422,
+        "webhook_url_not_public",
+    )
+    made = create(admin)["webhook"]
+    local = admin.patch(f"/v1/webhooks/{made['id']}", json={"url": "https://[::1]/h"})
+    refused(local, 422, "webhook_url_not_public")

@@ -14,7 +14,8 @@ from tests.services.test_webhooks import Receiver
 def test_worker_once_delivers_the_due_webhooks(tmp_path, monkeypatch):
     db = f"sqlite:///{tmp_path / 'w.db'}"
     monkeypatch.delenv("CONSENTRY_DATABASE_URL", raising=False)
-    ledger = build(Settings(database_url=db))
+    monkeypatch.setenv("CONSENTRY_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is 127.0.0.1
+    ledger = build(Settings(database_url=db, webhook_allow_private=True))
     receiver = Receiver()
     try:
         make_scopes(ledger)

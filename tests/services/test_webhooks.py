@@ -92,7 +92,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def sender() -> Iterator[HttpSender]:
-    made = HttpSender(timeout=5)
+    made = HttpSender(timeout=5, allow_private=True)  # the receiver is 127.0.0.1
     yield made
     made.close()
 
@@ -284,7 +284,10 @@ def test_only_admins_within_their_scope_manage_webhooks(ledger, receiver):
 @pytest.fixture
 def pg_ledger(pg_database: str, clock: FixedClock) -> Iterator[Ledger]:
     empty_database(pg_database)
-    settings = Settings(database_url=pg_database, address_key=ADDRESS_KEY, secret_keys=SECRET_KEYS)
+    settings = Settings(
+        database_url=pg_database, address_key=ADDRESS_KEY, secret_keys=SECRET_KEYS,
+        webhook_allow_private=True,
+    )  # fmt: skip
     built = build(settings, clock, migrate=False)
     make_scopes(built)
     yield built
@@ -299,7 +302,7 @@ def test_two_workers_on_postgresql_deliver_each_attempt_once(pg_ledger, receiver
         pg_ledger.opt_out(admin(), person.id, "email", "acme")
 
     def worker() -> None:
-        own = HttpSender(timeout=5)
+        own = HttpSender(timeout=5, allow_private=True)  # the receiver is 127.0.0.1
         try:
             while pg_ledger.deliver_webhooks(own, limit=7).attempted:
                 pass

@@ -283,8 +283,8 @@ def test_a_write_landing_while_verify_reads_the_projection_is_not_tampering(
 
     read_rows = ledger_sql.stream_consents
 
-    def rows_then_a_write(conn, group_id, *, contact=None):
-        yield from read_rows(conn, group_id, contact=contact)
+    def rows_then_a_write(conn, group_id, **streams):
+        yield from read_rows(conn, group_id, **streams)
         ledger.opt_out(admin(), ada.id, "email", "acme")  # a new event and a new row
 
     monkeypatch.setattr(ledger_sql, "stream_consents", rows_then_a_write)

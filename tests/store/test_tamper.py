@@ -200,8 +200,8 @@ def test_a_write_landing_while_verify_reads_is_not_reported_as_tampering(ledger,
 
     read_rows = reads.stream_chain
 
-    def rows_then_a_write(conn, group_id, batch=20_000, *, contact=None):
-        yield from read_rows(conn, group_id, batch, contact=contact)
+    def rows_then_a_write(conn, group_id, batch=20_000, **streams):
+        yield from read_rows(conn, group_id, batch, **streams)
         ledger.opt_out(admin(), ada.id, "email", "acme")
 
     monkeypatch.setattr(reads, "stream_chain", rows_then_a_write)

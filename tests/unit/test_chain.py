@@ -122,7 +122,7 @@ def test_untouched_chains_of_several_contacts_verify_and_give_their_heads():
 
 def test_a_changed_field_is_named_as_altered():
     rows = rows_of("ct_a")
-    rows[1] = replace(rows[1], fields=(*rows[1].fields[:-5], "admin_ui", *rows[1].fields[-4:]))
+    rows[1] = rows[1]._replace(fields=(*rows[1].fields[:-5], "admin_ui", *rows[1].fields[-4:]))
     assert verify(rows).problems == [
         Problem("altered", "ct_a", "acme", 2, "ev_2", "event fields do not match its hash")
     ]
@@ -131,11 +131,11 @@ def test_a_changed_field_is_named_as_altered():
 def test_changed_evidence_is_named_as_altered_and_erased_evidence_is_not():
     rows = rows_of("ct_a")
     tampered = [*rows]
-    tampered[0] = replace(rows[0], evidence='{"note":"forged"}')
+    tampered[0] = rows[0]._replace(evidence='{"note":"forged"}')
     assert verify(tampered).problems == [
         Problem("altered", "ct_a", "acme", 1, "ev_1", "evidence does not match its commitment")
     ]
-    erased = [replace(r, evidence=None, evidence_salt=None) for r in rows]
+    erased = [r._replace(evidence=None, evidence_salt=None) for r in rows]
     assert verify(erased).problems == []
 
 
@@ -162,7 +162,7 @@ def test_a_deleted_first_event_is_named():
 
 def test_an_event_that_does_not_link_is_named_as_inserted():
     rows = rows_of("ct_a")
-    rows[2] = replace(rows[2], prev_hash="0" * 64)
+    rows[2] = rows[2]._replace(prev_hash="0" * 64)
     assert verify(rows).problems == [
         Problem("inserted", "ct_a", "acme", 3, "ev_3", "does not link to the event before it")
     ]
@@ -418,7 +418,7 @@ def test_an_event_no_rule_can_read_is_named_unverifiable(change):
     fields = list(rows[1].fields)
     for name, value in change.items():
         fields[names.index(name)] = value
-    rows[1] = replace(rows[1], fields=tuple(fields))
+    rows[1] = rows[1]._replace(fields=tuple(fields))
     found = checked(contact_chain(events=rows))
     assert found[0][0] == "projection_unverifiable" and found[0][3:] == (2, "ev_ct_a_2")
     assert found[0][1] == (S if "channel" not in change else "pigeon")

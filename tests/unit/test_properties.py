@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given
@@ -84,15 +83,15 @@ def mutate(rows: list[ChainRow], index: int, what: str, position: int) -> list[C
         fields = list(target.fields)
         spot = position % len(fields)
         fields[spot] = f"{fields[spot]}!"
-        changed = replace(target, fields=tuple(fields))
+        changed = target._replace(fields=tuple(fields))
     elif what == "evidence":
-        changed = replace(target, evidence=f'{{"forged":{position}}}')
+        changed = target._replace(evidence=f'{{"forged":{position}}}')
     elif what == "seq":
-        changed = replace(target, seq=target.seq + 1 + position % 3)
+        changed = target._replace(seq=target.seq + 1 + position % 3)
     elif what == "prev_hash":
-        changed = replace(target, prev_hash=format(position, "064x"))
+        changed = target._replace(prev_hash=format(position, "064x"))
     else:
-        changed = replace(target, hash=format(position, "064x"))
+        changed = target._replace(hash=format(position, "064x"))
     return [*rows[:index], changed, *rows[index + 1 :]]
 
 

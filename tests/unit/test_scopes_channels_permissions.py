@@ -112,9 +112,17 @@ MATRIX: dict[Role, set[Capability]] = {
         Capability.OPT_IN,
         Capability.REQUEST_CONFIRMATION,
         Capability.CHECK,
+        Capability.READ_COMPLIANCE,  # violations and the compliance report (079)
+        Capability.RESEND_JOURNEY,  # ask for a missed journey message again (078)
     },
-    Role.VIEWER: {Capability.VIEW, Capability.CHECK},
-    Role.SENDER: {Capability.CHECK, Capability.REPORT_DELIVERY, Capability.DELIVER_INBOUND},
+    Role.VIEWER: {Capability.VIEW, Capability.CHECK, Capability.READ_COMPLIANCE},
+    Role.SENDER: {
+        Capability.CHECK,
+        Capability.REPORT_DELIVERY,
+        Capability.DELIVER_INBOUND,
+        Capability.REPORT_SENDS,  # what was sent, to be judged (079)
+        Capability.REPORT_JOURNEY,  # a triggered journey message, to be judged (078)
+    },
     Role.CONTACT: {Capability.OWN_PREFERENCES},
 }
 

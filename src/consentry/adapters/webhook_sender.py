@@ -7,6 +7,15 @@ receivers refuse a timestamp more than 5 minutes off theirs) and ``webhook-signa
 It follows no redirect, reads no response body and never raises for the receiver: a timeout,
 a refused connection or a non-2xx answer is a ``SendResult`` the worker records and retries.
 
+Unless private addresses are allowed (``CONSENTRY_WEBHOOK_ALLOW_PRIVATE``, decision 080), the
+client connects through ``PublicOnly``, an httpcore network backend: it resolves the host
+itself, refuses the connection when any address it resolves to is not public
+(``core.public_addresses.is_public``), and connects to the address it checked, so a name
+that resolves to a public address for the check and a private one for the connection (DNS
+rebinding) never gets through. The refusal is the attempt's error (``ConnectError:
+webhook_url_not_public: …``). No proxy from the environment is used: the check would judge
+the proxy, not the receiver.
+
 ``DerivedSecrets`` makes each subscription's ``whsec_…`` secret as HMAC-SHA256 of its id under
 a key derived from the deployment's address key (decision 051 keeps it outside the database),
 so no secret is stored anywhere: a copy of the database cannot sign a webhook.
@@ -17,12 +26,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
+import typing
+from collections.abc import Callable, Iterable
 from time import perf_counter
 
+import httpcore
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from consentry.adapters.clock import SystemClock
+from consentry.core.public_addresses import is_public
 from consentry.core.webhooks import SendResult, clipped
 from consentry.ledger.ports import Clock
 
@@ -51,9 +65,14 @@ class HttpSender:
         timeout: float = TIMEOUT,
         clock: Clock | None = None,
         client: httpx.Client | None = None,
+        *,
+        allow_private: bool = False,
     ) -> None:
         self.clock = clock or SystemClock()
-        self.client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        transport = None if allow_private else public_only_transport()
+        self.client = client or httpx.Client(
+            timeout=timeout, follow_redirects=False, transport=transport, trust_env=False
+        )
 
     def send(self, url: str, secret: str, *, message_id: str, body: str) -> SendResult:
         """POST ``body``; the status code, or the error that stopped it, and how long it took."""
@@ -77,6 +96,68 @@ class HttpSender:
     def close(self) -> None:
         """Release the connection pool."""
         self.client.close()
+
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to for a TCP connection (the system's resolver)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+class NotPublic(httpcore.ConnectError):
+    """A connection refused because the host is, or resolves to, an address not public."""
+
+
+class PublicOnly(httpcore.SyncBackend):
+    """An httpcore network backend that connects only to public addresses, and only to the
+    one it checked (a host is resolved once per connection, here)."""
+
+    def __init__(
+        self, resolver: Resolver = resolve, allowed: Callable[[str], bool] = is_public
+    ) -> None:
+        self.resolver = resolver
+        self.allowed = allowed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        """Resolve, check every address, then connect to the first that answers."""
+        try:
+            addresses = self.resolver(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host}: {exc}") from exc
+        closed = [a for a in addresses if not self.allowed(a)]
+        if closed or not addresses:
+            raise NotPublic(
+                f"webhook_url_not_public: {host} resolves to {', '.join(closed) or 'nothing'}, "
+                "not a public address"
+            )
+        failed: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failed = exc
+        assert failed is not None
+        raise failed
+
+
+def public_only_transport(backend: PublicOnly | None = None) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection goes through ``PublicOnly``."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    transport._pool = httpcore.ConnectionPool(  # the one way to give httpx a network backend
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        network_backend=backend or PublicOnly(),
+    )
+    return transport
 
 
 def _ms(started: float) -> int:

@@ -34,6 +34,7 @@ from consentry.api import (
     exports,
     imports,
     integrity,
+    journeys,
     keys,
     keywords,
     numbers,
@@ -42,6 +43,7 @@ from consentry.api import (
     proof,
     rules,
     scopes,
+    sends,
     trends,
     unsubscribe,
     webhooks,
@@ -83,6 +85,8 @@ ROUTERS = (
     imports,
     webhooks,
     rules,
+    journeys,
+    sends,
 )
 
 

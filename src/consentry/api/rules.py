@@ -18,6 +18,7 @@ from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.rules import Rule, RuleDetail, RuleStatus, Skip, SkipReason, TriggerKind
 from consentry.ledger import Ledger
+from consentry.ledger.rules import CLEARABLE
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=COMMON_ERRORS)
 RuleId = Annotated[str, Checked(limits.ID, field="rule_id")]
@@ -41,6 +42,26 @@ class LifecycleRuleIn(Strict):
     channel: Annotated[Channel, WORD]
     status: Annotated[RuleStatus, WORD]
     permission: Evidence | None = Field(default=None, examples=[PERMISSION])
+
+
+class LifecycleRulePatch(Strict):
+    """What to change; the fields not given stay (a new ``trigger`` drops the old one's
+    ``name`` and ``value``, a new ``status`` of ``opted_out`` the ``permission``). ``null``
+    clears ``name``, ``value`` or ``permission``. The scope stays: to move a rule, delete it and
+    make another."""
+
+    trigger: Annotated[TriggerKind | None, WORD] = None
+    name: Annotated[str | None, Checked(limits.NAME)] = Field(default=None, examples=["vip"])
+    value: Annotated[str | None, Checked(limits.ATTRIBUTE_VALUE)] = None
+    channel: Annotated[Channel | None, WORD] = None
+    status: Annotated[RuleStatus | None, WORD] = None
+    permission: Evidence | None = Field(default=None, examples=[PERMISSION])
+
+    def cleared(self) -> list[str]:
+        """The fields given as ``null``: to clear."""
+        return [
+            f for f in sorted(CLEARABLE) if f in self.model_fields_set and getattr(self, f) is None
+        ]
 
 
 class LifecycleRuleOut(BaseModel):
@@ -133,6 +154,23 @@ def list_rules(ledger: LedgerDep, principal: PrincipalDep) -> LifecycleRuleList:
 def get_rule(rule_id: RuleId, ledger: LedgerDep, principal: PrincipalDep) -> LifecycleRuleDetailOut:
     """A rule and its recent skipped firings (a hard opt-out it could not lift, …)."""
     return LifecycleRuleDetailOut.of_detail(ledger.get_rule(principal, rule_id))
+
+
+@router.patch("/{rule_id}", response_model=LifecycleRuleOut)
+def update_rule(
+    rule_id: RuleId, body: LifecycleRulePatch, ledger: LedgerDep, principal: PrincipalDep
+) -> Response:
+    """Change a rule: a new version (same id), which fires from now on; the events recorded
+    before keep naming the version that recorded them."""
+
+    def update(led: Ledger) -> LifecycleRuleOut:
+        rule = led.update_rule(
+            principal, rule_id, trigger=body.trigger, channel=body.channel, status=body.status,
+            name=body.name, value=body.value, permission=body.permission, clear=body.cleared(),
+        )  # fmt: skip
+        return LifecycleRuleOut.of(rule)
+
+    return in_one_transaction(ledger, principal, 200, update)
 
 
 @router.delete("/{rule_id}", response_model=LifecycleRuleOut)

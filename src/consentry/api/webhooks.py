@@ -34,7 +34,7 @@ TYPES = f"Some of {[t.value for t in EventType]}; at most {MAX_EVENT_TYPES}."
 
 class WebhookIn(Strict):
     """A subscription: the scope whose events (and its scopes' below) it takes, where they are
-    posted (https; http only to localhost) and which event types."""
+    posted (https, to a public host: decision 080) and which event types."""
 
     scope: ScopeText = SCOPE
     url: UrlText = Field(max_length=URL, examples=["https://crm.example.com/consentry"])

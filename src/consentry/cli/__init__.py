@@ -18,16 +18,20 @@ from consentry.cli.audit import digest, history, status_at, verify
 from consentry.cli.common import Env, pass_env
 from consentry.cli.consent import check, opt_in, opt_out, resubscribe
 from consentry.cli.contacts import contacts, scopes
+from consentry.cli.database import partition_events
 from consentry.cli.demo import demo_seed
 from consentry.cli.exports import export
 from consentry.cli.imports import import_file
+from consentry.cli.journeys import journeys
 from consentry.cli.keys import keys
 from consentry.cli.messaging import expire_confirmations, keywords, numbers, outbox
 from consentry.cli.policies import policy
 from consentry.cli.proof import proof
 from consentry.cli.rules import rules
+from consentry.cli.sends import compliance, sends
 from consentry.cli.serve import serve
 from consentry.cli.users import users
+from consentry.cli.webhooks import webhooks
 from consentry.cli.worker import worker
 from consentry.core.errors import ConsentryError
 
@@ -124,9 +128,14 @@ for command in (
     expire_confirmations,
     policy,
     rules,
+    journeys,
+    sends,
+    compliance,
     serve,
     worker,
+    webhooks,
     demo_seed,
+    partition_events,
 ):
     cli.add_command(command)
 

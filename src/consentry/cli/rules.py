@@ -1,4 +1,4 @@
-"""``consentry rules add|list|remove``: lifecycle rules of a group (decision 077)."""
+"""``consentry rules add|list|update|remove``: lifecycle rules of a group (decision 077)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from consentry.cli.common import Env, json_option, key_values, operator, pass_env
 from consentry.cli.render import echo_json, table, when
 from consentry.core.rules import Rule, RuleStatus, TriggerKind
+from consentry.ledger.rules import CLEARABLE
 
 
 @click.group()
@@ -57,6 +58,58 @@ def add(
     rule = env.ledger().create_rule(
         operator(scope), scope, trigger=trigger, channel=channel, status=status, name=name,
         value=value, permission=record,
+    )  # fmt: skip
+    _show([rule], as_json)
+
+
+@rules.command("update")
+@click.option("--group", required=True, help="The group of the rule.")
+@click.argument("rule_id")
+@click.option(
+    "--trigger",
+    type=click.Choice([t.value for t in TriggerKind]),
+    help="A new trigger (drops the old one's --name and --value unless given).",
+)
+@click.option("--name", help="The list (list_joined) or attribute (attribute_changed).")
+@click.option("--value", help="attribute_changed only: fire only when it changes to this.")
+@click.option("--channel", help="The channel the rule sets.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in RuleStatus]),
+    help="The status it sets (opted_out drops the record of permission).",
+)
+@click.option(
+    "--permission",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="opted_in only: a new record of written permission (replaces the old one whole).",
+)
+@click.option(
+    "--clear",
+    multiple=True,
+    type=click.Choice(sorted(CLEARABLE)),
+    help="Drop the name, the value or the record of permission (repeatable).",
+)
+@json_option
+@pass_env
+def update(
+    env: Env,
+    group: str,
+    rule_id: str,
+    trigger: str | None,
+    name: str | None,
+    value: str | None,
+    channel: str | None,
+    status: str | None,
+    permission: tuple[str, ...],
+    clear: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Change a rule: a new version, which fires from now on (what is not given stays)."""
+    record = key_values(permission, "--permission") or None
+    rule = env.ledger().update_rule(
+        operator(group), rule_id, trigger=trigger, channel=channel, status=status, name=name,
+        value=value, permission=record, clear=clear,
     )  # fmt: skip
     _show([rule], as_json)
 

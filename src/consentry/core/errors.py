@@ -32,6 +32,7 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── InvalidSource                  invalid_source
     │   ├── WeakPassword                   weak_password
     │   ├── InvalidWebhookUrl              invalid_webhook_url
+    │   │   └── WebhookUrlNotPublic        webhook_url_not_public
     │   └── InvalidEventType               invalid_event_type
     ├── Conflict                           conflict
     │   ├── ContactExists                  contact_exists
@@ -41,7 +42,8 @@ codes are listed in ``docs/errors.md`` and never renamed (add, never rename or r
     │   ├── IdempotencyInProgress          idempotency_in_progress
     │   ├── NotSuppressed                  not_suppressed
     │   ├── NoAddress                      no_address
-    │   └── UserExists                     user_exists
+    │   ├── UserExists                     user_exists
+    │   └── SendConflict                   send_conflict
     ├── Refused                            refused
     │   ├── EvidenceRequired               evidence_required
     │   ├── HardOptOutLocked               hard_opt_out_locked
@@ -513,9 +515,18 @@ class WebhookNotFound(NotFound):
 
 
 class InvalidWebhookUrl(Invalid):
-    """A webhook URL that is not https (plain http only to localhost), or holds credentials."""
+    """A webhook URL that is not https (plain http only to localhost, 080), or holds credentials."""
 
     code = "invalid_webhook_url"
+
+
+class WebhookUrlNotPublic(InvalidWebhookUrl):
+    """A webhook URL to a private, loopback, link-local or reserved address, or localhost (080).
+
+    Allowed only where the deployment sets ``CONSENTRY_WEBHOOK_ALLOW_PRIVATE`` (tests, demos).
+    """
+
+    code = "webhook_url_not_public"
 
 
 class InvalidEventType(Invalid):
@@ -531,3 +542,45 @@ class RuleNotFound(NotFound):
     """No lifecycle rule with that id within the caller's scope (or it was deleted)."""
 
     code = "rule_not_found"
+
+
+# ── journeys (docs/decisions/078) ──
+
+
+class JourneyMessageNotFound(NotFound):
+    """No journey message with that id within the caller's reach."""
+
+    code = "journey_message_not_found"
+
+
+class ScheduledJourneyNotFound(NotFound):
+    """No scheduled journey with that id within the caller's scope (or it was deleted)."""
+
+    code = "scheduled_journey_not_found"
+
+
+class NotMissed(Conflict):
+    """A re-send was asked for a journey message that was not missed (it was sent)."""
+
+    code = "journey_message_not_missed"
+
+
+class ResendAlreadyRequested(Conflict):
+    """A re-send of this missed message was requested before: once per missed message."""
+
+    code = "resend_already_requested"
+
+
+class NotEligibleForResend(Refused):
+    """The contact may not be sent the missed message now; ``details.reason`` says why."""
+
+    code = "not_eligible_for_resend"
+
+
+# ── send reports and violations (docs/decisions/079) ──
+
+
+class SendConflict(Conflict):
+    """A message id already names another send (contact, channel, scope, category or time)."""
+
+    code = "send_conflict"

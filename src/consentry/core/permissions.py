@@ -10,8 +10,10 @@ admin       everything within its scope but speak for the contact; the only role
             out or re-subscribes
 staff       view and add contacts, opt in **with evidence**, request confirmation, build
             audiences; never change an existing subscription status
-viewer      view and check (read only)
-sender      check eligibility, resolve audiences, report bounces and complaints, deliver the
+viewer      view and check (read only); staff and viewers also read violations and the
+            compliance report (docs/decisions/079)
+sender      check eligibility, resolve audiences, report sends (079), bounces and
+            complaints, deliver the
             contact's own acts as ``RELAYED_SOURCES`` allows: opt-outs through any of the
             contact's sources that fits the channel, an opt-in only as their START message, a
             website's "opt me back in" only as a confirmation request, a confirmation only
@@ -68,6 +70,11 @@ class Capability(StrEnum):
     CONFIGURE_POLICY = "configure_policy"  #: the group's transactional policy (decision 075)
     MANAGE_WEBHOOKS = "manage_webhooks"  #: outbound webhook subscriptions (admins; 076)
     MANAGE_RULES = "manage_rules"  #: lifecycle rules (admins, at or above their scope; 077)
+    REPORT_JOURNEY = "report_journey"  #: report a triggered journey message (senders; 078)
+    RESEND_JOURNEY = "resend_journey"  #: ask for a missed journey message again (staff; 078)
+    MANAGE_JOURNEYS = "manage_journeys"  #: scheduled (birthday-type) journeys (admins; 078)
+    REPORT_SENDS = "report_sends"  #: report what was sent, to be judged (senders; 079)
+    READ_COMPLIANCE = "read_compliance"  #: violations and the compliance report (079)
     OWN_PREFERENCES = "own_preferences"
 
 
@@ -86,11 +93,19 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.OPT_IN,
             Capability.REQUEST_CONFIRMATION,
             Capability.CHECK,
+            Capability.RESEND_JOURNEY,
+            Capability.READ_COMPLIANCE,
         }
     ),
-    Role.VIEWER: frozenset({Capability.VIEW, Capability.CHECK}),
+    Role.VIEWER: frozenset({Capability.VIEW, Capability.CHECK, Capability.READ_COMPLIANCE}),
     Role.SENDER: frozenset(
-        {Capability.CHECK, Capability.REPORT_DELIVERY, Capability.DELIVER_INBOUND}
+        {
+            Capability.CHECK,
+            Capability.REPORT_DELIVERY,
+            Capability.DELIVER_INBOUND,
+            Capability.REPORT_JOURNEY,
+            Capability.REPORT_SENDS,
+        }
     ),
     Role.CONTACT: frozenset({Capability.OWN_PREFERENCES}),
 }

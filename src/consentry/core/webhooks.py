@@ -18,15 +18,21 @@ add, never rename or remove.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from consentry.core import limits
-from consentry.core.errors import Invalid, InvalidEventType, InvalidWebhookUrl
+from consentry.core.errors import (
+    Invalid,
+    InvalidEventType,
+    InvalidWebhookUrl,
+    WebhookUrlNotPublic,
+)
 from consentry.core.events import Action, ConsentEvent
+from consentry.core.public_addresses import Address, is_local_name, is_public, literal_address
 from consentry.core.scopes import is_within
 
 URL = 2000  #: the longest subscription URL (characters)
@@ -40,6 +46,8 @@ MAX_ATTEMPTS = 16
 DISABLE_AFTER_FAILURES = 10
 DISABLE_AFTER = timedelta(hours=24)
 LEASE = timedelta(minutes=5)  #: a claimed delivery is due again this long after a lost worker
+LEASE_MIN = timedelta(seconds=1)  #: the shortest lease a worker may take (``--lease``)
+LEASE_MAX = timedelta(hours=1)  #: and the longest
 ERROR = 200  #: the longest attempt error kept (characters)
 
 
@@ -56,9 +64,11 @@ class EventType(StrEnum):
     SUPPRESSION_ADDED = "suppression.added"
     SUPPRESSION_CLEARED = "suppression.cleared"
     CONTACT_ERASED = "contact.erased"
-    #: reserved for the journeys work: subscribable now, nothing produces them yet
-    JOURNEY_MISSED = "journey.missed"
-    JOURNEY_RESEND_REQUESTED = "journey.resend_requested"
+    #: notices (``Notice``): raised by journeys and send reports, not by a ledger action
+    JOURNEY_MISSED = "journey.missed"  #: a journey message the contact was not eligible for
+    JOURNEY_RESEND_REQUESTED = "journey.resend_requested"  #: staff asked to send it again
+    JOURNEY_TRIGGERED = "journey.triggered"  #: a scheduled journey's eligible message (078)
+    VIOLATION_RECORDED = "violation.recorded"  #: a reported send that was not eligible (079)
 
 
 _OF_ACTION = {
@@ -134,13 +144,32 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A claimed delivery: what the worker posts, and to whom."""
+    """A claimed delivery: what the worker posts (``body``, the payload), and to whom."""
 
     delivery_id: str
     subscription_id: str
     url: str
     attempts: int  #: made before this one
-    event: ConsentEvent
+    event_id: str  #: the consent event's or the notice's id
+    event_type: EventType
+    body: str
+
+
+NoticeValue = str | int | bool | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """Something webhooks announce that is not a consent event: a missed journey message, a
+    re-send request, a violation. Written with the change that raises it, in its transaction;
+    ``data`` holds ids, enums and ISO times only (no address, no name: see the module's note)."""
+
+    id: str
+    kind: EventType
+    group_id: str
+    scope_id: str
+    at: datetime
+    data: Mapping[str, NoticeValue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +197,22 @@ class PassReport:
 
 
 # ── input ──
-def check_url(url: str) -> str:
-    """An https URL, or http to this machine only (tests, the demo); never with credentials."""
+def check_url(url: str, *, allow_private: bool = False) -> str:
+    """An https URL to a public host, never with credentials. Only with ``allow_private``
+    (tests, the demo; decision 080) may it name a private or loopback host, and plain http to
+    this machine."""
     text = limits.text(url.strip(), field="url", max_length=URL)
     try:
         parts = urlsplit(text)
         host = parts.hostname
         parts.port  # noqa: B018 - refuses a port that is not a number
+        address = literal_address(host or "")
     except ValueError as exc:
         raise InvalidWebhookUrl(f"{text!r} is not a URL", url=text) from exc
+    if not allow_private and host and _not_public(host, address):
+        raise WebhookUrlNotPublic(
+            f"{host!r} is not a public host: a webhook never goes to a private network", url=text
+        )
     secure = parts.scheme == "https" and bool(host)
     if not secure and not (parts.scheme == "http" and host in LOCAL_HOSTS):
         raise InvalidWebhookUrl(
@@ -185,6 +221,10 @@ def check_url(url: str) -> str:
     if parts.username is not None or parts.password is not None or parts.fragment:
         raise InvalidWebhookUrl("a webhook URL holds no credentials and no fragment", url=text)
     return text
+
+
+def _not_public(host: str, address: Address | None) -> bool:
+    return is_local_name(host) if address is None else not is_public(str(address))
 
 
 def parse_event_types(values: Collection[str]) -> frozenset[EventType]:
@@ -246,6 +286,18 @@ def payload(event: ConsentEvent) -> str:
         "timestamp": event.recorded_at.isoformat(),
         "data": data,
     }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+def notice_payload(notice: Notice) -> str:
+    """The Standard Webhooks body of a notice: its own fields, then its id, group and scope."""
+    data: dict[str, NoticeValue] = {
+        **notice.data,
+        "notice_id": notice.id,
+        "group_id": notice.group_id,
+        "scope": notice.scope_id,
+    }
+    body = {"type": notice.kind.value, "timestamp": notice.at.isoformat(), "data": data}
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 

@@ -19,6 +19,11 @@ inbound             receive_message (STOP, START, HELP), press_key (the keypad d
 numbers, keywords   receiving numbers, keyword sets
 outbox              list_outbox, mark_sent
 keys, idempotency   API keys; authenticate and idempotency claims (for entrypoints)
+sends, violations   report_sends (judged as the ledger stood then); violations,
+                    compliance_report (decision 079)
+journeys            report_journey_message (judged as the ledger stood then),
+                    missed_messages, request_resend; scheduled journeys and
+                    run_scheduled_journeys (decision 078)
 users               create / list / disable staff users; sign_in, session_of, sign_out
                     (the sessions are for entrypoints)
 ==================  ===========================================================

@@ -162,7 +162,7 @@ def resolve_audience(
                  max_length=limits.ID, error=BatchTooLarge)  # fmt: skip
     chan = ctx.policy.require_enabled(parse_channel(str(channel)))
     cat = parse_category(str(category))
-    with ctx.store.transaction(write=False) as tx:
+    with ctx.reads.transaction(write=False) as tx:
         scope = load_scope(ctx, tx, principal, scope_id)
         authorise(principal, Capability.CHECK, scope.id)
         segment, unknown = _resolve_addresses(ctx, tx, principal.group_id, segment)
@@ -177,7 +177,7 @@ def resolve_audience(
         confirmation_only=cat is Category.OPT_IN_CONFIRMATION,
         segment=segment,
     )
-    return Audience(ctx.store.audience(query), unknown=unknown)
+    return Audience(ctx.reads.audience(query), unknown=unknown)
 
 
 def _resolve_addresses(

@@ -31,6 +31,7 @@ from consentry.ledger import (
     import_jobs,
     imports,
     integrity,
+    journeys,
     keys,
     keywords,
     numbers,
@@ -48,7 +49,9 @@ from consentry.ledger import inbound as inbound_messages
 from consentry.ledger import outbox as outbox_queue
 from consentry.ledger import proof as proofs
 from consentry.ledger import rules as lifecycle_rules
+from consentry.ledger import sends as send_reports
 from consentry.ledger import trends as trend_reads
+from consentry.ledger import violations as compliance
 from consentry.ledger.context import Context
 from consentry.ledger.ports import Clock, Outbox, Signer, Store
 
@@ -104,8 +107,10 @@ class Ledger:
         return self.context.signer
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections (and the read replica's)."""
         self.context.store.close()
+        if self.context.replica is not None:
+            self.context.replica.close()
 
     # ── scopes and contacts ──
     add_scope = _delegate(scopes.add_scope)
@@ -214,6 +219,22 @@ class Ledger:
     list_rules = _delegate(lifecycle_rules.list_rules)
     get_rule = _delegate(lifecycle_rules.get_rule)
     delete_rule = _delegate(lifecycle_rules.delete_rule)
+
+    # send reports, violations and the compliance report (decision 079)
+    report_sends = _delegate(send_reports.report_sends)
+    violations = _delegate(compliance.violations)
+    compliance_report = _delegate(compliance.compliance_report)
+
+    # ── journeys: reported messages, missed ones, re-sends, scheduled runs (decision 078) ──
+    report_journey_message = _delegate(journeys.report_journey_message)
+    get_journey_message = _delegate(journeys.get_journey_message)
+    missed_messages = _delegate(journeys.missed_messages)
+    request_resend = _delegate(journeys.request_resend)
+    create_journey = _delegate(journeys.create_journey)
+    list_journeys = _delegate(journeys.list_journeys)
+    get_journey = _delegate(journeys.get_journey)
+    delete_journey = _delegate(journeys.delete_journey)
+    run_scheduled_journeys = _delegate(journeys.run_scheduled_journeys)
 
     # ── the people who sign in to the staff web app ──
     create_user = _delegate(users.create_user)

@@ -1,6 +1,7 @@
 """The contact's own messages: STOP, START, HELP by text, the unsubscribe digit by phone (SPEC §4).
 
-One transaction per message: look up the receiving number → claim (number, provider, message
+One transaction per message: read the configuration version and look up the receiving number
+(both kept in the context's memo until a change, decision 084) → claim (number, provider, message
 id, sender) → match the keywords → find (or create) the contact by mobile → append the hard
 events and the projection → queue the one reply → store the outcome → commit. A provider's retry
 repeats all four, finds the claim and gets the first outcome back, writing nothing and sending
@@ -38,8 +39,8 @@ from consentry.core.events import Action, Actor, ActorKind, ConsentEvent, Source
 from consentry.core.keywords import KeywordKind, Match, match
 from consentry.core.messaging import InboundOutcome, OutboundMessage
 from consentry.core.permissions import Principal
-from consentry.core.scopes import path_to_root
-from consentry.core.status import NO_CONSENT, Status
+from consentry.core.scopes import is_within, path_to_root
+from consentry.core.status import NO_CONSENT, Consent, Status
 from consentry.core.transitions import check_opt_in
 from consentry.ledger.consent import close_overridden_requests
 from consentry.ledger.context import Context
@@ -55,7 +56,6 @@ from consentry.ledger.inbound_steps import (
     language_of,
     reply_to,
 )
-from consentry.ledger.keywords import keyword_set_of
 from consentry.ledger.numbers import MESSAGING
 from consentry.ledger.ports import Tx
 from consentry.ledger.replies import reply_text
@@ -125,11 +125,7 @@ def _receive_once(
         msg = claim(ctx, tx, principal, provider, message_id, from_, to, chan, received_at)
         if isinstance(msg, InboundResult):
             return msg, None
-        number = msg.number
-        keywords = keyword_set_of(
-            tx, number.group_id, number.keyword_set, number.languages, free_text=number.free_text
-        )
-        found = match(text, keywords)
+        found = match(text, msg.config.keywords(tx, msg.number))
         msg = replace(msg, evidence=evidence_of(msg, text, found))
         result, reply = _inbound_act(ctx, tx, msg, found)
         outcome = finish(ctx, tx, msg, result, reply)
@@ -239,7 +235,8 @@ def _inbound_hard(
     source = Source.VOICE_KEYPAD if chan is Channel.VOICE else Source.SMS_KEYWORD
     actor = Actor(ActorKind.CONTACT, contact.id)
     head = tx.lock_chain(contact.id)
-    current = tx.consents(contact.id, chan, [scope_id]).get(scope_id, NO_CONSENT)
+    consents = tx.channel_consents(contact.id, chan)  # one read: this scope's and those below
+    current = consents.get(scope_id, NO_CONSENT)
     if action is Action.OPTED_IN:
         check_opt_in(current, actor, source, has_evidence=True)
     change = Change(
@@ -248,9 +245,18 @@ def _inbound_hard(
         occurred_at=msg.record.received_at,
     )  # fmt: skip
     event = record(ctx, tx, head, change, current)
-    if action is Action.OPTED_OUT:
+    if action is Action.OPTED_OUT and _requests_below(consents, scope_id, event.recorded_at):
         close_overridden_requests(ctx, tx, contact, event)  # the requests below (055)
     return event, current.status
+
+
+def _requests_below(consents: dict[str, Consent], scope_id: str, now: datetime) -> bool:
+    """Whether a confirmation request is open below ``scope_id`` (then an opt-out there closes
+    it, 055); the common STOP finds none and so reads nothing more."""
+    return any(
+        s != scope_id and is_within(s, scope_id) and c.awaiting_confirmation(now)
+        for s, c in consents.items()
+    )
 
 
 def _retrying_a_race(

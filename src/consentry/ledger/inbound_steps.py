@@ -1,6 +1,7 @@
 """The steps of one inbound message inside its transaction: claim, find the contact, reply, finish.
 
-``claim`` authorises the provider's principal, finds the receiving number and claims
+``claim`` authorises the provider's principal, finds the receiving number (from the context's
+memo when it was read at the configuration version the transaction reads first) and claims
 (number, provider, message id, sender) so that a retry, which repeats all four, is answered from
 the stored outcome, and the same id from another gateway, number or sender is a message of its
 own (decision 023); ``finish`` queues
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from consentry.core import limits
 from consentry.core.channels import AddressKind, Channel
@@ -24,7 +26,13 @@ from consentry.core.keywords import Match
 from consentry.core.messaging import InboundOutcome, InboundRecord, NumberConfig, OutboundMessage
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger.context import Context
-from consentry.ledger.numbers import number_config, number_key, strip_prefix
+from consentry.ledger.numbers import (
+    ConfigView,
+    config_view,
+    number_config,
+    number_key,
+    strip_prefix,
+)
 from consentry.ledger.ports import TransactionalOutbox, Tx
 
 
@@ -58,6 +66,7 @@ class InboundMessage:
     record: InboundRecord
     mobile: str
     evidence: Mapping[str, Any]
+    config: ConfigView  # the numbers and keyword sets as of this transaction
 
 
 def claim(
@@ -76,7 +85,8 @@ def claim(
     provider = _ident(provider, 32, "provider")
     message_id = _ident(message_id, 200, "message_id")
     mobile = ctx.addresses.mobile(strip_prefix(from_))
-    number = number_config(tx, principal, number_key(ctx, to))
+    config = config_view(ctx, tx)  # the configuration's version, read first (decision 084)
+    number = number_config(tx, principal, number_key(ctx, to), config)
     authorise(principal, Capability.DELIVER_INBOUND, number.scope_id)
     now = ctx.clock.now()
     sender = ctx.addresses.digest(AddressKind.MOBILE, mobile)  # the key, never the number
@@ -101,7 +111,7 @@ def claim(
         "channel": channel.value,
         "received_at": record.received_at.isoformat(),
     }
-    return InboundMessage(principal, number, record, mobile, evidence)
+    return InboundMessage(principal, number, record, mobile, evidence, config)
 
 
 def contact_of(ctx: Context, tx: Tx, msg: InboundMessage, create: bool) -> Contact | None:
@@ -144,8 +154,8 @@ def finish(
     """Queue the reply in ``tx`` when the outbox can, and store the outcome."""
     reply_id: str | None = None
     later = reply
-    if reply is not None and isinstance(ctx.outbox, TransactionalOutbox):
-        reply_id = ctx.outbox.enqueue(tx, reply, ctx.clock.now())
+    if reply is not None and ctx.outbox is not None and _queues(type(ctx.outbox)):
+        reply_id = cast(TransactionalOutbox, ctx.outbox).enqueue(tx, reply, ctx.clock.now())
         later = None if reply_id is not None else reply
     result = replace(result, reply=reply.body if reply else result.reply, reply_id=reply_id)
     tx.finish_inbound(
@@ -181,6 +191,13 @@ def language_of(found: Match, number: NumberConfig) -> str:
 def id_of(contact: Contact | None) -> str | None:
     """The contact's id, or None without one."""
     return contact.id if contact is not None else None
+
+
+@lru_cache(maxsize=32)
+def _queues(kind: type) -> bool:
+    """Whether outboxes of this class queue in the transaction (``TransactionalOutbox``),
+    asked once per class: a protocol ``isinstance`` costs tens of microseconds a message."""
+    return issubclass(kind, TransactionalOutbox)
 
 
 def _replayed(stored: InboundRecord) -> InboundResult:

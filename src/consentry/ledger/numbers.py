@@ -9,16 +9,17 @@ digit that unsubscribes from calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from consentry.core import limits
 from consentry.core.channels import Channel, parse_channel
 from consentry.core.errors import Conflict, Invalid, InvalidMobile, NumberNotFound
-from consentry.core.keywords import DEFAULT_WORDS, LANGUAGES
+from consentry.core.keywords import DEFAULT_WORDS, LANGUAGES, KeywordSet
 from consentry.core.messaging import NumberConfig
 from consentry.core.permissions import Capability, Principal, Role, authorise, can_read_scope
-from consentry.ledger.context import Context
-from consentry.ledger.keywords import keyword_set_name
+from consentry.ledger.context import Context, InboundMemo
+from consentry.ledger.keywords import keyword_set_name, keyword_set_of
 from consentry.ledger.ports import Tx
 from consentry.ledger.steps import load_scope
 
@@ -26,6 +27,7 @@ MESSAGING = (Channel.SMS, Channel.MMS, Channel.RCS, Channel.WHATSAPP)
 INBOUND_CHANNELS = (*MESSAGING, Channel.VOICE)
 KEYPAD = frozenset("0123456789*#")
 PREFIXES = ("whatsapp:", "rcs:", "sms:", "mms:", "tel:")
+NUMBERS_KEPT = 1024  # numbers remembered per process (forgotten all at once when full)
 
 
 def strip_prefix(value: str) -> str:
@@ -104,13 +106,21 @@ def list_numbers(ctx: Context, principal: Principal) -> list[NumberConfig]:
 def inbound_principal(ctx: Context, provider: str, to: str) -> Principal:
     """Who a verified provider webhook acts as: a sender of the number's group.
 
-    Only for entrypoints that have already checked the provider's signature.
+    Only for entrypoints that have already checked the provider's signature. A number never
+    changes group, so its group is remembered and the next message to it opens no transaction
+    here; the message's own transaction reads the number's current configuration (084).
     """
-    with ctx.store.transaction(write=False) as tx:
-        config = tx.get_number(number_key(ctx, to))
-    if config is None:
-        raise NumberNotFound(f"no receiving number {to!r} is configured", number=to)
-    return Principal(Role.SENDER, config.group_id, f"webhook:{provider}", via_key=True)
+    key = number_key(ctx, to)
+    groups = ctx.memo.inbound.groups
+    group_id = groups.get(key)
+    if group_id is None:
+        with ctx.store.transaction(write=False) as tx:
+            config = tx.get_number(key)
+        if config is None:
+            raise NumberNotFound(f"no receiving number {to!r} is configured", number=to)
+        group_id = config.group_id
+        _keep(groups, key, group_id)
+    return Principal(Role.SENDER, group_id, f"webhook:{provider}", via_key=True)
 
 
 def number_key(ctx: Context, value: str) -> str:
@@ -133,9 +143,12 @@ def number_key(ctx: Context, value: str) -> str:
     return key
 
 
-def number_config(tx: Tx, principal: Principal, key: str) -> NumberConfig:
-    """The receiving number ``key`` if it is the principal's group's and in its reach."""
-    config = tx.get_number(key)
+def number_config(
+    tx: Tx, principal: Principal, key: str, view: ConfigView | None = None
+) -> NumberConfig:
+    """The receiving number ``key`` if it is the principal's group's and in its reach (from
+    the memo through ``view`` when it was read at the transaction's version)."""
+    config = tx.get_number(key) if view is None else view.number(tx, key)
     if (
         config is None
         or config.group_id != principal.group_id
@@ -143,6 +156,47 @@ def number_config(tx: Tx, principal: Principal, key: str) -> NumberConfig:
     ):
         raise NumberNotFound(f"no receiving number {key!r} is configured", number=key)
     return config
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigView:
+    """The memo's numbers and keyword sets as one transaction may use them: only those read
+    at the configuration version it read (a change through any process's store writes a new
+    version in the changing transaction, decision 084)."""
+
+    memo: InboundMemo
+    version: str | None
+
+    def number(self, tx: Tx, key: str) -> NumberConfig | None:
+        """The number's configuration as of this transaction."""
+        kept = self.memo.numbers.get(key)
+        if kept is not None and kept[0] == self.version:
+            return kept[1]
+        config = tx.get_number(key)  # read after the version: never older than it
+        if config is not None:
+            _keep(self.memo.numbers, key, (self.version, config))
+        return config
+
+    def keywords(self, tx: Tx, number: NumberConfig) -> KeywordSet:
+        """The number's effective keyword set as of this transaction."""
+        wanted = (number.group_id, number.keyword_set, number.languages, number.free_text)
+        kept = self.memo.keyword_sets.get(wanted)
+        if kept is not None and kept[0] == self.version:
+            return kept[1]
+        found = keyword_set_of(tx, *wanted[:3], free_text=number.free_text)
+        _keep(self.memo.keyword_sets, wanted, (self.version, found))
+        return found
+
+
+def config_view(ctx: Context, tx: Tx) -> ConfigView:
+    """The context's memo as of ``tx``'s configuration version (read now, first)."""
+    return ConfigView(ctx.memo.inbound, tx.inbound_config_version())
+
+
+def _keep(kept: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(kept) >= NUMBERS_KEPT:
+        kept.clear()  # a deployment has few numbers: only a flood of made-up ones gets here
+    kept[key] = value
 
 
 def _channels(values: Sequence[str | Channel]) -> tuple[Channel, ...]:

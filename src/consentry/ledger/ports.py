@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.bulk import BatchWrite
-from consentry.core.chain import ChainHead, ChainRow
+from consentry.core.chain import Between, ChainHead, ChainRow
 from consentry.core.channels import AddressKind, Channel
+from consentry.core.compliance import SendCount, ViolatedOptOut
 from consentry.core.contacts import Contact, ContactFilter, ContactPage
 from consentry.core.eligibility import Situation
 from consentry.core.erasure import RemovedCopies
@@ -29,6 +30,13 @@ from consentry.core.exports import ContactState
 from consentry.core.feeds import FeedRecord
 from consentry.core.import_jobs import ImportJob, JobStatus, SavedMapping
 from consentry.core.imports import RowOutcome
+from consentry.core.journeys import (
+    JourneyMessage,
+    MissedFilter,
+    Resend,
+    RunReport,
+    ScheduledJourney,
+)
 from consentry.core.links import LinkClaims
 from consentry.core.messaging import (
     InboundRecord,
@@ -41,12 +49,14 @@ from consentry.core.policies import GroupSetting
 from consentry.core.projection import ConsentRow, SuppressionRow
 from consentry.core.rules import Rule, Skip
 from consentry.core.scopes import Scope
+from consentry.core.sends import Send, Violation, ViolationFilter
 from consentry.core.status import Consent, ProjectionUpdate, Suppression
 from consentry.core.trends import TrendRow
 from consentry.core.users import User
 from consentry.core.webhooks import (
     Attempt,
     DeliveryStatus,
+    Notice,
     Outgoing,
     SendResult,
     Subscription,
@@ -195,6 +205,14 @@ class Tx(Protocol):
     def claim_inbound(self, record: InboundRecord) -> InboundRecord | None: ...
     def finish_inbound(self, record: InboundRecord) -> None: ...
     def get_number(self, number: str) -> NumberConfig | None: ...
+    def inbound_config_version(self) -> str | None:
+        """A token that changes with every change of a number or keyword set (decision 084)."""
+        ...
+
+    def channel_consents(self, contact_id: str, channel: Channel) -> dict[str, Consent]:
+        """The contact's consents on one channel at every scope, by scope."""
+        ...
+
     def put_number(self, config: NumberConfig, updated_at: datetime) -> None: ...
     def list_numbers(self, group_id: str) -> list[NumberConfig]: ...
     def keyword_changes(self, group_id: str, name: str) -> list[KeywordChange]: ...
@@ -262,6 +280,12 @@ class Tx(Protocol):
     # lifecycle rules (decision 077): a small port of their own, on this transaction
     def rules(self) -> RuleTx: ...
 
+    # send reports and violations (decision 079): a small port of their own, on this transaction
+    def sends(self) -> SendTx: ...
+
+    # journeys (decision 078): a small port of their own, on this transaction
+    def journeys(self) -> JourneyTx: ...
+
 
 class ChainReader(Protocol):
     """The ledger's chains, contacts and projection as of one snapshot (every stream ordered
@@ -289,6 +313,16 @@ class ChainReader(Protocol):
 
     def suppression_rows(self) -> Iterator[SuppressionRow]:
         """Every stored suppressions row, ordered by (contact_id, channel)."""
+        ...
+
+    def bounds(self, parts: int, smallest: int = 1) -> list[str]:
+        """Up to ``parts - 1`` contact ids, in order, that split the contacts into up to
+        ``parts`` runs of about the same length and at least ``smallest`` contacts (parallel
+        verification, decision 084)."""
+        ...
+
+    def within(self, between: Between) -> ChainReader:
+        """The same snapshot's streams, only for the contacts whose id is in ``between``."""
         ...
 
 
@@ -502,11 +536,16 @@ class WebhookTx(Protocol):
         failures in a row, while the claim is still ours (False: another worker's now)."""
         ...
 
+    def notify(self, notice: Notice) -> None:
+        """Keep ``notice`` and queue it for every enabled subscription it matches (the caller's
+        transaction: it commits with the change that raised it)."""
+        ...
+
     def recent_attempts(self, subscription_id: str, limit: int) -> list[Attempt]: ...
     def replay(
         self, sub: Subscription, since: datetime, now: datetime, new_id: Callable[[datetime], str]
     ) -> int:
-        """Queue again each of its group's events ``sub`` takes recorded since ``since``."""
+        """Queue again each of its group's events and notices ``sub`` takes since ``since``."""
         ...
 
 
@@ -522,6 +561,10 @@ class RuleTx(Protocol):
         """The rule's current version (None: no such rule, or deleted)."""
         ...
 
+    def lock_rule(self, rule_id: str) -> None:
+        """Hold the rule until the transaction ends, so that two edits of it queue (077)."""
+        ...
+
     def list_rules(self, group_id: str) -> list[Rule]:
         """The current version of each of the group's rules, in id order."""
         ...
@@ -532,6 +575,45 @@ class RuleTx(Protocol):
 
     def add_skip(self, skip: Skip) -> None: ...
     def recent_skips(self, rule_id: str, limit: int) -> list[Skip]: ...
+
+
+# ── journeys (decision 078) ──
+class JourneyTx(Protocol):
+    """Journey messages, re-send requests, scheduled journeys and their daily runs, on one
+    transaction (``Tx.journeys()``)."""
+
+    def claim_message(self, message: JourneyMessage) -> JourneyMessage | None:
+        """Keep a new message (None), or return the one kept before with its contact and the
+        sender's message id (nothing is written)."""
+        ...
+
+    def get_message(self, message_id: str) -> JourneyMessage | None:
+        """One journey message by Consentry's id."""
+        ...
+
+    def missed(self, group_id: str, where: MissedFilter) -> list[JourneyMessage]:
+        """The group's missed messages ``where`` asks for, newest first, up to limit + 1."""
+        ...
+
+    def request_resend(self, message: JourneyMessage, resend: Resend) -> bool:
+        """Record the re-send request; False when one was recorded before."""
+        ...
+
+    def add_journey(self, journey: ScheduledJourney) -> None: ...
+    def get_journey(self, journey_id: str) -> ScheduledJourney | None: ...
+    def list_journeys(self, group_id: str) -> list[ScheduledJourney]: ...
+    def delete_journey(self, journey_id: str) -> None: ...
+    def due_journeys(self, day: date) -> list[ScheduledJourney]:
+        """Every group's scheduled journeys not yet run on ``day``, in id order."""
+        ...
+
+    def claim_run(self, journey_id: str, day: date, at: datetime) -> bool:
+        """Mark the journey's run of ``day`` as taken; False when it was taken before."""
+        ...
+
+    def finish_run(self, journey_id: str, day: date, report: RunReport, at: datetime) -> None:
+        """Keep what the run recorded, and when it ended."""
+        ...
 
 
 class WebhookSender(Protocol):
@@ -545,4 +627,56 @@ class WebhookSecrets(Protocol):
 
     def secret(self, subscription_id: str) -> str:
         """The ``whsec_…`` secret of a subscription."""
+        ...
+
+
+# ── send reports and violations (decision 079) ──
+class SendTx(Protocol):
+    """Reported sends, their violations and the compliance report's reads, on one transaction
+    (``Tx.sends()``)."""
+
+    def known_contacts(self, group_id: str, contact_ids: Sequence[str]) -> set[str]:
+        """Those of these ids that are the group's contacts."""
+        ...
+
+    def events_until(
+        self, contact_ids: Sequence[str], channels: Sequence[Channel], until: datetime
+    ) -> dict[tuple[str, Channel], list[ConsentEvent]]:
+        """Their events on these channels recorded by ``until``, by (contact, channel), each
+        list in chain order."""
+        ...
+
+    def sends_by_message(self, group_id: str, message_ids: Sequence[str]) -> dict[str, Send]:
+        """The group's sends recorded under these message ids, by message id."""
+        ...
+
+    def add_send(self, send: Send) -> Send:
+        """Record a send and return it; or, when one is recorded under its message id
+        already, write nothing and return that one."""
+        ...
+
+    def add_violation(self, violation: Violation) -> None: ...
+    def violations(self, group_id: str, where: ViolationFilter) -> list[Violation]:
+        """The violations ``where`` picks, newest sent first, with their deciding events."""
+        ...
+
+    def send_counts(
+        self, group_id: str, scope_id: str, since: datetime, until: datetime
+    ) -> list[SendCount]:
+        """Sends and violations per (scope, channel) sent in ``[since, until)`` from
+        ``scope_id`` or below."""
+        ...
+
+    def opt_out_counts(
+        self, group_id: str, scope_id: str, since: datetime, until: datetime
+    ) -> list[tuple[str, Channel, int]]:
+        """Opt-outs per (scope, channel) recorded in ``[since, until)`` at ``scope_id``, below
+        it or on its path above."""
+        ...
+
+    def violated_opt_outs(
+        self, group_id: str, scope_id: str, since: datetime, until: datetime
+    ) -> list[ViolatedOptOut]:
+        """Those opt-outs that violations from ``scope_id`` or below name, with the last such
+        send and how many."""
         ...

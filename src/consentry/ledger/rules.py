@@ -15,7 +15,7 @@ A failing change rolls its rules' events back with it. An import does not fire r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -47,7 +47,9 @@ from consentry.ledger.ports import RuleTx, Tx
 from consentry.ledger.steps import Change, load_scope, record
 
 RECENT = 20  #: skipped firings shown with a rule
+CLEARABLE = frozenset({"name", "value", "permission"})  #: what ``update_rule`` may drop
 E = TypeVar("E", TriggerKind, RuleStatus)
+V = TypeVar("V")
 
 
 def create_rule(
@@ -83,23 +85,57 @@ def update_rule(
     principal: Principal,
     rule_id: str,
     *,
-    trigger: str | TriggerKind,
-    channel: str,
-    status: str | RuleStatus,
+    trigger: str | TriggerKind | None = None,
+    channel: str | None = None,
+    status: str | RuleStatus | None = None,
     name: str | None = None,
     value: str | None = None,
     permission: Mapping[str, Any] | None = None,
+    clear: Collection[str] = (),
 ) -> Rule:
-    """Replace a rule's definition: a new version, which fires from now on."""
+    """Change a rule: a new version, which fires from now on (its id stays; the events it
+    recorded keep naming the version that recorded them). What is not given stays, except
+    that a new trigger kind drops the old one's list or attribute and value, and a new status
+    of ``opted_out`` drops the record of permission; ``clear`` names any of ``name``,
+    ``value`` and ``permission`` to drop. A change to nothing makes no version."""
+    unknown = set(clear) - CLEARABLE
+    if unknown:
+        raise Invalid(f"only {', '.join(sorted(CLEARABLE))} can be cleared", field="clear")
+    authorise(principal, Capability.MANAGE_RULES)
+    limits.text(rule_id, field="rule_id", max_length=limits.ID)
     with ctx.store.transaction() as tx:
+        tx.rules().lock_rule(rule_id)  # a concurrent edit of it waits for this one
         old = _load(tx.rules(), principal, rule_id)
+        kind = old.trigger.kind if trigger is None else _enum(TriggerKind, trigger, "trigger")
+        sets = old.status if status is None else _enum(RuleStatus, status, "status")
+        same_trigger, keeps_permission = kind is old.trigger.kind, sets is old.status
         rule = _defined(
-            ctx, principal, old.id, old.version + 1, old.scope_id, trigger=trigger,
-            channel=channel, status=status, name=name, value=value, permission=permission,
+            ctx, principal, old.id, old.version + 1, old.scope_id, trigger=kind,
+            channel=channel or old.channel.value, status=sets,
+            name=_kept(name, old.trigger.name, "name" in clear or not same_trigger),
+            value=_kept(value, old.trigger.value, "value" in clear or not same_trigger),
+            permission=_kept(
+                permission, old.permission,
+                "permission" in clear or (not keeps_permission and sets is RuleStatus.OPTED_OUT),
+            ),
         )  # fmt: skip
+        if _definition(rule) == _definition(old):
+            return old
         tx.rules().add_rule(rule)
         tx.commit()
     return rule
+
+
+def _kept(given: V | None, old: V | None, dropped: bool) -> V | None:
+    """A field of a rule's next version: the one given, else none if dropped, else the old."""
+    if given is not None:
+        return given
+    return None if dropped else old
+
+
+def _definition(rule: Rule) -> tuple[object, ...]:
+    permission = None if rule.permission is None else dict(rule.permission)
+    return (rule.trigger, rule.channel, rule.status, permission)
 
 
 def list_rules(ctx: Context, principal: Principal) -> list[Rule]:

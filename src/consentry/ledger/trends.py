@@ -33,7 +33,7 @@ def trends(
         raise Invalid(f"days must be a whole number from 1 to {MAX_DAYS}", field="days")
     authorise(principal, Capability.VIEW, sid)
     today = day_number(ctx.clock.now())
-    with ctx.store.transaction(write=False) as tx:
+    with ctx.reads.transaction(write=False) as tx:
         load_scope(ctx, tx, principal, sid)
         rows = tx.trend_days(principal.group_id, sid, first_day_read(today, days))
     channels = [c for c in Channel if c in ctx.policy.enabled]

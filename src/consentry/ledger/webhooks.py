@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Collection
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from consentry.core import limits
 from consentry.core.errors import Invalid, WebhookNotFound
@@ -27,6 +27,8 @@ from consentry.core.permissions import Capability, Principal, authorise
 from consentry.core.scopes import is_within
 from consentry.core.webhooks import (
     LEASE,
+    LEASE_MAX,
+    LEASE_MIN,
     Attempt,
     DeliveryStatus,
     DisabledReason,
@@ -36,10 +38,8 @@ from consentry.core.webhooks import (
     Subscription,
     WebhookDetail,
     check_url,
-    event_type,
     next_attempt,
     parse_event_types,
-    payload,
     should_disable,
 )
 from consentry.ledger.context import Context
@@ -55,7 +55,8 @@ def create_webhook(
 ) -> tuple[Subscription, str]:
     """A subscription to the scope's events of these types; it and its secret, shown once."""
     authorise(principal, Capability.MANAGE_WEBHOOKS)
-    target, types, signing = check_url(url), parse_event_types(event_types), _secrets(ctx)
+    target = check_url(url, allow_private=ctx.webhook_allow_private)
+    types, signing = parse_event_types(event_types), _secrets(ctx)
     now = ctx.clock.now()
     with ctx.store.transaction() as tx:
         scope = load_scope(ctx, tx, principal, scope_id)
@@ -99,7 +100,7 @@ def update_webhook(
 ) -> Subscription:
     """Change a subscription's URL, event types or whether it is enabled (enabling it again
     forgets its failures; its waiting deliveries go out on the worker's next pass)."""
-    target = None if url is None else check_url(url)
+    target = None if url is None else check_url(url, allow_private=ctx.webhook_allow_private)
     types = None if event_types is None else parse_event_types(event_types)
     now = ctx.clock.now()
     with ctx.store.transaction() as tx:
@@ -141,20 +142,27 @@ def deliver_webhooks(
     sender: WebhookSender,
     *,
     limit: int = BATCH,
+    lease: timedelta = LEASE,
     jitter: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
 ) -> PassReport:
-    """One pass of the worker: claim what is due, post it signed, record every attempt."""
+    """One pass of the worker: claim what is due, post it signed, record every attempt.
+
+    A claimed delivery is the worker's for ``lease`` (``LEASE_MIN`` to ``LEASE_MAX``); one it
+    has not recorded by then is due again, for another worker (at least once, decision 076)."""
+    if not LEASE_MIN <= lease <= LEASE_MAX:
+        raise Invalid(f"a lease is {LEASE_MIN} to {LEASE_MAX}", field="lease")
     signing = _secrets(ctx)
     now = ctx.clock.now()
     claim = new_id("claim", now)
     with ctx.store.transaction() as tx:
-        due = tx.webhooks().claim_due(now, lease_until=now + LEASE, claim=claim, limit=limit)
+        due = tx.webhooks().claim_due(now, lease_until=now + lease, claim=claim, limit=limit)
         tx.commit()
     report = PassReport()
     for delivery in due:
         secret = signing.secret(delivery.subscription_id)
-        body = payload(delivery.event)
-        sent = sender.send(delivery.url, secret, message_id=delivery.delivery_id, body=body)
+        sent = sender.send(
+            delivery.url, secret, message_id=delivery.delivery_id, body=delivery.body
+        )
         report = _record(ctx, delivery, claim, sent, jitter(), report)
     return report
 
@@ -170,8 +178,8 @@ def _record(
     """Keep one attempt, the delivery's next state and the subscription's (own transaction)."""
     at = ctx.clock.now()
     attempt = Attempt(
-        delivery.delivery_id, delivery.event.id, event_type(delivery.event.action),
-        delivery.attempts + 1, at, sent.status_code, sent.error, sent.duration_ms,
+        delivery.delivery_id, delivery.event_id, delivery.event_type, delivery.attempts + 1, at,
+        sent.status_code, sent.error, sent.duration_ms,
     )  # fmt: skip
     retry = None if attempt.ok else next_attempt(at, attempt.number, spread)
     status = DeliveryStatus.DELIVERED if attempt.ok else DeliveryStatus.PENDING

@@ -3,7 +3,8 @@
 Sign-in for people, the contacts table with the Opt-In Status column, the contact profile with
 its global opt-in preferences, bulk changes (``pages.py``), broadcasts (``broadcasts.py``), the
 opt-out activity (``activity.py``), the subscriber trends (``trends.py``), the proof of consent
-(``proof.py``) and erasing a contact (``erasure.py``) (SPEC §6; seeds 000, 001, 002, 004). The
+(``proof.py``) and erasing a contact (``erasure.py``) (SPEC §6; seeds 000, 001, 002, 004);
+outbound webhooks (``webhooks_pages.py``) and lifecycle rules (``rules_pages.py``) (081). The
 pages raise their refusals; the app's one error map (``consentry.api.errors``, decision 043)
 answers them through ``StaffPages.error_page``, so ``app`` must have that map installed.
 """
@@ -18,11 +19,14 @@ from consentry.settings import Settings
 from consentry.staff import (
     activity,
     broadcasts,
+    compliance,
     erasure,
     people,
     proof,
+    rules_pages,
     settings_pages,
     trends,
+    webhooks_pages,
 )
 from consentry.staff.pages import StaffPages
 from consentry.staff.render import environment
@@ -49,3 +53,6 @@ def mount(app: FastAPI, ledger: Ledger, settings: Settings) -> None:
     app.include_router(settings_pages.router(ledger, env), dependencies=answered)
     app.include_router(proof.router(ledger, env), dependencies=answered)
     app.include_router(erasure.router(ledger, env), dependencies=answered)
+    app.include_router(webhooks_pages.router(ledger, env), dependencies=answered)
+    app.include_router(rules_pages.router(ledger, env), dependencies=answered)
+    app.include_router(compliance.router(ledger, env), dependencies=answered)

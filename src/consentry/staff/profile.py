@@ -41,6 +41,7 @@ from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
 from consentry.ledger.eligibility import CheckRequest
 from consentry.ledger.integrity import VerifyReport
+from consentry.staff.journeys import MissedRow, contact_missed, may_resend
 from consentry.staff.views import CHANNELS, Icon, Look, icon, shown_channels
 
 MAX_SCOPES_SHOWN = 50
@@ -84,6 +85,8 @@ class ProfileView:
     verdict: VerifyReport  # the contact's chain and projection, recomputed (decision 059)
     kept: frozenset[str] = frozenset()  # the SHA-256 of each kept evidence file (067)
     erasable: bool = False  # offer "Erase contact" (an admin of the whole group; 072, 073)
+    missed: tuple[MissedRow, ...] = ()  # the contact's missed journey messages (078)
+    may_resend: bool = False  # offer their re-send (admins and staff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,8 @@ def profile_view(ledger: Ledger, session: StaffSession, contact_id: str) -> Prof
     return ProfileView(
         contact, title, principal.scope_id, preferences, grid, history, verdict, kept,
         erasable=may_erase(principal, contact),
+        missed=tuple(MissedRow(m, title) for m in contact_missed(ledger, principal, contact.id)),
+        may_resend=may_resend(principal),
     )  # fmt: skip
 
 

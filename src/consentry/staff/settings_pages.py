@@ -1,5 +1,5 @@
 """Pages for what the API already does (issue 9): API keys, receiving numbers, keyword sets,
-and the missed journey messages (an empty state until automation lands).
+and the missed journey messages with their re-send (``staff/journeys.py``; decision 078).
 
 API keys are an admin's (``manage_keys``): a new key's token is shown once, on the answer to
 the form, and never again; revoking one is a POST with the CSRF token. Numbers and keyword sets
@@ -16,6 +16,7 @@ from consentry.core import limits
 from consentry.core.keywords import KIND_ORDER
 from consentry.core.permissions import Capability, Role, authorise
 from consentry.ledger import Ledger
+from consentry.staff import journeys
 from consentry.staff.forms import CSRF_ONLY, Fields, signed_form
 from consentry.staff.render import page
 from consentry.staff.session import signed_in
@@ -75,14 +76,10 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         return page(env, "keywords.html", session, title=f"Keyword set: {found.name}",
                     nav="settings", kinds=kinds, free_text=found.free_text)  # fmt: skip
 
-    async def missed(request: Request) -> Response:
-        session = signed_in(ledger, request)
-        return page(env, "missed.html", session, title="Missed journey messages", nav="journeys")
-
     r.add_api_route("/settings/keys", keys, methods=["GET"])
     r.add_api_route("/settings/keys", create_key, methods=["POST"])
     r.add_api_route("/settings/keys/{key_id}/revoke", revoke_key, methods=["POST"])
     r.add_api_route("/settings/numbers", numbers, methods=["GET"])
     r.add_api_route("/settings/keywords", keywords, methods=["GET"])
-    r.add_api_route("/journeys/missed", missed, methods=["GET"])
+    journeys.add_routes(r, ledger, env)  # /journeys/missed and its re-send (decision 078)
     return r

@@ -22,7 +22,7 @@ from consentry.adapters.store.migrate import upgrade
 from consentry.adapters.store.reader import RawReader, raw_reader
 from consentry.adapters.store.sql import SqlTx
 from consentry.core.audience import AudienceQuery, AudienceRow
-from consentry.core.chain import ChainRow
+from consentry.core.chain import Between, ChainRow
 from consentry.core.projection import ConsentRow, SuppressionRow
 
 __all__ = ["SqlStore", "open_store"]
@@ -87,45 +87,72 @@ class SqlStore:
 class ChainSnapshot:
     """The ledger's chains as of one snapshot (the adapter behind ``ports.ChainReader``)."""
 
-    def __init__(self, conn: Connection, group_id: str | None, contact_id: str | None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        group_id: str | None,
+        contact_id: str | None,
+        between: Between | None = None,
+    ) -> None:
         self.conn = conn
         self.group_id = group_id
         self.contact_id = contact_id  # only this contact's chain, when given
+        self.between = between  # only the contacts of this id range, when given
 
     def rows(self) -> Iterator[ChainRow]:
         """Every event's chained fields, in (contact, seq) order."""
         return translated_rows(
-            reads.stream_chain(self.conn, self.group_id, contact=self.contact_id)
+            reads.stream_chain(
+                self.conn, self.group_id, contact=self.contact_id, between=self.between
+            )
         )
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """Every stored chain head, in contact order."""
         return translated_rows(
-            reads.stream_heads(self.conn, self.group_id, contact=self.contact_id)
+            reads.stream_heads(
+                self.conn, self.group_id, contact=self.contact_id, between=self.between
+            )
         )
 
     def contacts(self) -> Iterator[tuple[str, str]]:
         """Every contact (id, group), in id order."""
         return translated_rows(
-            ledger_sql.stream_contacts(self.conn, self.group_id, contact=self.contact_id)
+            ledger_sql.stream_contacts(
+                self.conn, self.group_id, contact=self.contact_id, between=self.between
+            )
         )
 
     def consent_rows(self) -> Iterator[ConsentRow]:
         """Every consents row as stored, in (contact, channel, scope) order."""
         return translated_rows(
-            ledger_sql.stream_consents(self.conn, self.group_id, contact=self.contact_id)
+            ledger_sql.stream_consents(
+                self.conn, self.group_id, contact=self.contact_id, between=self.between
+            )
         )
 
     def suppression_rows(self) -> Iterator[SuppressionRow]:
         """Every suppressions row as stored, in (contact, channel) order."""
         return translated_rows(
-            ledger_sql.stream_suppressions(self.conn, self.group_id, contact=self.contact_id)
+            ledger_sql.stream_suppressions(
+                self.conn, self.group_id, contact=self.contact_id, between=self.between
+            )
         )
 
     @translated
     def event_hash(self, contact_id: str, seq: int) -> str | None:
         """The stored hash of one event."""
         return reads.event_hash(self.conn, self.group_id, contact_id, seq)
+
+    @translated
+    def bounds(self, parts: int, smallest: int = 1) -> list[str]:
+        """Contact ids that split the group's (or every) contacts into up to ``parts`` runs
+        of at least ``smallest`` contacts."""
+        return reads.contact_bounds(self.conn, self.group_id, parts, smallest)
+
+    def within(self, between: Between) -> ChainSnapshot:
+        """The same snapshot, only the contacts whose id is in ``between``."""
+        return ChainSnapshot(self.conn, self.group_id, self.contact_id, between)
 
 
 def open_store(url: str, migrate: bool = True) -> SqlStore:

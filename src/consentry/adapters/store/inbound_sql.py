@@ -10,9 +10,12 @@ from before migration 0006 has no sender (``""``) and still answers a retry to i
 claim inserts nothing while one exists (``NOT EXISTS``, one index probe; no new such row is
 ever written).
 
-The statements of an inbound message's transaction (claim, number, keywords, finish; the reply
-goes to ``outbox_sql``) are driver SQL: the STOP webhook's hot path. Configuring numbers and
-keyword sets is Core.
+The statements of an inbound message's transaction (configuration version, claim, number,
+keywords, the channel's consents, finish; the reply goes to ``outbox_sql``) are driver SQL: the
+STOP webhook's hot path. Configuring numbers and keyword sets is Core, and every such change
+also writes a new ``inbound_config`` version token to ``meta`` in the same transaction, so a
+process that keeps numbers and keyword sets in memory (``ledger/numbers.py``) sees any
+process's change at its next message (decision 084).
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import select
 
 from consentry.adapters.store import schema as t
 from consentry.adapters.store.driver import Db
+from consentry.adapters.store.rows import consent_from_values
 from consentry.core.channels import Channel
 from consentry.core.events import from_micros, to_micros
 from consentry.core.keywords import KeywordKind
@@ -34,6 +39,14 @@ from consentry.core.messaging import (
     KeywordChange,
     KeywordOp,
     NumberConfig,
+)
+from consentry.core.status import Consent
+
+CONFIG_VERSION_KEY = "inbound_config"  # the meta row every number or keyword change rewrites
+CONFIG_VERSION = "SELECT value FROM meta WHERE key = 'inbound_config'"
+CHANNEL_CONSENTS = (  # every scope of one contact and channel (a STOP's state and requests)
+    "SELECT scope_id, status, event_id, confirm_until FROM consents "
+    "WHERE contact_id = :cid AND channel = :ch"
 )
 
 INBOUND_COLUMNS = (
@@ -134,6 +147,27 @@ def _inbound_from_row(row: Mapping[str, Any]) -> InboundRecord:
     )
 
 
+def config_version(db: Db) -> str | None:
+    """The token of the current numbers-and-keyword-sets configuration (None: never changed)."""
+    value: str | None = db.scalar(CONFIG_VERSION, {})
+    return value
+
+
+def _new_config_version(db: Db) -> None:
+    """Mark the inbound configuration changed (in the changing transaction)."""
+    values = {"key": CONFIG_VERSION_KEY, "value": uuid4().hex}
+    db.conn.execute(db.dialect.upsert(t.meta, values, ("key",)))
+
+
+def channel_consents(db: Db, contact_id: str, channel: Channel) -> dict[str, Consent]:
+    """The consents of one contact and channel at every scope, by scope."""
+    rows = db.all(CHANNEL_CONSENTS, {"cid": contact_id, "ch": channel.value})
+    return {
+        scope_id: consent_from_values(status, event_id, confirm_until)
+        for scope_id, status, event_id, confirm_until in rows
+    }
+
+
 # ── numbers ─────────────────────────────────────────────────────────────────
 def get_number(db: Db, number: str) -> NumberConfig | None:
     """A receiving number's configuration, or None."""
@@ -158,6 +192,7 @@ def put_number(db: Db, config: NumberConfig, updated_at: datetime) -> None:
         "updated_at": to_micros(updated_at),
     }
     db.conn.execute(db.dialect.upsert(t.numbers, values, ("number",)))
+    _new_config_version(db)
 
 
 def list_numbers(db: Db, group_id: str) -> list[NumberConfig]:
@@ -207,3 +242,4 @@ def put_keyword_change(db: Db, group_id: str, change: KeywordChange, at: datetim
     keys = ("group_id", "name", "kind", "language", "word")
     changes = {"op": values["op"], "updated_at": values["updated_at"]}
     db.conn.execute(db.dialect.upsert(t.keyword_sets, values, keys, changes))
+    _new_config_version(db)

@@ -19,9 +19,9 @@ from consentry.adapters.store import schema as t
 from consentry.adapters.store import webhooks_sql
 from consentry.adapters.store.dialect import Write, of
 from consentry.adapters.store.driver import Db, on_path, path_params
-from consentry.adapters.store.reads import driver_stream
+from consentry.adapters.store.reads import driver_stream, within
 from consentry.adapters.store.rows import consent_from_values, event_from_row, event_values
-from consentry.core.chain import ChainHead
+from consentry.core.chain import Between, ChainHead
 from consentry.core.channels import Channel
 from consentry.core.errors import ContactNotFound
 from consentry.core.events import ConsentEvent, to_micros
@@ -229,7 +229,11 @@ def _streamed(conn: Connection, query: Select[Any]) -> Iterator[Any]:
 
 
 def stream_contacts(
-    conn: Connection, group_id: str | None, *, contact: str | None = None
+    conn: Connection,
+    group_id: str | None,
+    *,
+    contact: str | None = None,
+    between: Between | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Every contact (id, group), in id order (one group, or all; or one contact)."""
     c = t.contacts.c
@@ -238,12 +242,16 @@ def stream_contacts(
         query = query.where(c.id == contact)
     if group_id is not None:
         query = query.where(c.group_id == group_id)
-    for row in _streamed(conn, query):
+    for row in _streamed(conn, within(query, c.id, between)):
         yield row[0], row[1]
 
 
 def stream_consents(
-    conn: Connection, group_id: str | None, *, contact: str | None = None
+    conn: Connection,
+    group_id: str | None,
+    *,
+    contact: str | None = None,
+    between: Between | None = None,
 ) -> Iterator[ConsentRow]:
     """Every consents row as stored, in (contact, channel, scope) order."""
     cs = t.consents.c
@@ -253,18 +261,23 @@ def stream_consents(
     ).order_by(cs.contact_id, cs.channel, cs.scope_id)  # fmt: skip
     if contact is not None:
         query = query.where(cs.contact_id == contact)
+    query = within(query, cs.contact_id, between)
     for row in _streamed(conn, _in_group(query, cs.contact_id, group_id)):
         yield ConsentRow._make(row)
 
 
 def stream_suppressions(
-    conn: Connection, group_id: str | None, *, contact: str | None = None
+    conn: Connection,
+    group_id: str | None,
+    *,
+    contact: str | None = None,
+    between: Between | None = None,
 ) -> Iterator[SuppressionRow]:
     """Every suppressions row as stored, in (contact, channel) order."""
     s = t.suppressions.c
     query = select(s.contact_id, s.channel, s.suppression, s.event_id)
     if contact is not None:
         query = query.where(s.contact_id == contact)
-    query = query.order_by(s.contact_id, s.channel)
+    query = within(query, s.contact_id, between).order_by(s.contact_id, s.channel)
     for row in _streamed(conn, _in_group(query, s.contact_id, group_id)):
         yield SuppressionRow._make(row)

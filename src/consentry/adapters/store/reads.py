@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, literal, or_, select
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from consentry.adapters.store import schema as t
 from consentry.adapters.store.dialect import of
 from consentry.core.audience import AudienceQuery, AudienceRow
-from consentry.core.chain import ChainRow
+from consentry.core.chain import Between, ChainRow
 from consentry.core.eligibility import Reason
 from consentry.core.events import CHAIN_COLUMNS, to_micros
 from consentry.core.status import Status
@@ -121,40 +121,64 @@ _CHAIN_SELECT = select(*[getattr(_E, name) for name in CHAIN_READ]).order_by(_E.
 
 
 def stream_chain(
-    conn: Connection, group_id: str | None, batch: int = 20_000, *, contact: str | None = None
+    conn: Connection,
+    group_id: str | None,
+    batch: int = 20_000,
+    *,
+    contact: str | None = None,
+    between: Between | None = None,
 ) -> Iterator[ChainRow]:
-    """Every event's chained fields in (contact, seq) order, streamed (one group, or all).
+    """Every event's chained fields in (contact, seq) order, streamed (one group, or all; or
+    one contact's; or the contacts of an id range).
 
     Verification reads every event, so the rows come straight from the driver's cursor in
-    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size). Each
-    column is read at the position of its name in ``CHAIN_READ``, looked up once.
+    batches (a server-side cursor on PostgreSQL: memory stays flat at any ledger size), each
+    made a ``ChainRow`` (a named tuple) from the positions of its columns in ``CHAIN_READ``.
     """
     at = {name: n for n, name in enumerate(CHAIN_READ)}
     chained = len(CHAIN_COLUMNS)  # the chained fields come first, in CHAIN_COLUMNS order
     event_id, contact_id, group, seq = at["id"], at["contact_id"], at["group_id"], at["seq"]
-    prev_hash, hash_, evidence, salt = (
-        at["prev_hash"],
-        at["hash"],
-        at["evidence"],
-        at["evidence_salt"],
-    )
-    commitment = at["evidence_commitment"]
+    prev_hash, hash_, evidence = at["prev_hash"], at["hash"], at["evidence"]
+    salt, commitment = at["evidence_salt"], at["evidence_commitment"]
     query = _CHAIN_SELECT if group_id is None else _CHAIN_SELECT.where(_E.group_id == group_id)
     if contact is not None:
         query = query.where(_E.contact_id == contact)
-    for row in driver_stream(conn, query, batch):
-        yield ChainRow(
-            event_id=row[event_id],
-            contact_id=row[contact_id],
-            group_id=row[group],
-            seq=row[seq],
-            prev_hash=row[prev_hash],
-            hash=row[hash_],
-            fields=tuple(row[:chained]),
-            evidence=row[evidence],
-            evidence_salt=row[salt],
-            evidence_commitment=row[commitment],
-        )
+    make = ChainRow._make
+    for row in driver_stream(conn, within(query, _E.contact_id, between), batch):
+        yield make((
+            row[event_id], row[contact_id], row[group], row[seq], row[prev_hash], row[hash_],
+            row[:chained], row[evidence], row[salt], row[commitment],
+        ))  # fmt: skip
+
+
+def within(query: Any, contact_id: Any, between: Between | None) -> Any:
+    """Only the rows of the contacts whose id is in ``between`` (``[first, end)``)."""
+    if between is not None:
+        first, end = between
+        if first is not None:
+            query = query.where(contact_id >= first)
+        if end is not None:
+            query = query.where(contact_id < end)
+    return query
+
+
+def contact_bounds(
+    conn: Connection, group_id: str | None, parts: int, smallest: int = 1
+) -> list[str]:
+    """Up to ``parts - 1`` contact ids that split the contacts into ``parts`` runs of about
+    the same length and at least ``smallest`` contacts, in order (parallel verification)."""
+    c = t.contacts.c
+    ids = select(c.id)
+    if group_id is not None:
+        ids = ids.where(c.group_id == group_id)
+    total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar() or 0
+    parts = min(parts, max(1, total // max(1, smallest)))
+    bounds: list[str] = []
+    for n in range(1, parts):
+        found = conn.execute(ids.order_by(c.id).limit(1).offset(total * n // parts)).scalar()
+        if found is not None and (not bounds or found > bounds[-1]):
+            bounds.append(found)
+    return bounds
 
 
 def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any, ...]]:
@@ -179,7 +203,11 @@ def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any
 
 
 def stream_heads(
-    conn: Connection, group_id: str | None, *, contact: str | None = None
+    conn: Connection,
+    group_id: str | None,
+    *,
+    contact: str | None = None,
+    between: Between | None = None,
 ) -> Iterator[tuple[str, int, str]]:
     """Every stored chain head, in contact order (one group, or all; or one contact's)."""
     h, c = t.chain_heads.c, t.contacts.c
@@ -188,6 +216,7 @@ def stream_heads(
         query = query.where(h.contact_id == contact)
     if group_id is not None:
         query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
+    query = within(query, h.contact_id, between)
     rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)
     for row in rows:
         yield row.contact_id, row.seq, row.hash

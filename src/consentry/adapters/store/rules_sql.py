@@ -3,7 +3,8 @@
 Driver SQL throughout (every statement runs on both databases in ``tests/store/
 test_statements.py``). A rule's versions are all kept, because events name them; the one with
 ``is_current`` true fires. Adding a version first clears the flag on the others, so a rule
-has at most one current version; deleting it clears them all.
+has at most one current version; deleting it clears them all. An edit first locks the rule's
+first version (``LOCK_RULE``), so two edits of one rule make versions n + 1 and n + 2.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ INSERT_RULE = (
     f"VALUES ({', '.join(':' + c for c in RULE_COLUMNS)}, TRUE)"
 )
 RETIRE_RULE = "UPDATE lifecycle_rules SET is_current = FALSE WHERE id = :id AND is_current = TRUE"
+#: a rule's first version, which every rule has and no edit changes: the row that serialises
+#: two edits of one rule (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already does)
+LOCK_RULE = "SELECT version FROM lifecycle_rules WHERE id = :id AND version = 1 FOR UPDATE"
 GET_RULE = f"SELECT {_COLS} FROM lifecycle_rules WHERE id = :id AND is_current = TRUE"
 LIST_RULES = (
     f"SELECT {_COLS} FROM lifecycle_rules WHERE group_id = :gid AND is_current = TRUE ORDER BY id"
@@ -83,6 +87,10 @@ class SqlRules:
     def add_rule(self, rule: Rule) -> None:
         self.db.run(RETIRE_RULE, {"id": rule.id}, write=True)
         self.db.run(INSERT_RULE, _rule_values(rule), write=True)
+
+    @translated
+    def lock_rule(self, rule_id: str) -> None:
+        self.db.one(LOCK_RULE, {"id": rule_id})
 
     @translated
     def get_rule(self, rule_id: str) -> Rule | None:

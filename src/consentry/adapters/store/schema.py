@@ -21,8 +21,12 @@ Enum columns hold the stable string values of the core enums.
     evidence_files  uploaded copies of written permission, by contact and SHA-256 (erasable)
     import_mappings saved column mappings of imports, by group and name
     import_jobs     imports over the API: status, counts, error; import_job_rows their reports
-    webhook_*       outbound webhooks: subscriptions, deliveries (the outbox), attempts
+    webhook_*       outbound webhooks: subscriptions, deliveries (the outbox), attempts, notices
     lifecycle_*     lifecycle rules, every version; the firings they skipped (decision 077)
+    journey_*       journey messages (sent or missed, re-send requests), scheduled journeys
+                    and their daily runs (decision 078)
+    send_reports    reported sends, one per (group, message id), and their judgment; violations
+                    the sends that were not eligible, by contact, with the deciding event (079)
 """
 
 from __future__ import annotations
@@ -512,6 +516,22 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_subscription_id_at", "subscription_id", "at"),
 )
 
+# ── webhook notices (issue 10; migration 0015; decision 076) ──
+# webhook_notices  what webhooks announce besides consent events (a missed journey message, a
+#                  re-send request, a violation): its type, scope and ready payload (ids, enums
+#                  and times only), kept so a replay can queue it again; deliveries name its id
+webhook_notices = Table(
+    "webhook_notices",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_webhook_notices_group_id_at", "group_id", "at"),
+)
+
 # ── lifecycle rules (issue 10; migration 0014; decision 077) ──
 # lifecycle_rules       every version of every rule: its trigger, the status it sets on a
 #                       channel at a scope, the admin's record of permission (opted_in only,
@@ -549,4 +569,107 @@ lifecycle_rule_skips = Table(
     Column("reason", String(32), nullable=False),
     Column("at", BigInteger, nullable=False),
     Index("ix_lifecycle_rule_skips_rule_id_at", "rule_id", "at"),
+)
+
+# ── journeys (issue 10; migration 0016; decision 078) ──
+# journey_messages     each reported (or scheduled) journey message, keyed by contact and the
+#                      sender's message id (dedupe): how it was judged at ``triggered_at`` (sent
+#                      or missed, the reason, the deciding event) and the re-send request
+# scheduled_journeys   birthday-type journeys: a channel at a scope, the attribute with the date
+# journey_runs         one row per (scheduled journey, UTC day) run: inserted once (the claim)
+
+journey_messages = Table(
+    "journey_messages",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("message_id", String(200), primary_key=True),
+    Column("id", String(ID), nullable=False),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("journey", String(200), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("triggered_at", BigInteger, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("decided_scope_id", String(SCOPE_ID)),
+    Column("decided_event_id", String(ID)),
+    Column("reported_by", String(200), nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("scheduled_journey_id", String(ID)),
+    Column("resend_requested_by", String(200)),
+    Column("resend_requested_at", BigInteger),
+    Index("ix_journey_messages_id", "id"),  # unique by construction (new_id): not keyed (083)
+    Index("ix_journey_messages_group_id_outcome_id", "group_id", "outcome", "id"),
+)
+
+scheduled_journeys = Table(
+    "scheduled_journeys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("attribute", String(200), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_scheduled_journeys_group_id", "group_id"),
+)
+
+journey_runs = Table(
+    "journey_runs",
+    metadata,
+    Column("journey_id", String(ID), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("triggered", Integer, nullable=False),
+    Column("missed", Integer, nullable=False),
+)
+
+# ── send reports and violations (issue 10; migration 0017; decision 079) ──
+# send_reports  one row per (group, the sender's message id): keyed like ``feed_events`` by
+#               what dedupes it; the contact, channel, scope, category, when it was sent and
+#               reported, the judgment (reason, deciding event) and its violation's id
+# violations    the sends that were not eligible when sent, by contact, with the reason and
+#               the deciding event's id (the compliance report groups them by that event)
+
+send_reports = Table(
+    "send_reports",
+    metadata,
+    Column("group_id", String(SCOPE_ID), primary_key=True),
+    Column("message_id", String(200), primary_key=True),
+    Column("id", String(ID), nullable=False),
+    Column("contact_id", String(ID), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Column("reported_at", BigInteger, nullable=False),
+    Column("reported_by", String(200), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("event_id", String(ID)),
+    Column("violation_id", String(ID)),
+    Index("ix_send_reports_group_id_sent_at", "group_id", "sent_at"),
+    Index("ix_send_reports_contact_id", "contact_id"),
+)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("contact_id", String(ID), primary_key=True),
+    Column("id", String(ID), primary_key=True),
+    Column("group_id", String(SCOPE_ID), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("scope_id", String(SCOPE_ID), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("event_id", String(ID)),
+    Column("recorded_at", BigInteger, nullable=False),
+    Index("ix_violations_group_id_sent_at_id", "group_id", "sent_at", "id"),
+    Index("ix_violations_event_id", "event_id"),
 )

@@ -19,6 +19,8 @@ savepoint (``SavepointTx``): how a command of the API runs its use cases in one 
     feeds_sql         deliverability feeds' claimed reports
     webhooks_sql      outbound webhooks: ``webhooks()`` returns their small adapter (076)
     rules_sql         lifecycle rules: ``rules()`` returns their small adapter (077)
+    sends_sql         send reports, violations: ``sends()`` returns their small adapter (079)
+    journeys_sql      journeys: ``journeys()`` returns their small adapter (078)
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ from consentry.adapters.store import (
 )
 from consentry.adapters.store.driver import Db
 from consentry.adapters.store.failures import translate, translated
+from consentry.adapters.store.journeys_sql import SqlJourneys
 from consentry.adapters.store.rules_sql import SqlRules
+from consentry.adapters.store.sends_sql import SqlSends
 from consentry.adapters.store.webhooks_sql import SqlWebhooks
 from consentry.core.access import ApiKey, IdempotencyClaim, IdempotencyRecord
 from consentry.core.activity import OptOut, OptOutFilter
@@ -315,6 +319,14 @@ class SqlTx:
         return inbound_sql.get_number(self.db, number)
 
     @translated
+    def inbound_config_version(self) -> str | None:
+        return inbound_sql.config_version(self.db)
+
+    @translated
+    def channel_consents(self, contact_id: str, channel: Channel) -> dict[str, Consent]:
+        return inbound_sql.channel_consents(self.db, contact_id, channel)
+
+    @translated
     def put_number(self, config: NumberConfig, updated_at: datetime) -> None:
         inbound_sql.put_number(self.db, config, updated_at)
 
@@ -430,6 +442,16 @@ class SqlTx:
     def rules(self) -> SqlRules:
         """Rules, their versions and skipped firings, on this transaction (``rules_sql``)."""
         return SqlRules(self.db)
+
+    # ── journeys (decision 078): their own small adapter, same transaction ──
+    def journeys(self) -> SqlJourneys:
+        """Journey messages, re-sends, scheduled journeys and runs, on this transaction."""
+        return SqlJourneys(self.db)
+
+    # ── send reports and violations (decision 079): their own small adapter ──
+    def sends(self) -> SqlSends:
+        """Reported sends, violations and the compliance report's reads (``sends_sql``)."""
+        return SqlSends(self.db)
 
     # ── deliverability feeds: claimed provider reports (decision 074) ───────
     @translated

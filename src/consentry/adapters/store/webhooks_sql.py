@@ -5,6 +5,9 @@ test_statements.py``). ``ENQUEUE`` is part of the consent write: ``ledger_sql.ap
 to the append's writes, so on PostgreSQL it is one more part of the one statement and on
 SQLite one more indexed statement that finds no subscription and writes nothing, the usual case.
 An import's batch reads its group's subscriptions once and inserts its deliveries in bulk.
+A notice (a missed journey message, a violation: ``core.webhooks.Notice``) is kept in
+``webhook_notices`` with its payload and queued by the same ``ENQUEUE``, in the transaction of the
+change that raises it; a replay queues a group's notices as it does its events.
 
 The worker claims due deliveries in a short write transaction: ``DUE`` locks them (``FOR UPDATE
 SKIP LOCKED`` where rows lock, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already excludes every
@@ -33,9 +36,12 @@ from consentry.core.webhooks import (
     DeliveryStatus,
     DisabledReason,
     EventType,
+    Notice,
     Outgoing,
     Subscription,
     event_type,
+    notice_payload,
+    payload,
 )
 
 EVENT_COLUMNS = tuple(c.name for c in t.events.columns)  #: as ``rows.event_from_row`` reads
@@ -83,11 +89,24 @@ DUE = (  # FOR UPDATE: cut on SQLite; SKIP LOCKED added where it is kept (``_due
     "ORDER BY next_at LIMIT :batch FOR UPDATE"
 )
 LEASE = "UPDATE webhook_deliveries SET next_at = :next_at, claim = :claim WHERE id = :id"
-CLAIMED = (
+CLAIMED = (  # the claimed deliveries of consent events
     "SELECT d.id, d.subscription_id, d.attempts, s.url, "
     + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
     + " FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
     "JOIN events e ON e.id = d.event_id WHERE d.claim = :claim ORDER BY d.id"
+)
+CLAIMED_NOTICES = (  # … and of notices, whose payload is kept ready
+    "SELECT d.id, d.subscription_id, d.attempts, s.url, n.id, n.event_type, n.body "
+    "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
+    "JOIN webhook_notices n ON n.id = d.event_id WHERE d.claim = :claim ORDER BY d.id"
+)
+INSERT_NOTICE = (
+    "INSERT INTO webhook_notices (id, group_id, scope_id, event_type, at, body) "
+    "VALUES (:id, :group_id, :scope_id, :event_type, :at, :body)"
+)
+NOTICES_SINCE = (  # a replay's page of the group's notices, in (at, id) order
+    "SELECT id, scope_id, event_type, at FROM webhook_notices WHERE group_id = :gid "
+    "AND (at > :recorded_at OR (at = :recorded_at AND id > :id)) ORDER BY at, id LIMIT :batch"
 )
 FINISH = (
     "UPDATE webhook_deliveries SET status = :status, attempts = :attempts, next_at = :next_at, "
@@ -102,7 +121,10 @@ FAILED = (
     "UPDATE webhook_subscriptions SET failures = failures + 1, "
     "failing_since = COALESCE(failing_since, :failing_since) WHERE id = :id"
 )
-SUCCEEDED = "UPDATE webhook_subscriptions SET failures = 0, failing_since = NULL WHERE id = :id"
+SUCCEEDED = (  # only when it was failing: a success writes no row shared with other workers
+    "UPDATE webhook_subscriptions SET failures = 0, failing_since = NULL WHERE id = :id "
+    "AND (failures <> 0 OR failing_since IS NOT NULL)"
+)
 RECENT_ATTEMPTS = (
     "SELECT a.delivery_id, d.event_id, d.event_type, a.number, a.at, a.status_code, a.error, "
     "a.duration_ms FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id "
@@ -124,15 +146,20 @@ def pattern(kind: EventType) -> str:
 
 def enqueue_write(event: ConsentEvent) -> Write:
     """The append's write that queues the event for every subscription it matches."""
-    path = path_to_root(event.scope_id)
-    at = to_micros(event.recorded_at)
+    kind = event_type(event.action)
+    return _enqueue(event.id, kind, event.group_id, event.scope_id, event.recorded_at)
+
+
+def _enqueue(subject_id: str, kind: EventType, group_id: str, scope_id: str, at: datetime) -> Write:
+    path = path_to_root(scope_id)
+    micros = to_micros(at)
     params: dict[str, Any] = {
-        "event_id": event.id,
-        "event_type": event_type(event.action).value,
-        "next_at": at,
-        "created_at": at,
-        "group_id": event.group_id,
-        "pattern": pattern(event_type(event.action)),
+        "event_id": subject_id,
+        "event_type": kind.value,
+        "next_at": micros,
+        "created_at": micros,
+        "group_id": group_id,
+        "pattern": pattern(kind),
         **path_params(path),
     }
     return on_path(ENQUEUE, len(path)), params
@@ -266,11 +293,31 @@ class SqlWebhooks:
         self.db.run_many(LEASE, [{"next_at": lease, "claim": claim, "id": i} for i in ids])
         if not ids:
             return []
-        rows = self.db.all(CLAIMED, {"claim": claim})
-        return [
-            Outgoing(r[0], r[1], r[3], r[2], event_from_row(cast(Any, _Mapped(r[4:]))))
-            for r in rows
+        events = [
+            (r[0], r[1], r[3], r[2], event_from_row(cast(Any, _Mapped(r[4:]))))
+            for r in self.db.all(CLAIMED, {"claim": claim})
         ]
+        found = [
+            Outgoing(d, sub, url, n, event.id, event_type(event.action), payload(event))
+            for d, sub, url, n, event in events
+        ] + [
+            Outgoing(d, sub, url, n, notice_id, EventType(kind), body)
+            for d, sub, n, url, notice_id, kind, body in self.db.all(
+                CLAIMED_NOTICES, {"claim": claim}
+            )
+        ]
+        return sorted(found, key=lambda o: o.delivery_id)
+
+    @translated
+    def notify(self, notice: Notice) -> None:
+        """Keep the notice and queue it for every subscription it matches."""
+        self.db.run(INSERT_NOTICE, {
+            "id": notice.id, "group_id": notice.group_id, "scope_id": notice.scope_id,
+            "event_type": notice.kind.value, "at": to_micros(notice.at),
+            "body": notice_payload(notice),
+        }, write=True)  # fmt: skip
+        sql, params = _enqueue(notice.id, notice.kind, notice.group_id, notice.scope_id, notice.at)
+        self.db.run(sql, params, write=True)
 
     @translated
     def finish(
@@ -317,16 +364,32 @@ class SqlWebhooks:
     ) -> int:
         """Queue again, for ``sub``, each of its group's events it matches recorded since
         ``since``; how many. ``new_id(now)`` names each new delivery."""
+        events = self._replay(EVENTS_SINCE, sub, since, now, new_id, Action)
+        return events + self._replay(NOTICES_SINCE, sub, since, now, new_id, None)
+
+    def _replay(
+        self,
+        sql: str,
+        sub: Subscription,
+        since: datetime,
+        now: datetime,
+        new_id: Callable[[datetime], str],
+        action: Callable[[str], Action] | None,
+    ) -> int:
+        """Queue again, page by page, what ``sql`` finds since ``since`` and ``sub`` takes;
+        ``action`` reads a consent event's stored action (None: the rows hold the type)."""
         after, last_id, queued = to_micros(since), "", 0  # "" sorts before every id
         taking = replace(sub, enabled=True)  # a disabled one's wait until it is enabled
         while True:
-            page = self.db.all(EVENTS_SINCE, {
+            page = self.db.all(sql, {
                 "gid": sub.group_id, "recorded_at": after, "id": last_id, "batch": REPLAY_PAGE,
             })  # fmt: skip
             params = [
-                {**_replayed(sub, event_id, kind, now), "id": new_id(now)}
-                for event_id, scope_id, action, _ in page
-                if taking.matches(kind := event_type(Action(action)), scope_id)
+                {**_replayed(sub, subject_id, kind, now), "id": new_id(now)}
+                for subject_id, scope_id, stored, _ in page
+                if taking.matches(
+                    kind := event_type(action(stored)) if action else EventType(stored), scope_id
+                )
             ]
             self.db.run_many(INSERT_DELIVERY, params)
             queued += len(params)
