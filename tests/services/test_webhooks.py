@@ -46,6 +46,7 @@ class Receiver:
         self.fail_ids: set[str] = set()  # webhook-ids always answered 500
         self.refused = 0
         self.got: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.answered: list[int] = []  # the status each of ``got`` was answered with
         self.lock = threading.Lock()
         receiver = self
 
@@ -60,10 +61,12 @@ class Receiver:
                     receiver.refused += 1
                     self.send_response(400)
                 else:
+                    failing = headers["webhook-id"] in receiver.fail_ids
+                    answer = 500 if failing else receiver.status
                     with receiver.lock:
                         receiver.got.append((headers, data))
-                    failing = headers["webhook-id"] in receiver.fail_ids
-                    self.send_response(500 if failing else receiver.status)
+                        receiver.answered.append(answer)
+                    self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -217,6 +220,29 @@ def test_a_failing_receiver_is_retried_later_each_time_then_disabled(
     receiver.status = 204
     ledger.update_webhook(admin(), sub, enabled=True)  # enabled again: the waiting one goes
     assert ledger.deliver_webhooks(sender).delivered == 1
+
+
+def test_a_receiver_failing_three_times_then_succeeding_gets_each_event_exactly_once(
+    ledger, receiver, sender, clock: FixedClock
+):
+    ada = make_contact(ledger)
+    subscribe(ledger, receiver)
+    events = [ledger.opt_out(admin(), ada.id, channel, "acme") for channel in ("email", "sms")]
+    receiver.status = 500
+    for _ in range(3):
+        assert ledger.deliver_webhooks(sender, jitter=lambda: 0.0).retrying == 2
+        clock.set(clock.now() + timedelta(hours=1))  # past the next attempt's time
+    receiver.status = 204
+    assert ledger.deliver_webhooks(sender).delivered == 2
+    clock.set(clock.now() + timedelta(days=2))
+    assert ledger.deliver_webhooks(sender).attempted == 0  # delivered: never again
+    assert receiver.refused == 0  # every attempt's signature verified (standardwebhooks)
+    accepted = [d for (_, d), code in zip(receiver.got, receiver.answered, strict=True)
+                if code == 204]  # fmt: skip
+    assert sorted(d["data"]["event_id"] for d in accepted) == sorted(e.id for e in events)
+    assert receiver.answered == [500] * 6 + [204] * 2
+    for webhook_id in set(receiver.ids()):  # each retry is the same message (dedupe by id)
+        assert receiver.ids().count(webhook_id) == 4
 
 
 def test_jitter_spreads_the_delay_by_a_fifth(ledger, receiver, sender, clock: FixedClock):

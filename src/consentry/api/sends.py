@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
-from consentry.api.errors import COMMON_ERRORS
+from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import (
     SCOPE,
     WORD,
@@ -224,7 +224,7 @@ class ComplianceReportOut(BaseModel):
         )  # fmt: skip
 
 
-@router.post("/sends", response_model=SendsOut)
+@router.post("/sends", response_model=SendsOut, responses=error_responses(409))
 def report_sends(body: SendsIn, principal: PrincipalDep, idem: IdempotencyDep) -> Response:
     """Report what was sent: each send is judged against the ledger as it stood when it was
     sent, and recorded (a violation when it was not eligible). Reporting a message id again
