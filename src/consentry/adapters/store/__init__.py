@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from consentry.adapters.store import ledger_sql, reads
+from consentry.adapters.store import audience_sql, ledger_sql, reads
 from consentry.adapters.store.bulk_sql import SqlBulk
 from consentry.adapters.store.dialect import of
 from consentry.adapters.store.engine import make_engine, unit_of_work
@@ -56,7 +56,7 @@ class SqlStore:
     def audience(self, query: AudienceQuery, batch_size: int = 5000) -> Iterator[AudienceRow]:
         """Every contact of the segment with its reason, in one consistent snapshot."""
         with self._snapshot() as tx:
-            yield from reads.stream_audience(tx.conn, query, batch_size)
+            yield from audience_sql.stream_audience(tx.conn, query, batch_size)
 
     @contextmanager
     def _snapshot(self) -> Iterator[SqlTx]:

@@ -7,8 +7,8 @@ A page filtered by opt-in status (decision 067) is found in two steps, repeated 
 is full: *candidates* in contact order from an index (the consents rows of that status at each
 scope of the path, ``ix_consents_group_channel_status_scope_contact``; the suppressions of that
 kind; or, for no consent and no address, which no row records, the group's contacts), then the
-*exact* status of those candidates, the audience's own CASE (``reads.audience_select``), so the
-filter is the Opt-In Status column's icon and nothing else. A page reads at most
+*exact* status of those candidates, the audience's own CASE (``audience_sql.audience_select``),
+so the filter is the Opt-In Status column's icon and nothing else. A page reads at most
 ``STATUS_SCAN`` candidates and then says where it stopped (``ContactPage.next_after``).
 """
 
@@ -21,8 +21,9 @@ from sqlalchemy import Select, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consentry.adapters.store import schema as t
+from consentry.adapters.store.audience_sql import audience_select
 from consentry.adapters.store.driver import Db
-from consentry.adapters.store.reads import ID_CHUNK, audience_select
+from consentry.adapters.store.reads import ID_CHUNK
 from consentry.adapters.store.rows import contact_from_row, contact_values
 from consentry.core.audience import AudienceQuery
 from consentry.core.chain import genesis

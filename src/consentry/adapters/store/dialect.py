@@ -14,8 +14,9 @@ Two idioms, one per purpose:
   constant on both databases.
 - **SQLAlchemy Core expressions** for everything else: adding and listing scopes, contact
   listings and edits, whole histories, API and idempotency keys, numbers and keyword sets, rate
-  limits, outbox listings, and the read streams (``reads.py``; verification's stream is a Core
-  ``select``, compiled, then read from a driver cursor in batches). Their upserts are built
+  limits, outbox listings, and the read streams (``audience_sql.py``, ``reads.py``;
+  verification's stream is a Core ``select``, compiled, then read from a driver cursor in
+  batches). Their upserts are built
   here (``Dialect.upsert``, ``Dialect.insert_ignore``).
 
 No other store module asks which database it is on; it asks ``of(conn)`` a question named for
