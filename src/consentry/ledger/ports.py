@@ -339,6 +339,10 @@ class Reader(Protocol):
         """One scope by id."""
         ...
 
+    def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """An API key and its secret's hash (the bearer check before every API request)."""
+        ...
+
     def situation(
         self, group_id: str, contact_id: str, channel: Channel, path: Sequence[str]
     ) -> Situation | None:

@@ -23,6 +23,8 @@ from consentry.core.permissions import Role
 RUNNING = IdempotencyState.RUNNING.value
 _K = t.api_keys.c
 _I = t.idempotency_keys.c
+#: The columns of ``GET_API_KEY``, in its order (the listing selects the same).
+_KEY_COLUMNS = "id group_id role scope_id name created_at revoked_at secret_hash".split()
 
 
 # ── API keys (only a SHA-256 of the secret is kept) ────────────────────────
@@ -41,38 +43,46 @@ def add_api_key(db: Db, key: ApiKey, secret_hash: str) -> None:
     db.conn.execute(t.api_keys.insert().values(**values))
 
 
-def get_api_key(db: Db, key_id: str) -> tuple[ApiKey, str] | None:
-    """The key and its secret's hash, or None."""
-    row = db.conn.execute(select(t.api_keys).where(_K.id == key_id)).first()
+#: Driver SQL: every request's bearer check reads it on the eligibility read path (``reader.py``).
+GET_API_KEY = f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys WHERE id = :id"
+
+
+def api_key_from_row(row: tuple[Any, ...] | None) -> tuple[ApiKey, str] | None:
+    """The key and its secret's hash from a ``GET_API_KEY`` row (``None``: no such key)."""
     if row is None:
         return None
-    return _api_key(row), row.secret_hash
+    key_id, group_id, role, scope_id, name, created_at, revoked_at, secret_hash = row
+    created = from_micros(created_at)
+    assert created is not None
+    key = ApiKey(
+        id=key_id,
+        group_id=group_id,
+        role=Role(role),
+        scope_id=scope_id,
+        name=name,
+        created_at=created,
+        revoked_at=from_micros(revoked_at),
+    )
+    return key, secret_hash
+
+
+def get_api_key(db: Db, key_id: str) -> tuple[ApiKey, str] | None:
+    """The key and its secret's hash, or None."""
+    return api_key_from_row(db.one(GET_API_KEY, {"id": key_id}))
 
 
 def list_api_keys(db: Db, group_id: str) -> list[ApiKey]:
     """The group's keys in id order."""
-    query = select(t.api_keys).where(_K.group_id == group_id).order_by(_K.id)
-    return [_api_key(r) for r in db.conn.execute(query)]
+    columns = [getattr(_K, name) for name in _KEY_COLUMNS]
+    query = select(*columns).where(_K.group_id == group_id).order_by(_K.id)
+    found = (api_key_from_row(tuple(r)) for r in db.conn.execute(query))
+    return [pair[0] for pair in found if pair is not None]
 
 
 def revoke_api_key(db: Db, key_id: str, revoked_at: datetime) -> None:
     """Revoke a key (a revoked key stays revoked at its first time)."""
     query = update(t.api_keys).where(_K.id == key_id, _K.revoked_at.is_(None))
     db.conn.execute(query.values(revoked_at=to_micros(revoked_at)))
-
-
-def _api_key(row: Any) -> ApiKey:
-    created_at = from_micros(row.created_at)
-    assert created_at is not None
-    return ApiKey(
-        id=row.id,
-        group_id=row.group_id,
-        role=Role(row.role),
-        scope_id=row.scope_id,
-        name=row.name,
-        created_at=created_at,
-        revoked_at=from_micros(row.revoked_at),
-    )
 
 
 # ── idempotency keys ────────────────────────────────────────────────────────

@@ -26,8 +26,10 @@ from consentry.adapters.store.eligibility_sql import (
     situations_params,
     situations_sql,
 )
+from consentry.adapters.store.keys_sql import GET_API_KEY, api_key_from_row
 from consentry.adapters.store.policies_sql import GET_SETTINGS, settings_from_rows
 from consentry.adapters.store.scopes_sql import GET_SCOPE, scope_from_row
+from consentry.core.access import ApiKey
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Situation
 from consentry.core.errors import Unavailable
@@ -43,6 +45,12 @@ class RawReader:
         self.dialect = dialect
         self._get_scope = dialect.driver_sql(GET_SCOPE)
         self._get_settings = dialect.driver_sql(GET_SETTINGS)
+        self._get_api_key = dialect.driver_sql(GET_API_KEY)
+
+    def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """An API key and its secret's hash: every API request's bearer check."""
+        self.cursor.execute(self._get_api_key, {"id": key_id})
+        return api_key_from_row(self.cursor.fetchone())
 
     def get_scope(self, scope_id: str) -> Scope | None:
         """One scope by id."""
