@@ -80,11 +80,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+#: Every this many emptyings a PostgreSQL test database is truncated, not deleted from.
+TRUNCATE_EVERY = 100
+_emptied: dict[str, int] = {}
+
+
 def empty_database(url: str) -> None:
+    """Every table of a PostgreSQL test database emptied.
+
+    ``DELETE`` of a test's few rows takes milliseconds where ``TRUNCATE`` of 36 tables makes and
+    syncs new files for each (0.6-0.9 s a test on this machine); now and then a ``TRUNCATE``
+    still clears the dead rows, autovacuum being off.
+    """
+    count = _emptied[url] = _emptied.get(url, 0) + 1
+    tables = [f'"{t.name}"' for t in reversed(metadata.sorted_tables)]  # referrers first
+    statements = [f"DELETE FROM {name}" for name in tables]
+    if count % TRUNCATE_EVERY == 0:
+        statements = [f"TRUNCATE {', '.join(tables)}"]
     engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {names}")
+        for statement in statements:
+            conn.exec_driver_sql(statement)
     engine.dispose()
 
 
