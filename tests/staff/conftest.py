@@ -163,3 +163,15 @@ def signed_in(browser: Any, site: Site, who: str, viewport: dict[str, int]) -> A
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/contacts")
     return page
+
+
+def open_settings(page: Any, name: str) -> None:
+    """Open a page under Settings as a person would: "Settings" in the main navigation, then
+    ``name`` in the Settings sub-navigation, which marks it as the current page."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/settings/numbers")
+    settings = page.get_by_role("navigation", name="Settings")
+    settings.get_by_role("link", name=name, exact=True).click()
+    current = settings.locator('[aria-current="page"]')
+    current.wait_for()
+    assert current.inner_text() == name

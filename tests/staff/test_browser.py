@@ -15,7 +15,7 @@ import pytest
 from consentry.core.events import Action
 from tests.browser import look
 from tests.factories import admin
-from tests.staff.conftest import DESKTOP, PEOPLE, PHONE, signed_in
+from tests.staff.conftest import DESKTOP, PEOPLE, PHONE, open_settings, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -94,10 +94,35 @@ def test_a_viewer_sees_no_change_controls_by_keyboard_either(site, browser):
 
 def test_an_admin_manages_people(site, browser):
     page = signed_in(browser, site, "admin", DESKTOP)
-    page.get_by_role("link", name="People").click()
+    open_settings(page, "People")
     page.wait_for_selector("text=Add a person")
     assert page.title() == "People · Consentry"
     look(page, "staff-people-desktop.png")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_settings_pages_share_one_entry_and_a_sub_navigation(site, browser, viewport, size):
+    page = signed_in(browser, site, "client_admin", viewport)  # admin: 9 sign-ins here (limit 10)
+    main = page.get_by_role("navigation", name="Main")
+    links = main.get_by_role("link")
+    assert links.all_inner_texts() == [
+        "Contacts", "Broadcasts", "Activity", "Trends", "Journeys", "Compliance", "Settings",
+    ]  # fmt: skip
+    assert page.get_by_role("navigation", name="Settings").count() == 0
+    if viewport is DESKTOP:  # the header is one row: the links beside the brand and the name
+        tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
+        assert len(tops) == 1, tops
+    look(page, f"staff-nav-contacts-{size}.png")
+    open_settings(page, "Webhooks")
+    assert main.get_by_role("link", name="Settings").get_attribute("aria-current") == "true"
+    sub = page.get_by_role("navigation", name="Settings").get_by_role("link")
+    assert sub.all_inner_texts() == [
+        "Receiving numbers", "Keywords", "API keys", "Webhooks", "Lifecycle rules", "People",
+    ]  # fmt: skip
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= viewport["width"], f"the settings pages scroll sideways: {wide}px"
+    look(page, f"staff-nav-settings-webhooks-{size}.png")
     page.context.close()
 
 

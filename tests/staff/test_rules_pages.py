@@ -12,7 +12,7 @@ from consentry.core.rules import RuleStatus, TriggerKind
 from tests.browser import look
 from tests.factories import WRITTEN, admin, as_contact, make_contact, sql
 from tests.factories import staff as staff_member
-from tests.staff.conftest import DESKTOP, PHONE, signed_in
+from tests.staff.conftest import DESKTOP, PHONE, open_settings, signed_in
 
 NEWS = "acme/newsletters"
 VIP_FORM = "VIP sign-up form: 'Yes, email me VIP offers.'"
@@ -238,7 +238,7 @@ def test_every_rule_form_refuses_a_missing_or_wrong_csrf_token(staff, ledger):
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_an_admin_adds_changes_and_removes_a_rule_in_chromium(site, browser, viewport, size):
     page = signed_in(browser, site, "admin", viewport)
-    page.get_by_role("link", name="Lifecycle rules").click()
+    open_settings(page, "Lifecycle rules")
     page.wait_for_url("**/settings/rules")
     page.get_by_label("The list or the attribute").fill(f"vip-{size}")
     page.get_by_label("Opted in (revalidate").check()

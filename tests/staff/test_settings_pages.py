@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.factories import admin, count_rows, make_numbers
 
 
@@ -58,3 +60,38 @@ def test_the_missed_journey_messages_page_says_what_will_be_there(staff):
     staff.sign_in("staff")
     page = staff.client.get("/journeys/missed")
     assert page.status_code == 200 and "No missed journey messages." in page.text
+
+
+def settings_links(html: str) -> list[str]:
+    """The links of the page's Settings sub-navigation, the current one marked ``*``."""
+    found = re.search(r'<nav class="subnav" aria-label="Settings">(.*?)</nav>', html, re.S)
+    if found is None:
+        return []
+    links = re.findall(r'<a href="[^"]+"( aria-current="page")?>([^<]+)</a>', found.group(1))
+    return [f"{said}*" if current else said for current, said in links]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "shown"),
+    [
+        ("admin", "/settings/rules", ["Receiving numbers", "Keywords", "API keys", "Webhooks",
+                                      "Lifecycle rules*", "People"]),
+        ("admin", "/people", ["Receiving numbers", "Keywords", "API keys", "Webhooks",
+                              "Lifecycle rules", "People*"]),
+        ("staff", "/settings/keywords", ["Receiving numbers", "Keywords*"]),
+        ("viewer", "/settings/numbers", ["Receiving numbers*", "Keywords"]),
+    ],
+)  # fmt: skip
+def test_the_settings_sub_navigation_lists_what_the_person_may_open(staff, who, path, shown):
+    staff.sign_in(who)
+    html = staff.client.get(path).text
+    assert settings_links(html) == shown
+    assert '<a href="/settings/numbers" aria-current="true">Settings</a>' in html
+
+
+def test_the_other_pages_have_no_settings_sub_navigation(staff):
+    staff.sign_in("admin")
+    html = staff.client.get("/contacts").text
+    assert settings_links(html) == [] and 'aria-label="Settings"' not in html
+    assert '<a href="/settings/numbers">Settings</a>' in html
+    assert 'href="/settings/webhooks"' not in html  # no longer crowding the main navigation

@@ -14,7 +14,7 @@ from consentry.core.webhooks import DisabledReason
 from tests.browser import look
 from tests.factories import T0, admin, make_contact, sql
 from tests.mail import free_port
-from tests.staff.conftest import DESKTOP, PHONE, signed_in
+from tests.staff.conftest import DESKTOP, PHONE, open_settings, signed_in
 
 CRM = "https://crm.example.com/consentry"
 TYPES = ["consent.opted_out", "contact.erased"]
@@ -276,7 +276,7 @@ def test_every_webhook_form_refuses_a_missing_or_wrong_csrf_token(staff, ledger)
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_an_admin_adds_and_deletes_a_webhook_in_chromium(site, browser, viewport, size):
     page = signed_in(browser, site, "admin", viewport)
-    page.get_by_role("link", name="Webhooks").click()
+    open_settings(page, "Webhooks")
     page.wait_for_url("**/settings/webhooks")
     url = f"https://crm.example.com/{size}"
     page.get_by_label("URL the events are posted to").fill(url)

@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field
 from consentry.api.deps import IdempotencyDep, LedgerDep, PrincipalDep
 from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.idempotency import in_one_transaction
-from consentry.api.schemas import SCOPE, WORD, Checked, ContactId, Instant, ScopeText, Strict
+from consentry.api.schemas import (
+    SCOPE,
+    WORD,
+    After,
+    Checked,
+    ContactId,
+    Instant,
+    ScopeText,
+    Strict,
+)
 from consentry.core import limits
 from consentry.core.channels import Channel
 from consentry.core.eligibility import Category, Reason
@@ -138,11 +147,6 @@ class ScheduledJourneyList(BaseModel):
     journeys: list[ScheduledJourneyOut]
 
 
-After = Annotated[
-    str | None,
-    Query(description="The `next` of the previous page."),
-    Checked(limits.ID, field="after"),
-]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 JourneyFilter = Annotated[
     str | None, Query(description="Only this journey."), Checked(limits.NAME, field="journey")

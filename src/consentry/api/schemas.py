@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -128,6 +129,13 @@ Instant = Annotated[AwareDatetime, in_range()]
 
 #: A contact id in the path.
 ContactId = Annotated[str, Checked(limits.ID, field="contact_id")]
+
+#: The cursor of a keyset page: the ``next`` of the page before (the list routes' ``after``).
+After = Annotated[
+    str | None,
+    Query(description="The `next` of the previous page."),
+    Checked(limits.ID, field="after"),
+]
 
 
 #: Uploaded ids or addresses: at most ``MAX_UPLOAD`` (else 413 ``batch_too_large``).

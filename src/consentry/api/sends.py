@@ -14,6 +14,7 @@ from consentry.api.errors import COMMON_ERRORS, error_responses
 from consentry.api.schemas import (
     SCOPE,
     WORD,
+    After,
     Checked,
     Counted,
     Instant,
@@ -249,11 +250,7 @@ def list_violations(
     channel: Annotated[Channel | None, Checked(limits.WORD, field="channel")] = None,
     since: Annotated[AwareDatetime | None, SINCE, in_range(field="since")] = None,
     until: Annotated[AwareDatetime | None, UNTIL, in_range(field="until")] = None,
-    after: Annotated[
-        str | None,
-        Query(description="The `next` of the previous page."),
-        Checked(limits.ID, field="after"),
-    ] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> ViolationPage:
     """Violations of sends from a scope, newest sent first, a page at a time."""

@@ -18,11 +18,10 @@ from jinja2 import Environment
 
 from consentry.core import limits
 from consentry.core.contacts import Contact
-from consentry.core.errors import Invalid
 from consentry.core.events import Source
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.ledger import Ledger
-from consentry.staff.forms import Fields, signed_form
+from consentry.staff.forms import Fields, require_ticked, signed_form
 from consentry.staff.profile import title_of
 from consentry.staff.render import page
 from consentry.staff.session import signed_in
@@ -33,7 +32,6 @@ FIELDS: Fields = {
     "confirm": (limits.WORD, 1),
     "reference": (limits.REASON, 1),
 }
-CONFIRMED = "yes"  # the value of the ticked "I understand this cannot be undone"
 
 
 def router(ledger: Ledger, env: Environment) -> APIRouter:
@@ -54,10 +52,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         form, session = await signed_form(ledger, request, FIELDS)
         principal = session.user.principal()
         erasable(ledger, principal, contact_id)
-        if form.get("confirm") != CONFIRMED:
-            raise Invalid(
-                'tick "I understand this cannot be undone" to erase the contact', field="confirm"
-            )
+        require_ticked(form, "I understand this cannot be undone", to="erase the contact")
         reference = str(form.get("reference", "")).strip() or None
         done = ledger.erase_contact(
             principal, contact_id, reference=reference, source=Source.ADMIN_UI

@@ -7,12 +7,15 @@ form), and ``signed_form`` also requires the signed-in session and its CSRF toke
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from consentry.core import limits
+from consentry.core.errors import Invalid
+from consentry.core.permissions import Principal
 from consentry.core.users import StaffSession
 from consentry.ledger import Ledger
 from consentry.staff.session import check_csrf, signed_in
@@ -22,6 +25,9 @@ Fields = Mapping[str, tuple[int, int]]
 
 #: A form that carries nothing but its CSRF token (disable, revoke).
 CSRF_ONLY: Fields = {"csrf": (128, 1)}
+
+#: The value of a ticked "I understand …" box (``confirm``) on a confirmation page.
+CONFIRMED = "yes"
 
 
 async def checked_form(
@@ -52,3 +58,32 @@ async def signed_form(
     session = signed_in(ledger, request)
     check_csrf(form, session.csrf_token)
     return form, session
+
+
+def require_ticked(form: FormData, understood: str, *, to: str) -> None:
+    """Refuse (``invalid``, field ``confirm``) unless the "I understand …" box was ticked."""
+    if form.get("confirm") != CONFIRMED:
+        raise Invalid(f'tick "{understood}" to {to}', field="confirm")
+
+
+async def confirmed_removal(
+    ledger: Ledger,
+    request: Request,
+    fields: Fields,
+    item_id: str,
+    *,
+    find: Callable[[Principal, str], object],
+    remove: Callable[[Principal, str], object],
+    understood: str,
+    to: str,
+    done: str,
+) -> RedirectResponse:
+    """The answer of a confirm-then-delete page for ``item_id``: the signed form checked,
+    ``find`` refusing first (not found, not in reach), the box ticked (``require_ticked``),
+    then ``remove``, and the person sent on to ``done``."""
+    form, session = await signed_form(ledger, request, fields)
+    principal = session.user.principal()
+    find(principal, item_id)
+    require_ticked(form, understood, to=to)
+    remove(principal, item_id)
+    return RedirectResponse(done, status_code=303)

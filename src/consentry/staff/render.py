@@ -1,7 +1,12 @@
-"""Rendering the staff pages: the Jinja2 environment, the headers, the signed-in frame."""
+"""Rendering the staff pages: the Jinja2 environment, the headers, the signed-in frame.
+
+The frame's main navigation has one "Settings" entry; each page under it (``SETTINGS``) carries
+a sub-navigation of those the signed-in person may open, the current one marked.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,28 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    """A link of a navigation: the page's ``nav`` name, where it goes, what it says, and the
+    capability it needs (None: everyone signed in)."""
+
+    nav: str
+    href: str
+    label: str
+    needs: Capability | None = None
+
+
+#: The pages under Settings, in the sub-navigation's order.
+SETTINGS = (
+    NavLink("numbers", "/settings/numbers", "Receiving numbers"),
+    NavLink("keywords", "/settings/keywords", "Keywords"),
+    NavLink("keys", "/settings/keys", "API keys", Capability.MANAGE_KEYS),
+    NavLink("webhooks", "/settings/webhooks", "Webhooks", Capability.MANAGE_WEBHOOKS),
+    NavLink("rules", "/settings/rules", "Lifecycle rules", Capability.MANAGE_RULES),
+    NavLink("people", "/people", "People", Capability.MANAGE_USERS),
+)
 
 
 def environment() -> Environment:
@@ -40,4 +67,7 @@ def page(
     """A page of the signed-in app: the frame knows who is signed in and what they may do."""
     principal = session.user.principal()
     can = {c.value: principal.can(c) for c in Capability}
-    return render(env, name, status, session=session, can=can, **context)
+    subnav = []
+    if any(link.nav == context.get("nav") for link in SETTINGS):
+        subnav = [link for link in SETTINGS if link.needs is None or principal.can(link.needs)]
+    return render(env, name, status, session=session, can=can, subnav=subnav, **context)

@@ -28,7 +28,7 @@ from consentry.core.evidence import written_permission
 from consentry.core.permissions import Capability, authorise
 from consentry.core.rules import Rule, RuleStatus, SkipReason, Trigger, TriggerKind
 from consentry.ledger import Ledger
-from consentry.staff.forms import Fields, signed_form
+from consentry.staff.forms import Fields, confirmed_removal, signed_form
 from consentry.staff.profile import PERMISSION_WORDS
 from consentry.staff.render import page
 from consentry.staff.session import signed_in
@@ -49,7 +49,6 @@ FIELDS: Fields = {
     "confirm": (limits.WORD, 1),
 }
 FORM_ERRORS = (Invalid, EvidenceRequired)  #: shown next to the form (422, as the error map says)
-CONFIRMED = "yes"
 
 TRIGGER_WORDS = {
     TriggerKind.LIST_JOINED: "Joins a list",
@@ -212,13 +211,11 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         )  # fmt: skip
 
     async def remove(request: Request, rule_id: str) -> Response:
-        form, session = await signed_form(ledger, request, FIELDS)
-        principal = session.user.principal()
-        ledger.get_rule(principal, rule_id)  # refused first: not found, not in reach
-        if form.get("confirm") != CONFIRMED:
-            raise Invalid('tick "I understand the rule stops firing" to remove it', field="confirm")
-        ledger.delete_rule(principal, rule_id)
-        return RedirectResponse("/settings/rules?done=removed", status_code=303)
+        return await confirmed_removal(
+            ledger, request, FIELDS, rule_id, find=ledger.get_rule, remove=ledger.delete_rule,
+            understood="I understand the rule stops firing", to="remove it",
+            done="/settings/rules?done=removed",
+        )  # fmt: skip
 
     r.add_api_route("/settings/rules", rules, methods=["GET"])
     r.add_api_route("/settings/rules", add, methods=["POST"])

@@ -40,7 +40,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         principal = session.user.principal()
         authorise(principal, Capability.MANAGE_KEYS)
         return page(
-            env, "keys.html", session, status, title="API keys", nav="settings",
+            env, "keys.html", session, status, title="API keys", nav="keys",
             keys=ledger.list_api_keys(principal), roles=KEY_ROLES,
             scopes=[s.id for s in ledger.list_scopes(principal)], **more,
         )  # fmt: skip
@@ -64,7 +64,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
     async def numbers(request: Request) -> Response:
         session = signed_in(ledger, request)
         found = ledger.list_numbers(session.user.principal())
-        return page(env, "numbers.html", session, title="Receiving numbers", nav="settings",
+        return page(env, "numbers.html", session, title="Receiving numbers", nav="numbers",
                     numbers=found)  # fmt: skip
 
     async def keywords(request: Request) -> Response:
@@ -74,7 +74,7 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         found = ledger.keyword_set(session.user.principal(), keyword_set=name)
         kinds = [(k.value, sorted(found.words.get(k, {}).items())) for k in KIND_ORDER]
         return page(env, "keywords.html", session, title=f"Keyword set: {found.name}",
-                    nav="settings", kinds=kinds, free_text=found.free_text)  # fmt: skip
+                    nav="keywords", kinds=kinds, free_text=found.free_text)  # fmt: skip
 
     r.add_api_route("/settings/keys", keys, methods=["GET"])
     r.add_api_route("/settings/keys", create_key, methods=["POST"])

@@ -25,7 +25,7 @@ from consentry.core.errors import EvidenceRequired, Invalid
 from consentry.core.permissions import Capability, Principal, authorise
 from consentry.core.webhooks import MAX_EVENT_TYPES, URL, DisabledReason, EventType, Subscription
 from consentry.ledger import Ledger
-from consentry.staff.forms import Fields, signed_form
+from consentry.staff.forms import Fields, confirmed_removal, signed_form
 from consentry.staff.render import page
 from consentry.staff.session import signed_in
 
@@ -41,7 +41,6 @@ FIELDS: Fields = {
 }
 #: The refusals of what was typed: shown next to the form (422, as the error map says).
 FORM_ERRORS = (Invalid, EvidenceRequired)
-CONFIRMED = "yes"  # the value of the ticked "I understand …" on the delete page
 
 #: Each event type in words, in the order the form offers them.
 EVENT_WORDS: dict[EventType, str] = {
@@ -223,13 +222,11 @@ def router(ledger: Ledger, env: Environment) -> APIRouter:
         )  # fmt: skip
 
     async def delete(request: Request, webhook_id: str) -> Response:
-        form, session = await signed_form(ledger, request, FIELDS)
-        principal = session.user.principal()
-        ledger.get_webhook(principal, webhook_id)  # refused first: not found, not in reach
-        if form.get("confirm") != CONFIRMED:
-            raise Invalid('tick "I understand this cannot be undone" to delete', field="confirm")
-        ledger.delete_webhook(principal, webhook_id)
-        return RedirectResponse("/settings/webhooks?done=deleted", status_code=303)
+        return await confirmed_removal(
+            ledger, request, FIELDS, webhook_id, find=ledger.get_webhook,
+            remove=ledger.delete_webhook, understood="I understand this cannot be undone",
+            to="delete", done="/settings/webhooks?done=deleted",
+        )  # fmt: skip
 
     r.add_api_route("/settings/webhooks", webhooks, methods=["GET"])
     r.add_api_route("/settings/webhooks", add, methods=["POST"])
