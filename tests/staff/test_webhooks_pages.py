@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from consentry.adapters.webhook_sender import HttpSender
-from consentry.core.webhooks import DisabledReason
+from consentry.core.webhooks import DisabledReason, EventType
 from tests.browser import look
 from tests.factories import T0, admin, make_contact, sql
 from tests.mail import free_port
@@ -85,6 +85,14 @@ def test_an_admin_adds_a_webhook_and_sees_its_secret_once(staff, ledger):
     assert (
         "<h1>Webhook to crm.example.com</h1>" in detail.text and "No attempts yet." in detail.text
     )
+
+
+def test_the_add_form_offers_every_event_type_a_webhook_can_take(staff):
+    staff.sign_in("admin")
+    form = staff.client.get("/settings/webhooks").text
+    offered = set(re.findall(r'name="event_types" value="([^"]+)"', form))
+    assert offered == {t.value for t in EventType}
+    assert "nothing sends this yet" not in form  # journeys and violations are raised (078, 079)
 
 
 @pytest.mark.parametrize(

@@ -54,8 +54,10 @@ EVENT_WORDS: dict[EventType, str] = {
     EventType.SUPPRESSION_ADDED: "Suppressed (a bounce or a complaint)",
     EventType.SUPPRESSION_CLEARED: "Suppression cleared",
     EventType.CONTACT_ERASED: "Contact erased",
-    EventType.JOURNEY_MISSED: "Journey message missed (nothing sends this yet)",
-    EventType.JOURNEY_RESEND_REQUESTED: "Journey re-send requested (nothing sends this yet)",
+    EventType.JOURNEY_MISSED: "Journey message missed",
+    EventType.JOURNEY_RESEND_REQUESTED: "Journey re-send requested",
+    EventType.JOURNEY_TRIGGERED: "Scheduled journey message due",
+    EventType.VIOLATION_RECORDED: "Violation (a send that was not allowed)",
 }
 #: What a page says after a change (``?done=``).
 NOTICES = {
