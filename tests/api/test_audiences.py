@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from consentry.api.audiences import _lines
+from consentry.core.audience import AudienceRow
 from consentry.core.contacts import ContactDetails
-from consentry.ledger import Ledger
+from consentry.core.eligibility import Reason
+from consentry.ledger import Audience, Ledger
 from tests.api.conftest import Api, Caller, refused
 from tests.factories import WRITTEN, system
 
@@ -92,3 +95,27 @@ def test_a_batch_of_ten_thousand_and_one_is_refused(api: Api) -> None:
     response = api.as_("sender").post("/v1/eligibility/batch", json={"checks": checks})
     refused(response, 413, "batch_too_large")
     assert response.json()["error"]["details"] == {"limit": 10_000, "given": 10_001}
+
+
+def test_each_contact_line_is_the_bytes_json_dumps_gives() -> None:
+    odd = ['c_"quoted"\\back', "c_é\u2028\x01", "c_plain"]
+    rows = [AudienceRow(cid, Reason.OPTED_IN, address) for cid, address in zip(
+        odd, ['a"b@example.com', None, "ünïcode@example.com"], strict=True
+    )] + [AudienceRow(f"c_{n:04d}", reason, "+447700900123") for n, reason in enumerate(
+        [Reason.TRANSACTIONAL, Reason.OPT_IN_CONFIRMATION, Reason.SOFT_OPT_OUT] * 700
+    )]  # fmt: skip
+    audience = Audience(iter(rows), unknown=3)
+    body = b"".join(_lines(audience)).decode()
+    lines = body.splitlines()
+    eligible = [r for r in rows if r.reason is not Reason.SOFT_OPT_OUT]
+    assert len(lines) == len(eligible) + 1 and body.endswith("\n")
+    for line, row in zip(lines, eligible, strict=False):
+        as_dict = {"type": "contact", "contact_id": row.contact_id, "address": row.address,
+                   "reason": row.reason.value}  # fmt: skip
+        assert line == json.dumps(as_dict, separators=(",", ":"))
+    assert json.loads(lines[-1]) == {
+        "type": "summary",
+        "eligible": len(eligible),
+        "excluded": {"soft_opt_out": 700},
+        "unknown": 3,
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii as _text  # json.dumps's own
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -22,6 +23,8 @@ from consentry.core.errors import BatchTooLarge
 from consentry.ledger import Audience
 
 NDJSON = "application/x-ndjson"
+_CONTACT = '{"type":"contact","contact_id":'
+_REASON = {reason: f"{_text(reason.value)}}}" for reason in Reason}  # a line's end
 MAX_CAMPAIGN = 10_000
 
 router = APIRouter(tags=["audiences"], responses=COMMON_ERRORS)
@@ -73,15 +76,16 @@ def resolve_audience(
 
 
 def _lines(audience: Audience) -> Iterator[bytes]:
+    """The NDJSON body, 1,000 contacts a chunk, then the summary line.
+
+    Each contact's line is put together from its JSON-escaped strings: the very bytes of
+    ``json.dumps`` of ``{"type", "contact_id", "address", "reason"}`` with compact separators,
+    without a dict and an encoder run per contact (the stream's largest cost after the read).
+    """
     batch: list[str] = []
-    for row in audience:
-        line = {
-            "type": "contact",
-            "contact_id": row.contact_id,
-            "address": row.address,
-            "reason": row.reason.value,
-        }
-        batch.append(json.dumps(line, separators=(",", ":")))
+    for contact_id, reason, address in audience:
+        where = "null" if address is None else _text(address)
+        batch.append(f'{_CONTACT}{_text(contact_id)},"address":{where},"reason":{_REASON[reason]}')
         if len(batch) >= 1000:
             yield ("\n".join(batch) + "\n").encode()
             batch = []

@@ -1,22 +1,30 @@
-"""The audience read: who of a segment may be sent to, and why, in one statement per batch.
+"""The audience read: who of a segment may be sent to, and why, in one statement.
 
 The audience query computes, per contact, the same answer as ``eligibility.decide`` in one
-SQL statement per batch: the contact row, its suppression and its consent rows on the scope
-path are joined by primary key (one LEFT JOIN per level of the path), and a CASE picks the
-reason. Batches are keyset-paginated on the contact id (never OFFSET), inside one read
-transaction so the counts are of one consistent snapshot.
+SQL statement: the contact row, its suppression and its consent rows on the scope path are
+joined by primary key (one LEFT JOIN per level of the path), and a CASE picks the reason.
+
+An audience is read as verification's chain is (``reads.driver_stream``): the Core ``select``
+is compiled once and run on the driver's cursor, its rows fetched ``batch_size`` at a time (a
+server-side cursor on PostgreSQL, so memory stays flat at any size) and each made an
+``AudienceRow`` (a named tuple) — no SQLAlchemy result processing per row, no keyset pages
+(each of which PostgreSQL planned and started again: the per-level index scans restarted
+from the first contact on every page). One statement is one consistent snapshot; the
+caller's snapshot transaction (``SqlStore.audience``) holds the server-side cursor. Named
+contacts are read ``ID_CHUNK`` ids per statement, in id order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, literal, or_, select
+from sqlalchemy import JSON, Connection, and_, bindparam, case, exists, literal, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from consentry.adapters.store import schema as t
-from consentry.adapters.store.reads import ID_CHUNK
+from consentry.adapters.store.reads import ID_CHUNK, driver_stream
 from consentry.core.audience import AudienceQuery, AudienceRow
 from consentry.core.eligibility import Reason
 from consentry.core.events import to_micros
@@ -75,38 +83,50 @@ def audience_select(query: AudienceQuery) -> Any:
         cl = t.contact_lists.c
         stmt = stmt.where(exists().where(cl.contact_id == c.id, cl.list_name == segment.list_name))
     for key, value in segment.pairs:  # every pair must hold (AND)
-        stmt = stmt.where(c.attributes[key].as_string() == value)
+        stmt = stmt.where(c.attributes[_json_key(key)].as_string() == value)
     return stmt
+
+
+def _json_key(key: str) -> Any:
+    """An attribute's name as a JSON key rendered into the statement's text (quoted for the
+    dialect), since ``driver_stream`` passes the parameters as they are: a bound key would
+    reach SQLite unformatted (its JSON path is ``$."name"``)."""
+    return bindparam(None, key, type_=JSON.JSONStrIndexType, literal_execute=True)
 
 
 def stream_audience(
     conn: Connection, query: AudienceQuery, batch_size: int
 ) -> Iterator[AudienceRow]:
-    """Every contact of the segment with its reason, in id order, batch by batch."""
+    """Every contact of the segment with its reason, in id order, ``batch_size`` rows a fetch.
+
+    A driver error is raised as the SQLAlchemy exception the Core path would have raised, a lost
+    connection marked so, for the store's one error map (``failures.py``, via the unit of work).
+    """
     stmt = audience_select(query)
-    ids = query.segment.contact_ids
-    if ids is not None:
-        ordered = sorted(set(ids))
-        for start in range(0, len(ordered), ID_CHUNK):
-            chunk = ordered[start : start + ID_CHUNK]
-            yield from _rows(conn, stmt.where(t.contacts.c.id.in_(chunk)))
+    new, reasons = tuple.__new__, _REASONS  # ``AudienceRow._make`` without its length check
+    dialect = conn.dialect
+    try:
+        for each in _statements(stmt, query.segment.contact_ids):
+            for contact_id, reason, address in driver_stream(conn, each, batch_size):
+                yield new(AudienceRow, (contact_id, reasons[reason], address))
+    except dialect.loaded_dbapi.Error as exc:  # the driver's: raised as SQLAlchemy's would be
+        lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+        if lost:
+            conn.invalidate(exc)
+        error = dialect.loaded_dbapi.Error
+        raise DBAPIError.instance(
+            "the audience", None, exc, error, connection_invalidated=lost, dialect=dialect
+        ) from exc
+
+
+def _statements(stmt: Any, ids: Sequence[str] | None) -> Iterator[Any]:
+    """The one statement of a segment, or one per ``ID_CHUNK`` of its named contacts."""
+    if ids is None:
+        yield stmt
         return
-    after: str | None = None
-    while True:
-        page = stmt.limit(batch_size)
-        if after is not None:
-            page = page.where(t.contacts.c.id > after)
-        rows = list(_rows(conn, page))
-        yield from rows
-        if len(rows) < batch_size:
-            return
-        after = rows[-1].contact_id
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), ID_CHUNK):
+        yield stmt.where(t.contacts.c.id.in_(ordered[start : start + ID_CHUNK]))
 
 
 _REASONS = {reason.value: reason for reason in Reason}
-
-
-def _rows(conn: Connection, stmt: Any) -> Iterator[AudienceRow]:
-    reasons = _REASONS
-    for contact_id, reason, address in conn.execute(stmt):
-        yield AudienceRow(contact_id, reasons[reason], address)

@@ -1,0 +1,97 @@
+"""The audience read as a stream on the driver's cursor (issue 12), on SQLite and PostgreSQL:
+named contacts a chunk of ids per statement and in id order, an attribute's name rendered into
+the statement's text as it is, and a stream read in part that lets its cursor go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from consentry.adapters.store import audience_sql
+from consentry.adapters.store.reads import driver_stream
+from consentry.core.audience import AudienceRow, Segment
+from consentry.core.eligibility import Reason
+from consentry.core.errors import InternalError, Unavailable
+from consentry.ledger import Ledger
+from tests.factories import WRITTEN, admin, make_contact, sender
+
+
+def people(ledger: Ledger, count: int) -> tuple[list[str], list[str]]:
+    """Contacts opted in to email at acme but every third: every id and the opted in, sorted."""
+    ids, opted_in = [], []
+    for n in range(count):
+        c = make_contact(ledger, email=f"p{n}@example.com", mobile=None)
+        if n % 3:
+            ledger.opt_in(admin(), c.id, "email", "acme", evidence=WRITTEN)
+            opted_in.append(c.id)
+        ids.append(c.id)
+    return sorted(ids), sorted(opted_in)
+
+
+def test_named_contacts_are_read_a_chunk_of_ids_at_a_time_in_id_order(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids, opted_in = people(ledger, 7)
+    monkeypatch.setattr(audience_sql, "ID_CHUNK", 2)
+    asked = [*reversed(ids[1:]), ids[3], "c_unknown"]  # out of order, one twice, one unknown
+    audience = ledger.resolve_audience(sender(), Segment(contact_ids=asked), "email", "acme")
+    rows = list(audience.all_rows())
+    assert [r.contact_id for r in rows] == ids[1:]
+    assert all(isinstance(r, AudienceRow) and str(r.address).endswith("@example.com") for r in rows)
+    assert [r.contact_id for r in rows if r.reason is Reason.OPTED_IN] == [
+        cid for cid in opted_in if cid != ids[0]
+    ]
+    assert audience.unknown == 0 and audience.eligible_count + sum(audience.excluded.values()) == 6
+
+
+def test_an_attribute_name_with_quotes_and_percent_signs_is_matched_as_it_is(
+    ledger: Ledger,
+) -> None:
+    odd = "it's 50%(x)s %s"
+    made = make_contact(ledger, email="odd@example.com", mobile=None, attributes={odd: "y'es"})
+    make_contact(ledger, email="plain@example.com", mobile=None, attributes={"it": "y'es"})
+    segment = Segment(attributes=[(odd, "y'es")])
+    audience = ledger.resolve_audience(sender(), segment, "email", "acme")
+    assert [(r.contact_id, r.reason) for r in audience.all_rows()] == [(made.id, Reason.NO_CONSENT)]
+
+
+def test_an_audience_read_in_part_lets_its_cursor_go(ledger: Ledger) -> None:
+    _, opted_in = people(ledger, 6)
+    for _ in range(3):  # each leaves its snapshot and its server-side cursor on closing
+        first = iter(ledger.resolve_audience(sender(), Segment(), "email", "acme"))
+        assert next(first).reason is Reason.OPTED_IN
+        first.close()  # type: ignore[attr-defined]
+    whole = ledger.resolve_audience(sender(), Segment(), "email", "acme")
+    assert [r.contact_id for r in whole] == opted_in and whole.eligible_count == 4
+    assert whole.excluded == {Reason.NO_CONSENT: 2}
+
+
+@pytest.mark.parametrize(
+    ("error", "lost", "expected"),
+    [("OperationalError", True, Unavailable), ("DataError", False, InternalError)],
+    ids=["lost", "refused"],
+)
+def test_a_driver_error_while_streaming_is_one_of_ours(
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
+    error: str,
+    lost: bool,
+    expected: type[Exception],
+) -> None:
+    people(ledger, 3)
+    dialect = ledger.store.engine.dialect  # type: ignore[attr-defined]
+
+    def failing(*args: Any) -> Iterator[tuple[Any, ...]]:
+        yield next(driver_stream(*args))
+        raise getattr(dialect.loaded_dbapi, error)("the server went away")
+
+    monkeypatch.setattr(audience_sql, "driver_stream", failing)
+    monkeypatch.setattr(type(dialect), "is_disconnect", lambda *_: lost)
+    rows = iter(ledger.resolve_audience(sender(), Segment(), "email", "acme").all_rows())
+    assert next(rows).reason in (Reason.OPTED_IN, Reason.NO_CONSENT)
+    with pytest.raises(expected):
+        next(rows)
+    monkeypatch.undo()
+    assert len(list(ledger.resolve_audience(sender(), Segment(), "email", "acme"))) == 2
