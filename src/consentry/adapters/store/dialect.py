@@ -14,10 +14,10 @@ Two idioms, one per purpose:
   constant on both databases.
 - **SQLAlchemy Core expressions** for everything else: adding and listing scopes, contact
   listings and edits, whole histories, API and idempotency keys, numbers and keyword sets, rate
-  limits, outbox listings, and the read streams (``audience_sql.py``, ``reads.py``;
-  verification's stream is a Core ``select``, compiled, then read from a driver cursor in
-  batches). Their upserts are built
-  here (``Dialect.upsert``, ``Dialect.insert_ignore``).
+  limits, outbox listings, and the read streams (``audience_sql.py``, ``reads.py``: the audience
+  and verification's streams are Core ``select``s, compiled once, then read from a driver
+  cursor in batches). Their upserts are built here (``Dialect.upsert``,
+  ``Dialect.insert_ignore``).
 
 No other store module asks which database it is on; it asks ``of(conn)`` a question named for
 the difference:
