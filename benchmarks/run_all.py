@@ -214,7 +214,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> None:
         with working_copy(kind, url, args.data_dir) as work:
             ledger = dataset.open_ledger(work)
             bench_ledger.bench_check(ledger, ids, args.checks)
-            bench_ledger.bench_audience(ledger, ids)
+            bench_ledger.bench_audience(ledger)
             ROWS[-1] = (kind, f"audience at {size:,} (contacts/s)", *ROWS[-1][2:])
             if size == args.contacts:
                 bench_ledger.bench_batch(ledger, ids)
