@@ -442,3 +442,21 @@ def test_the_streams_merge_into_one_record_per_contact_in_order():
     assert (b.consents, b.suppressions) == (consents, suppressions)
     assert (c.events, c.head, c.group_id) == ([], ("ct_c", 0, "g"), "acme")
     assert list(by_contact([], [], [], [], [])) == []
+
+
+def test_evidence_removed_before_the_contacts_erasure_is_erasure_and_without_it_altered():
+    events = make_chain([*ACTIONS, (Action.ERASED, A)], "ct_a")
+    gone = [row(e)._replace(evidence=None, evidence_salt=None) for e in events[:-1]]
+    gone.append(row(events[-1]))
+    verifier = Verifier()
+    verifier.feed(gone[:2])  # one contact's chain may come in more than one stream
+    verifier.feed(gone[2:])
+    verifier.close()
+    with_evidence = sum(1 for e in events[:-1] if e.evidence is not None)
+    assert (verifier.problems, verifier.erased, verifier.erased_evidence) == ([], 1, with_evidence)
+    assert verifier.heads == {"ct_a": (5, events[-1].hash)}
+    assert verifier.tails == {"ct_a": (events[-1].id, "acme")}
+    unerased = verify(gone[:4])
+    unerased.close()
+    assert [(p.kind, p.seq) for p in unerased.problems] == [("altered", 1), ("altered", 3)]
+    assert unerased.erased == 0

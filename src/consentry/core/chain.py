@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 VERSION = "consentry/v1"
 ERASED = "erased"  #: the action of the event that erases a contact (``events.Action.ERASED``)
@@ -57,8 +57,60 @@ LookupHash = Callable[[str, int], str | None]
 
 def link(prev_hash: str, fields: ChainFields) -> str:
     """The hash of one event given its chained fields and the previous hash."""
-    payload = _ENCODE([VERSION, prev_hash, *fields])
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _sha256(payload(prev_hash, fields)).hexdigest()
+
+
+_sha256 = hashlib.sha256
+#: every byte the encoder writes as itself inside a string: printable ASCII but " and \
+_PLAIN = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
+#: the quotes ``payload`` writes around its fourteen texts (two more with a reason)
+_QUOTES = (b'"' * 28, b'"' * 30)
+
+
+def payload(prev_hash: str, fields: ChainFields) -> bytes:
+    """The exact bytes ``link`` hashes: ``[version, previous hash, *fields]`` as compact JSON.
+
+    Verification hashes every event of the ledger, and a generic JSON encoder costs several
+    times the hash itself. A stored event's fields (``events.CHAIN_COLUMNS``) are text, whole
+    numbers and None in known places, so the text is written directly, and kept only when no
+    character in it needs an escape (all printable ASCII, no backslash, no quote but the ones
+    written here). Anything else (non-ASCII, a quote, a control character, a value not of its
+    column's type, as in a tampered row) is written by ``_ENCODE``. Either way the bytes are the
+    encoder's (``tests/unit/test_chain_payload.py``), so every stored chain keeps its hashes.
+    """
+    try:
+        (event_id, contact_id, group_id, seq, channel, scope_id, action, strength, actor_kind,
+         actor_id, recorded_by, source, reason, occurred_at, recorded_at, expires_at,
+         evidence_commitment) = fields  # fmt: skip
+    except ValueError:  # not an event's fields
+        return _encoded(prev_hash, fields)
+    if (
+        type(seq) is not int
+        or type(occurred_at) is not int
+        or type(recorded_at) is not int
+        or (expires_at is not None and type(expires_at) is not int)
+        or (reason is not None and type(reason) is not str)
+    ):
+        return _encoded(prev_hash, fields)
+    texts: Any = (VERSION, prev_hash, event_id, contact_id, group_id)
+    kinds: Any = (channel, scope_id, action, strength, actor_kind, actor_id, recorded_by, source)
+    try:  # join refuses anything but text
+        first, then = '","'.join(texts), '","'.join(kinds)
+        last = '"' + evidence_commitment + '"'  # type: ignore[operator]
+    except TypeError:
+        return _encoded(prev_hash, fields)
+    said = "null" if reason is None else f'"{reason}"'
+    until = "null" if expires_at is None else expires_at
+    text = f'["{first}",{seq},"{then}",{said},{occurred_at},{recorded_at},{until},{last}]'
+    if text.isascii():  # else an escape is owed; and only ASCII text encodes without error
+        data = text.encode()
+        if data.translate(None, _PLAIN) == _QUOTES[reason is not None]:
+            return data
+    return _encoded(prev_hash, fields)
+
+
+def _encoded(prev_hash: str, fields: ChainFields) -> bytes:
+    return _ENCODE([VERSION, prev_hash, *fields]).encode()
 
 
 def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
@@ -114,8 +166,8 @@ class Problem:
     scope_id: str | None = None
 
 
-def _finding(row: ChainRow, expected_seq: int, prev_hash: str) -> tuple[str, str] | None:
-    """What is wrong with one event in its place in the chain (kind, detail), or None."""
+def _finding(row: ChainRow, expected_seq: int, prev_hash: str) -> tuple[str, str]:
+    """What is wrong with an event that is not simply the next of its chain (kind, detail)."""
     if row.seq < expected_seq:
         return "inserted", f"expected event number {expected_seq}, found {row.seq}"
     if row.prev_hash != prev_hash:
@@ -124,9 +176,7 @@ def _finding(row: ChainRow, expected_seq: int, prev_hash: str) -> tuple[str, str
         commitment(row.evidence_salt, row.evidence) != row.evidence_commitment
     ):
         return "altered", "evidence does not match its commitment"
-    if link(row.prev_hash, row.fields) != row.hash:
-        return "altered", "event fields do not match its hash"
-    return None
+    return "altered", "event fields do not match its hash"
 
 
 @dataclass(slots=True)
@@ -146,31 +196,62 @@ class Verifier:
     _erasing: str | None = None  # the last contact an erasure event was seen for
 
     def feed(self, rows: Iterable[ChainRow]) -> None:
-        """Check a stream of rows, recording every problem found."""
+        """Check a stream of rows, recording every problem found.
+
+        Verification's hot loop, run once per event of the ledger: the common case (the event
+        is the next of its chain, links to it and matches its hash) costs one hash, plus one
+        for evidence; anything else goes to ``_check``. The chain's end (``heads``, ``tails``)
+        is written once per contact, when its last event has been read.
+        """
+        ending: ChainRow | None = None  # the event before this one, in this stream
+        sha256, encoded, checked = _sha256, payload, 0
         for row in rows:
-            self._check(row)
+            (_, contact_id, _, seq, prev_hash, hash_, fields, evidence, salt,
+             evidence_commitment) = row  # fmt: skip
+            checked += 1
+            if contact_id != self._contact:
+                if ending is not None:  # (an earlier feed ended the contact it read last)
+                    self._end(ending)
+                self._start(contact_id)
+            if (
+                seq == self._seq + 1
+                and prev_hash == self._hash
+                and (evidence is None or commitment(salt, evidence) == evidence_commitment)
+                and sha256(encoded(prev_hash, fields)).hexdigest() == hash_
+            ):
+                if evidence is None and evidence_commitment:
+                    self._removed.append(row)  # erasure, if an erasure event follows
+                elif fields[_ACTION] == ERASED:
+                    self._erasure(contact_id)
+                self._seq, self._hash = seq, hash_
+            else:
+                self._check(row)
+            ending = row
+        self.checked += checked
+        if ending is not None:
+            self._end(ending)
 
     def _check(self, row: ChainRow) -> None:
-        if row.contact_id != self._contact:
-            self._start(row.contact_id)
-        self.checked += 1
+        """An event that is not simply the next of its chain: what is wrong with it."""
         expected_seq = self._seq + 1
         if row.seq > expected_seq:
             detail = f"events {expected_seq}..{row.seq - 1} are missing before event {row.event_id}"
             self.problems.append(
                 Problem("deleted", row.contact_id, row.group_id, expected_seq, None, detail)
             )
-        elif (found := _finding(row, expected_seq, self._hash)) is not None:
-            self._report(*found, row=row)
-        elif row.evidence is None and row.evidence_commitment:
-            self._removed.append(row)  # erasure, if an erasure event of the contact follows
-        elif row.fields[_ACTION] == ERASED:
-            self.erased += self._erasing != row.contact_id
-            self._erasing = row.contact_id
-            self.erased_evidence += len(self._removed)
-            self._removed.clear()
+        else:
+            self._report(*_finding(row, expected_seq, self._hash), row=row)
         self._seq, self._hash = row.seq, row.hash
-        self.heads[row.contact_id] = (row.seq, row.hash)
+
+    def _erasure(self, contact_id: str) -> None:
+        self.erased += self._erasing != contact_id
+        self._erasing = contact_id
+        self.erased_evidence += len(self._removed)
+        self._removed.clear()
+
+    def _end(self, row: ChainRow) -> None:
+        """The end of a contact's chain so far (its last event read): its head and tail."""
+        self.heads[row.contact_id] = (self._seq, self._hash)
         self.tails[row.contact_id] = (row.event_id, row.group_id)
 
     def _start(self, contact_id: str) -> None:

@@ -27,12 +27,11 @@ split one contact's records in two and so add findings, never hide one.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 from consentry.core.chain import ChainRow, Problem
@@ -43,7 +42,6 @@ from consentry.core.events import (
     Action,
     Actor,
     ActorKind,
-    ConsentEvent,
     Strength,
     to_micros,
 )
@@ -106,39 +104,50 @@ def by_contact(
     consents: Iterable[ConsentRow],
     suppressions: Iterable[SuppressionRow],
 ) -> Iterator[ContactChain]:
-    """Merge streams ordered by contact id into one ``ContactChain`` per contact, in order."""
-    by_id, first = attrgetter("contact_id"), itemgetter(0)
-    merged = heapq.merge(
-        _groups(events, by_id, 0),
-        _groups(heads, first, 1),
-        _groups(contacts, first, 2),
-        _groups(consents, by_id, 3),
-        _groups(suppressions, by_id, 4),
-        key=first,
-    )
-    chain: ContactChain | None = None
-    for contact_id, stream, rows in merged:
-        if chain is None or contact_id != chain.contact_id:
-            if chain is not None:
-                yield chain
-            chain = ContactChain(contact_id)
-        if stream == 0:
-            chain.events.extend(rows)
-        elif stream == 1:
-            chain.head = rows[-1]
-        elif stream == 2:
-            chain.group_id = rows[-1][1]
-        elif stream == 3:
-            chain.consents.extend(rows)
-        else:
-            chain.suppressions.extend(rows)
-    if chain is not None:
+    """Merge streams ordered by contact id into one ``ContactChain`` per contact, in order.
+
+    Run once per contact of the ledger, so written out for five streams (a general k-way merge
+    costs several times as much): each step takes the smallest contact id any stream is at.
+    """
+    by_id = attrgetter("contact_id")
+    event_groups, consent_groups = _groups(events, by_id), _groups(consents, by_id)
+    suppression_groups = _groups(suppressions, by_id)
+    head_rows, contact_rows = iter(heads), iter(contacts)
+    e, h, c = next(event_groups, _ENDED), next(head_rows, _ENDED), next(contact_rows, _ENDED)
+    k, s = next(consent_groups, _ENDED), next(suppression_groups, _ENDED)
+    while (contact_id := min(e[0], h[0], c[0], k[0], s[0])) is not _END:
+        chain = ContactChain(contact_id)
+        if e[0] == contact_id:
+            chain.events, e = e[1], next(event_groups, _ENDED)
+        while h[0] == contact_id:  # one head per contact; the last, were there more
+            chain.head, h = h, next(head_rows, _ENDED)
+        while c[0] == contact_id:
+            chain.group_id, c = c[1], next(contact_rows, _ENDED)
+        if k[0] == contact_id:
+            chain.consents, k = k[1], next(consent_groups, _ENDED)
+        if s[0] == contact_id:
+            chain.suppressions, s = s[1], next(suppression_groups, _ENDED)
         yield chain
 
 
-def _groups(rows: Iterable[Any], key: Any, stream: int) -> Iterator[tuple[str, int, list[Any]]]:
-    for contact_id, group in groupby(rows, key):
-        yield contact_id, stream, list(group)
+class _Last:
+    """Sorts after every contact id: where a stream that has ended stands."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+
+_END: Any = _Last()
+_ENDED: Any = (_END, [])
+
+
+def _groups(rows: Iterable[Any], key: Any) -> Iterator[tuple[str, list[Any]]]:
+    return ((contact_id, list(group)) for contact_id, group in groupby(rows, key))
 
 
 _UNSET: tuple[Consent, int] = (NO_CONSENT, 0)
@@ -159,10 +168,12 @@ class ProjectionCheck:
         if chain.group_id is not None and chain.head is None and not chain.events:
             detail = "the contact's whole chain is missing: no events and no chain head"
             self.problems.append(Problem("deleted", chain.contact_id, group, 1, None, detail))
+        # keyed by the stored text of the channel: plain text is looked up faster than an enum
         consents: dict[tuple[str, str], tuple[Consent, int]] = {}
         suppressed: dict[str, tuple[frozenset[Suppression], Folded]] = {}
+        actors = self.actors
         for row in chain.events:
-            event = event_of(row, self.actors)
+            event = event_of(row, actors)
             if event is None:
                 detail = "the event holds a value no rule knows"
                 channel, scope_id = _text(row, "channel"), _text(row, "scope_id")
@@ -176,21 +187,19 @@ class ProjectionCheck:
                     channel,
                     scope_id,
                 )
-            elif event.action in SUPPRESSION_ACTIONS:
-                kinds = suppressed.get(event.channel, _UNSUPPRESSED)[0]
-                suppressed[event.channel] = (
-                    apply_suppressions(kinds, cast(ConsentEvent, event)),
-                    event,
-                )
+                continue
+            fields = row.fields
+            on: Any = fields[_CHANNEL]  # the text event_of found a channel's
+            if fields[_ACTION] in _SUPPRESSING:
+                kinds = suppressed.get(on, _UNSUPPRESSED)[0]
+                suppressed[on] = (_apply_suppressions(kinds, event), event)
             else:
-                key = (event.channel, event.scope_id)
-                consents[key] = (
-                    apply(consents.get(key, _UNSET)[0], cast(ConsentEvent, event)),
-                    event.seq,
-                )
+                key = (on, event.scope_id)
+                consents[key] = (_apply(consents.get(key, _UNSET)[0], event), event.seq)
         self.checked += len(chain.consents) + len(chain.suppressions)
         self._consents(chain, group, consents)
-        self._suppressions(chain, group, suppressed)
+        if suppressed or chain.suppressions:  # most contacts have neither
+            self._suppressions(chain, group, suppressed)
 
     def _consents(
         self, chain: ContactChain, group: str | None, folded: dict[tuple[str, str], Any]
@@ -199,8 +208,8 @@ class ProjectionCheck:
         stored = {(r.channel, r.scope_id): r for r in chain.consents}
         for (channel, scope_id), (consent, seq) in folded.items():
             row = stored.pop((channel, scope_id), None)
-            where = (str(channel), scope_id)
             if row is None:
+                where = (str(channel), scope_id)
                 detail = f"the consents row is missing; the events say {consent.status.value}"
                 self._report(
                     "projection_deleted", chain, group, seq, consent.event_id, detail, *where
@@ -209,7 +218,8 @@ class ProjectionCheck:
                 row.status != consent.status
                 or row.event_id != consent.event_id
                 or row.group_id != group
-                or row.confirm_until != to_micros(consent.confirm_until)
+                or row.confirm_until
+                != (None if consent.confirm_until is None else to_micros(consent.confirm_until))
             ):
                 detail = _differences(
                     ("status", row.status, consent.status.value),
@@ -217,6 +227,7 @@ class ProjectionCheck:
                     ("confirm_until", _when(row.confirm_until), _when(consent.confirm_until)),
                     ("group_id", row.group_id, group),
                 )
+                where = (str(channel), scope_id)
                 self._report(
                     "projection_altered", chain, group, seq, consent.event_id, detail, *where
                 )
@@ -304,6 +315,12 @@ def _differences(*fields: tuple[str, object, object]) -> str:
     )
 
 
+#: the folds, of what ``event_of`` gives (the fields a fold reads of an event)
+_apply = cast(Callable[[Consent, "Folded"], Consent], apply)
+_apply_suppressions = cast(
+    Callable[[frozenset[Suppression], "Folded"], frozenset[Suppression]], apply_suppressions
+)
+_SUPPRESSING = frozenset(str(action) for action in SUPPRESSION_ACTIONS)
 _CHANNELS: dict[object, Channel] = {c.value: c for c in Channel}
 _ACTIONS: dict[object, Action] = {a.value: a for a in Action}
 _STRENGTHS: dict[object, Strength] = {s.value: s for s in Strength}
@@ -315,6 +332,7 @@ _FIELDS = (
     "expires_at", "evidence_commitment",
 )  # fmt: skip
 assert CHAIN_COLUMNS == _FIELDS, "events.CHAIN_COLUMNS changed: update projection._FIELDS"
+_CHANNEL, _ACTION = _FIELDS.index("channel"), _FIELDS.index("action")
 
 
 class Folded:

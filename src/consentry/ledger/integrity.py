@@ -161,9 +161,10 @@ def verify_part(chain: ChainReader) -> VerifyPart:
         chain.consent_rows(),
         chain.suppression_rows(),
     )
+    feed, check = verifier.feed, projection.check  # once per contact of the ledger
     for contact in merged:
-        verifier.feed(contact.events)
-        projection.check(contact)
+        feed(contact.events)
+        check(contact)
     verifier.close()
     events = len(verifier.problems)
     unseen = verifier.compare_stored(stored)

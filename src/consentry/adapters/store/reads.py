@@ -6,7 +6,7 @@ Each is a stream in contact order inside the caller's one snapshot (``SqlStore.c
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, func, select
 
@@ -84,19 +84,22 @@ def contact_bounds(
     return bounds
 
 
-def driver_stream(conn: Connection, stmt: Any, batch: int) -> Iterator[tuple[Any, ...]]:
+def driver_stream(
+    conn: Connection, stmt: Any, batch: int, name: str | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Run a SELECT whose parameters are plain strings and numbers on the driver's cursor.
 
-    Must be called inside a transaction (the snapshot) so PostgreSQL can hold a named cursor.
+    Must be called inside a transaction (the snapshot) so PostgreSQL can hold a named cursor;
+    ``name`` names it, for a stream read beside the one ``stream_cursor`` names.
     """
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     args: Any = (
-        tuple(params[name] for name in compiled.positiontup or ())
-        if compiled.positional
-        else params
+        tuple(params[key] for key in compiled.positiontup or ()) if compiled.positional else params
     )
-    cursor = of(conn).stream_cursor(conn.connection.driver_connection)
+    dialect, driver = of(conn), cast(Any, conn.connection.driver_connection)
+    named = name is not None and dialect.named_cursors
+    cursor = driver.cursor(name=name) if named else dialect.stream_cursor(driver)
     try:
         cursor.execute(str(compiled), args)
         while rows := cursor.fetchmany(batch):
@@ -120,9 +123,7 @@ def stream_heads(
     if group_id is not None:
         query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
     query = within(query, h.contact_id, between)
-    rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)
-    for row in rows:
-        yield row.contact_id, row.seq, row.hash
+    yield from driver_stream(conn, query, 20_000, "consentry_heads")  # beside the events'
 
 
 def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int) -> str | None:
