@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = (
-    "eligibility check p50", "eligibility check p99", "audience at 200 (contacts/s)",
+    "eligibility check p50 at 200", "eligibility check p99, gc frozen at 200",
+    "audience at 200 (contacts/s)",
     "eligibility batch of 10,000 (HTTP, median)", "hard opt-out (append+project+commit) p99",
     "STOP webhook (verify..commit) p99", "verify serial", "one check over HTTP, 1 process p99",
     "one check over HTTP, 1 process per_second",
