@@ -8,6 +8,7 @@ between tests. Without a server the PostgreSQL half is skipped with a reason, ex
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -114,6 +115,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     url: str = request.getfixturevalue("pg_database")
     empty_database(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def collector_as_usual() -> Iterator[None]:
+    """What ``create_server`` froze out of the collector (``server.settle_heap``) is thawed
+    after each test, so no test runs with a heap an earlier one froze."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

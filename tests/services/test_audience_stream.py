@@ -4,18 +4,44 @@ the statement's text as it is, and a stream read in part that lets its cursor go
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from consentry.adapters.store import audience_sql
-from consentry.adapters.store.reads import driver_stream
+from consentry.adapters.store.dialect import Dialect
 from consentry.core.audience import AudienceRow, Segment
 from consentry.core.eligibility import Reason
 from consentry.core.errors import InternalError, Unavailable
 from consentry.ledger import Ledger
 from tests.factories import WRITTEN, admin, make_contact, sender
+
+
+def failing_streams(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, error: str, *, lost: bool
+) -> Any:
+    """Every plain driver read stream fails at its first fetch with the driver's ``error``
+    (as a server going away mid-read would); the SQLAlchemy dialect, for its driver module."""
+    dialect = ledger.store.engine.dialect  # type: ignore[attr-defined]
+    made = Dialect.stream_cursor
+
+    class Failing:
+        def __init__(self, cursor: Any) -> None:
+            self.cursor = cursor
+
+        def execute(self, *args: Any) -> None:
+            self.cursor.execute(*args)
+
+        def fetchmany(self, size: int) -> list[Any]:
+            del size
+            raise getattr(dialect.loaded_dbapi, error)("the server went away")
+
+        def close(self) -> None:
+            self.cursor.close()
+
+    monkeypatch.setattr(Dialect, "stream_cursor", lambda self, driver: Failing(made(self, driver)))
+    monkeypatch.setattr(type(dialect), "is_disconnect", lambda *_: lost)
+    return dialect
 
 
 def people(ledger: Ledger, count: int) -> tuple[list[str], list[str]]:
@@ -81,17 +107,29 @@ def test_a_driver_error_while_streaming_is_one_of_ours(
     expected: type[Exception],
 ) -> None:
     people(ledger, 3)
-    dialect = ledger.store.engine.dialect  # type: ignore[attr-defined]
-
-    def failing(*args: Any) -> Iterator[tuple[Any, ...]]:
-        yield next(driver_stream(*args))
-        raise getattr(dialect.loaded_dbapi, error)("the server went away")
-
-    monkeypatch.setattr(audience_sql, "driver_stream", failing)
-    monkeypatch.setattr(type(dialect), "is_disconnect", lambda *_: lost)
+    failing_streams(ledger, monkeypatch, error, lost=lost)
     rows = iter(ledger.resolve_audience(sender(), Segment(), "email", "acme").all_rows())
-    assert next(rows).reason in (Reason.OPTED_IN, Reason.NO_CONSENT)
     with pytest.raises(expected):
         next(rows)
     monkeypatch.undo()
     assert len(list(ledger.resolve_audience(sender(), Segment(), "email", "acme"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "lost", "expected"),
+    [("OperationalError", True, Unavailable), ("DataError", False, InternalError)],
+    ids=["lost", "refused"],
+)
+def test_a_driver_error_while_verifying_is_one_of_ours(
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
+    error: str,
+    lost: bool,
+    expected: type[Exception],
+) -> None:
+    people(ledger, 3)
+    failing_streams(ledger, monkeypatch, error, lost=lost)
+    with pytest.raises(expected):
+        ledger.verify(admin())
+    monkeypatch.undo()
+    assert ledger.verify(admin()).ok

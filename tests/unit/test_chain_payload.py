@@ -49,7 +49,7 @@ PREV = "bf712da08298c64a3a50695167f8a7fdfac8340cca148f435b957a9a96797b1d"
 texts = st.text(
     st.one_of(
         st.characters(),
-        st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\x80", "é", "\u2028", "😀"]),
+        st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\x80", "é", "\u2028", "😀", "\ud800"]),
     ),
     max_size=40,
 )

@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, and_, bindparam, case, exists, literal, or_, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from consentry.adapters.store import schema as t
@@ -97,26 +96,13 @@ def _json_key(key: str) -> Any:
 def stream_audience(
     conn: Connection, query: AudienceQuery, batch_size: int
 ) -> Iterator[AudienceRow]:
-    """Every contact of the segment with its reason, in id order, ``batch_size`` rows a fetch.
-
-    A driver error is raised as the SQLAlchemy exception the Core path would have raised, a lost
-    connection marked so, for the store's one error map (``failures.py``, via the unit of work).
-    """
+    """Every contact of the segment with its reason, in id order, ``batch_size`` rows a fetch
+    (a driver error raised as SQLAlchemy's, ``reads.driver_stream``)."""
     stmt = audience_select(query)
     new, reasons = tuple.__new__, _REASONS  # ``AudienceRow._make`` without its length check
-    dialect = conn.dialect
-    try:
-        for each in _statements(stmt, query.segment.contact_ids):
-            for contact_id, reason, address in driver_stream(conn, each, batch_size):
-                yield new(AudienceRow, (contact_id, reasons[reason], address))
-    except dialect.loaded_dbapi.Error as exc:  # the driver's: raised as SQLAlchemy's would be
-        lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
-        if lost:
-            conn.invalidate(exc)
-        error = dialect.loaded_dbapi.Error
-        raise DBAPIError.instance(
-            "the audience", None, exc, error, connection_invalidated=lost, dialect=dialect
-        ) from exc
+    for each in _statements(stmt, query.segment.contact_ids):
+        for contact_id, reason, address in driver_stream(conn, each, batch_size):
+            yield new(AudienceRow, (contact_id, reasons[reason], address))
 
 
 def _statements(stmt: Any, ids: Sequence[str] | None) -> Iterator[Any]:

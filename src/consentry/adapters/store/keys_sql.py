@@ -49,8 +49,10 @@ GET_API_KEY = f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys WHERE id = :id"
 
 def api_key_from_row(row: tuple[Any, ...] | None) -> tuple[ApiKey, str] | None:
     """The key and its secret's hash from a ``GET_API_KEY`` row (``None``: no such key)."""
-    if row is None:
-        return None
+    return None if row is None else _key_and_hash(row)
+
+
+def _key_and_hash(row: tuple[Any, ...]) -> tuple[ApiKey, str]:
     key_id, group_id, role, scope_id, name, created_at, revoked_at, secret_hash = row
     created = from_micros(created_at)
     assert created is not None
@@ -75,8 +77,7 @@ def list_api_keys(db: Db, group_id: str) -> list[ApiKey]:
     """The group's keys in id order."""
     columns = [getattr(_K, name) for name in _KEY_COLUMNS]
     query = select(*columns).where(_K.group_id == group_id).order_by(_K.id)
-    found = (api_key_from_row(tuple(r)) for r in db.conn.execute(query))
-    return [pair[0] for pair in found if pair is not None]
+    return [_key_and_hash(tuple(r))[0] for r in db.conn.execute(query)]
 
 
 def revoke_api_key(db: Db, key_id: str, revoked_at: datetime) -> None:

@@ -6,9 +6,11 @@ Each is a stream in contact order inside the caller's one snapshot (``SqlStore.c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any, cast
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from consentry.adapters.store import schema as t
 from consentry.adapters.store.dialect import of
@@ -85,12 +87,14 @@ def contact_bounds(
 
 
 def driver_stream(
-    conn: Connection, stmt: Any, batch: int, name: str | None = None
+    conn: Connection, stmt: Any, batch: int, *, name: str | None = None
 ) -> Iterator[tuple[Any, ...]]:
     """Run a SELECT whose parameters are plain strings and numbers on the driver's cursor.
 
     Must be called inside a transaction (the snapshot) so PostgreSQL can hold a named cursor;
-    ``name`` names it, for a stream read beside the one ``stream_cursor`` names.
+    ``name`` names it, for a stream read beside the one ``stream_cursor`` names. A driver error
+    is raised as the SQLAlchemy exception the Core path would have raised, a lost connection
+    marked so, for the store's one error map (``failures.py``, via the unit of work).
     """
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
@@ -100,12 +104,29 @@ def driver_stream(
     dialect, driver = of(conn), cast(Any, conn.connection.driver_connection)
     named = name is not None and dialect.named_cursors
     cursor = driver.cursor(name=name) if named else dialect.stream_cursor(driver)
+    errors = conn.dialect.loaded_dbapi.Error
     try:
-        cursor.execute(str(compiled), args)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
-    finally:
-        cursor.close()
+        try:
+            cursor.execute(str(compiled), args)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            with suppress(errors):  # a cursor of a lost connection: closing it fails too
+                cursor.close()
+    except errors as exc:  # the driver's: raised as SQLAlchemy's
+        raise _as_sqlalchemy(conn, exc) from exc
+
+
+def _as_sqlalchemy(conn: Connection, exc: Any) -> StatementError:
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+    if lost:
+        conn.invalidate(exc)
+    error = dialect.loaded_dbapi.Error
+    made: StatementError = DBAPIError.instance(
+        "a read stream", None, exc, error, connection_invalidated=lost, dialect=dialect
+    )
+    return made
 
 
 def stream_heads(
@@ -123,7 +144,7 @@ def stream_heads(
     if group_id is not None:
         query = query.join(t.contacts, c.id == h.contact_id).where(c.group_id == group_id)
     query = within(query, h.contact_id, between)
-    yield from driver_stream(conn, query, 20_000, "consentry_heads")  # beside the events'
+    yield from driver_stream(conn, query, 20_000, name="consentry_heads")  # beside the events'
 
 
 def event_hash(conn: Connection, group_id: str | None, contact_id: str, seq: int) -> str | None:
